@@ -1,0 +1,359 @@
+//! Declarations and facts: `kind` schemas, `entity` declarations and facts, checked against the
+//! schema and added to the database. A statement with a mistake adds nothing.
+
+use super::values::typed_value;
+use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean, suggestion};
+use crate::store::{
+    Cite, Database, ENTITY, Field, Kind, KindId, KindOrigin, Origin, Relation, Type, Value,
+    entity_cols,
+};
+use crate::syntax::ast::{self, EntityDecl, FieldValue, KindDecl, Literal, Provenance};
+use crate::syntax::is_keyword;
+
+/// Adds a kind's schema. A kind may be declared again only with the same fields.
+pub fn declare_kind(db: &mut Database, decl: &KindDecl) -> Result<(), Diagnostics> {
+    let mut errors = Vec::new();
+    let mut fields = vec![Field {
+        name: "id".into(),
+        ty: Type::Ref,
+        doc: Some("the fact's own name, for other facts to refer to".into()),
+    }];
+    for f in &decl.fields {
+        if fields.iter().any(|x| x.name == f.name.text) {
+            errors.push(Diagnostic::error(
+                format!("field `{}` is declared twice", f.name.text),
+                f.name.span,
+                "again here",
+            ));
+            continue;
+        }
+        match Type::from_name(&f.ty.text) {
+            Some(ty) => fields.push(Field {
+                name: f.name.text.clone(),
+                ty,
+                doc: f.doc.clone(),
+            }),
+            None => errors.push(
+                Diagnostic::error(
+                    format!("`{}` is not a type", f.ty.text),
+                    f.ty.span,
+                    "unknown type",
+                )
+                .with_help_opt(suggestion(&f.ty.text, Type::NAMES, "types")),
+            ),
+        }
+    }
+    if let Some(id) = db.kind_id(&decl.name.text) {
+        let existing = db.kind(id);
+        let same = existing.fields.len() == fields.len()
+            && existing
+                .fields
+                .iter()
+                .zip(&fields)
+                .all(|(a, b)| a.name == b.name && a.ty == b.ty);
+        if !same || existing.origin == KindOrigin::Builtin {
+            errors.push(
+                Diagnostic::error(
+                    format!("kind `{}` already exists with other fields", decl.name.text),
+                    decl.name.span,
+                    "declared again here",
+                )
+                .with_help("give the new kind another name, or `:reset` to start over"),
+            );
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    if db.kind_id(&decl.name.text).is_none() {
+        db.add_kind(Kind {
+            name: decl.name.text.clone(),
+            doc: decl.doc.clone(),
+            fields,
+            origin: KindOrigin::Declared(decl.name.span),
+            relation: Relation::default(),
+        });
+    }
+    Ok(())
+}
+
+fn text_field<'a>(decl: &'a EntityDecl, name: &str) -> Option<&'a str> {
+    decl.fields
+        .iter()
+        .find(|f| f.name.text == name)
+        .and_then(|f| match &f.value.lit {
+            Literal::Text(t) => Some(t.as_str()),
+            _ => None,
+        })
+}
+
+/// First pass over an entity: its id and names become known, so that anything may refer to it.
+pub fn announce_entity(db: &mut Database, decl: &EntityDecl) -> Diagnostics {
+    let id = db.interner.intern(&decl.id.text);
+    let mut names = vec![decl.id.text.clone()];
+    names.extend(
+        ["name", "name_ar"]
+            .iter()
+            .filter_map(|f| text_field(decl, f))
+            .map(String::from),
+    );
+    if let Some(f) = decl.fields.iter().find(|f| f.name.text == "aliases")
+        && let Literal::List(items) = &f.value.lit
+    {
+        names.extend(items.iter().filter_map(|i| match &i.lit {
+            Literal::Text(t) => Some(t.clone()),
+            _ => None,
+        }));
+    }
+    let clashes = db.announce_entity(id, &names);
+    clashes
+        .into_iter()
+        .map(|(name, other)| {
+            let span = decl
+                .fields
+                .iter()
+                .find(|f| match &f.value.lit {
+                    Literal::Text(t) => *t == name,
+                    Literal::List(items) => items
+                        .iter()
+                        .any(|i| matches!(&i.lit, Literal::Text(t) if *t == name)),
+                    _ => false,
+                })
+                .map_or(decl.id.span, |f| f.value.span);
+            Diagnostic::error(
+                format!(
+                    "the name `{name}` already belongs to entity `{}`",
+                    db.interner.resolve(other)
+                ),
+                span,
+                "taken",
+            )
+            .with_help("each name or alias must lead to one entity; remove it from one of them")
+            .warning()
+        })
+        .collect()
+}
+
+/// Second pass over an entity: its fields are checked and its row added.
+pub fn add_entity(db: &mut Database, decl: &EntityDecl) -> Result<(), Diagnostics> {
+    let kind_id = db.kind_id(ENTITY).expect("entity kind is built in");
+    let id = db.interner.intern(&decl.id.text);
+    let ty = db.interner.intern(&decl.entity_type.text);
+    let mut row = vec![Value::Null; db.kind(kind_id).fields.len()];
+    row[entity_cols::ID] = Value::Entity(id);
+    row[entity_cols::TYPE] = Value::Text(ty);
+    let mut errors = fill_fields(db, kind_id, &decl.fields, &mut row, &["id", "type"]);
+    errors.extend(provenance_errors(&decl.provenance, decl.id.span));
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let origin = origin_of(db, &decl.provenance, decl.span);
+    let (row_idx, _) = db.kind_mut(kind_id).relation.insert(row.into(), origin);
+    db.place_entity(id, row_idx);
+    Ok(())
+}
+
+/// Checks each `field: value` against the kind's schema, writing values into `row`.
+fn fill_fields(
+    db: &mut Database,
+    kind_id: KindId,
+    fields: &[FieldValue],
+    row: &mut [Value],
+    reserved: &[&str],
+) -> Diagnostics {
+    let mut errors = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for fv in fields {
+        let name = fv.name.text.as_str();
+        if seen.contains(&name) {
+            errors.push(Diagnostic::error(
+                format!("field `{name}` is given twice"),
+                fv.name.span,
+                "again here",
+            ));
+            continue;
+        }
+        seen.push(name);
+        let kind = db.kind(kind_id);
+        let Some(col) = kind.column(name).filter(|_| !reserved.contains(&name)) else {
+            let names: Vec<&str> = kind
+                .field_names()
+                .filter(|n| !reserved.contains(n))
+                .collect();
+            errors.push(
+                Diagnostic::error(
+                    format!("kind `{}` has no field `{name}`", kind.name),
+                    fv.name.span,
+                    "unknown field",
+                )
+                .with_help_opt(suggestion(name, names.iter().copied(), "fields")),
+            );
+            continue;
+        };
+        let ty = kind.fields[col].ty;
+        let what = format!("field `{name}`");
+        match typed_value(db, &fv.value, ty, &what) {
+            Ok(v) => row[col] = v,
+            Err(d) => errors.push(d),
+        }
+    }
+    errors
+}
+
+fn provenance_errors(prov: &Provenance, span: crate::diagnostic::Span) -> Diagnostics {
+    let mut errors = Vec::new();
+    for c in &prov.cites {
+        if c.paragraph == 0 || c.sentence == 0 {
+            errors.push(
+                Diagnostic::error(
+                    "paragraphs and sentences are counted from 1",
+                    c.span,
+                    "here",
+                )
+                .with_help("cite as pN.sM, e.g. p5.s1"),
+            );
+        }
+    }
+    let _ = span;
+    errors
+}
+
+fn origin_of(db: &mut Database, prov: &Provenance, span: crate::diagnostic::Span) -> Origin {
+    for c in &prov.cites {
+        db.interner
+            .intern(&format!("p{}.s{}", c.paragraph, c.sentence));
+    }
+    Origin::Stated {
+        cites: prov
+            .cites
+            .iter()
+            .map(|c| Cite {
+                paragraph: c.paragraph,
+                sentence: c.sentence,
+                quote: c.quote.clone(),
+            })
+            .collect(),
+        inferred: prov.inferred.clone(),
+        background: prov.background.clone(),
+        is_background: prov.is_background,
+        span: Some(span),
+    }
+}
+
+/// Checks a fact against its kind's schema and adds it.
+pub fn add_fact(db: &mut Database, fact: &ast::Fact) -> Result<(), Diagnostics> {
+    let Some(kind_id) = db.kind_id(&fact.kind.text) else {
+        return Err(vec![unknown_kind(db, &fact.kind)]);
+    };
+    if kind_id == 0 {
+        return Err(vec![
+            Diagnostic::error(
+                "entities are declared with `entity`",
+                fact.kind.span,
+                "not a fact kind",
+            )
+            .with_help("write `entity some_id: person(name: \"…\")`"),
+        ]);
+    }
+    if db.kind(kind_id).is_derived() {
+        return Err(vec![Diagnostic::error(
+            format!(
+                "`{}` is defined by rules; its facts are derived, not written",
+                fact.kind.text
+            ),
+            fact.kind.span,
+            "derived kind",
+        )]);
+    }
+    let mut row = vec![Value::Null; db.kind(kind_id).fields.len()];
+    let mut errors = fill_fields(db, kind_id, &fact.fields, &mut row, &[]);
+    errors.extend(provenance_errors(&fact.provenance, fact.span));
+    let id = match &row[0] {
+        Value::Ref(sym) => Some(*sym),
+        _ => None,
+    };
+    if let Some(sym) = id
+        && db.fact_by_id(sym).is_some()
+    {
+        let span = fact
+            .fields
+            .iter()
+            .find(|f| f.name.text == "id")
+            .map_or(fact.span, |f| f.value.span);
+        errors.push(Diagnostic::error(
+            format!(
+                "another fact already has the id `{}`",
+                db.interner.resolve(sym)
+            ),
+            span,
+            "id used twice",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let origin = origin_of(db, &fact.provenance, fact.span);
+    let (row_idx, _) = db.kind_mut(kind_id).relation.insert(row.into(), origin);
+    if let Some(sym) = id {
+        db.register_fact_id(sym, kind_id, row_idx);
+    }
+    Ok(())
+}
+
+/// "no kind `vist`", with the nearest kind.
+pub fn unknown_kind(db: &Database, name: &ast::Name) -> Diagnostic {
+    let text = &name.text;
+    if is_keyword(text) {
+        return Diagnostic::error(
+            format!("`{text}` is a keyword, not a kind"),
+            name.span,
+            "keyword",
+        );
+    }
+    let d = Diagnostic::error(
+        format!("there is no kind `{text}`"),
+        name.span,
+        "unknown kind",
+    );
+    match did_you_mean(text, db.kind_names()) {
+        Some(best) => d.with_help(format!("did you mean `{best}`?")),
+        None => d.with_help(format!(
+            "the kinds are {}",
+            db.kind_names()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// After a batch: every `ref` field and entity affiliation must lead somewhere.
+pub fn dangling_references(db: &Database) -> Vec<String> {
+    let mut missing = Vec::new();
+    for kind in &db.kinds {
+        for (c, f) in kind.fields.iter().enumerate().skip(1) {
+            for row in kind.relation.rows() {
+                match (&row[c], f.ty) {
+                    (Value::Ref(s), Type::Ref)
+                        if db.fact_by_id(*s).is_none() && !db.has_entity(*s) =>
+                    {
+                        missing.push(format!(
+                            "`{}` in field `{}` of a `{}` fact is not the id of any fact",
+                            db.interner.resolve(*s),
+                            f.name,
+                            kind.name
+                        ));
+                    }
+                    (Value::Entity(s), _) if db.entity_row(*s).is_none() => missing.push(format!(
+                        "entity `{}` (field `{}` of `{}`) is named but never declared",
+                        db.interner.resolve(*s),
+                        f.name,
+                        kind.name
+                    )),
+                    _ => {}
+                }
+            }
+        }
+    }
+    missing
+}

@@ -1,0 +1,17 @@
+//! The checking pass: names resolved against the schema, values typed, dates validated;
+//! declarations and facts added to the database, queries turned into [`CheckedQuery`].
+//!
+//! Invariant: nothing reaches the database or the planner without passing through here, and a
+//! statement with an error changes nothing.
+
+mod declare;
+pub mod ir;
+mod query;
+mod values;
+
+pub use declare::{
+    add_entity, add_fact, announce_entity, dangling_references, declare_kind, unknown_kind,
+};
+pub use ir::{CheckedQuery, Column, FieldRef, Pred};
+pub use query::{VIRTUAL_FIELDS, check_query, resolve_path};
+pub use values::{date_value, typed_value};

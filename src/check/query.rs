@@ -1,0 +1,312 @@
+//! Queries: the kind and every path resolved, every literal typed against the field it is
+//! compared with, all mistakes of one query reported together.
+
+use super::declare::unknown_kind;
+use super::ir::{CheckedQuery, Column, FieldRef, Pred};
+use super::values::{date_value, mismatch, typed_value};
+use crate::date::Date;
+use crate::diagnostic::{Diagnostic, Diagnostics, suggestion};
+use crate::store::{Database, ENTITY, KindId, Type, Value};
+use crate::syntax::ast::{CmpOp, Condition, Literal, Path, Query, Test, TimeFilter};
+
+/// The fields every kind has besides its schema.
+pub const VIRTUAL_FIELDS: [&str; 2] = ["cite", "status"];
+
+/// Checks a query against the database's schema.
+pub fn check_query(db: &mut Database, q: &Query) -> Result<CheckedQuery, Diagnostics> {
+    let Some(kind) = db.kind_id(&q.kind.text) else {
+        return Err(vec![unknown_kind(db, &q.kind)]);
+    };
+    let mut errors = Vec::new();
+    let resolve_all = |paths: &[Path], errors: &mut Diagnostics| -> Vec<FieldRef> {
+        paths
+            .iter()
+            .filter_map(|p| resolve_path(db, kind, p).map_err(|d| errors.push(d)).ok())
+            .collect()
+    };
+    let columns = if q.projection.is_empty() {
+        default_columns(db, kind)
+    } else {
+        resolve_all(&q.projection, &mut errors)
+    };
+    let group_by = resolve_all(&q.group_by, &mut errors);
+    let order_paths: Vec<Path> = q.order_by.iter().map(|k| k.path.clone()).collect();
+    let order_refs = resolve_all(&order_paths, &mut errors);
+    let order = order_refs
+        .into_iter()
+        .zip(q.order_by.iter().map(|k| k.descending))
+        .collect();
+    if !q.group_by.is_empty() && !q.count {
+        errors.push(
+            Diagnostic::error(
+                "`by` groups rows for `count`",
+                q.group_by[0].span,
+                "grouping",
+            )
+            .with_help(format!("write `count {} by …`", q.kind.text)),
+        );
+    }
+    let mut preds = Vec::new();
+    if let Some(c) = &q.condition {
+        match condition(db, kind, c) {
+            Ok(p) => preds.push(p),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    for tf in &q.time_filters {
+        match time_filter(db, kind, tf) {
+            Ok(p) => preds.push(p),
+            Err(d) => errors.push(d),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let pred = match preds.len() {
+        0 => None,
+        1 => preds.pop(),
+        _ => Some(Pred::And(preds)),
+    };
+    Ok(CheckedQuery {
+        kind,
+        mode: q.mode,
+        count: q.count,
+        columns,
+        group_by,
+        pred,
+        order,
+        limit: q.limit.map(|(n, _)| n),
+    })
+}
+
+/// `id` (when any row has one), every declared field, and the citations.
+fn default_columns(db: &Database, kind: KindId) -> Vec<FieldRef> {
+    let k = db.kind(kind);
+    let has_ids = k.relation.rows().iter().any(|r| !r[0].is_null());
+    let mut cols: Vec<FieldRef> = k
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i > 0 || has_ids)
+        .map(|(i, f)| FieldRef {
+            column: Column::Field(i),
+            derefs: vec![],
+            ty: f.ty,
+            name: f.name.clone(),
+        })
+        .collect();
+    if !k.is_derived() {
+        cols.push(FieldRef {
+            column: Column::Cite,
+            derefs: vec![],
+            ty: Type::List,
+            name: "cite".into(),
+        });
+    }
+    cols
+}
+
+/// Resolves `a.b.c`: `a` a field of `kind`, the rest fields of the entities it leads to.
+pub fn resolve_path(db: &Database, kind: KindId, path: &Path) -> Result<FieldRef, Diagnostic> {
+    let k = db.kind(kind);
+    let first = &path.segments[0];
+    let (column, mut ty) = match k.column(&first.text) {
+        Some(c) => (Column::Field(c), k.fields[c].ty),
+        None => match first.text.as_str() {
+            "cite" => (Column::Cite, Type::List),
+            "status" => (Column::Status, Type::Text),
+            _ => {
+                let names = k.field_names().chain(VIRTUAL_FIELDS);
+                return Err(Diagnostic::error(
+                    format!("kind `{}` has no field `{}`", k.name, first.text),
+                    first.span,
+                    "unknown field",
+                )
+                .with_help_opt(suggestion(&first.text, names, "fields")));
+            }
+        },
+    };
+    let entity = db.kind(db.kind_id(ENTITY).expect("built-in"));
+    let mut derefs = Vec::new();
+    let mut prev = first;
+    for seg in &path.segments[1..] {
+        if ty != Type::Entity {
+            return Err(Diagnostic::error(
+                format!("`{}` is {} {ty}, it has no fields", prev.text, if ty == Type::Entity { "an" } else { "a" }),
+                seg.span,
+                "cannot follow this",
+            )
+            .with_help("only fields holding an entity (a person, organisation, place) have fields of their own"));
+        }
+        let Some(c) = entity.column(&seg.text) else {
+            return Err(Diagnostic::error(
+                format!("an entity has no field `{}`", seg.text),
+                seg.span,
+                "unknown field",
+            )
+            .with_help_opt(suggestion(
+                &seg.text,
+                entity.field_names(),
+                "entity fields",
+            )));
+        };
+        derefs.push(c);
+        ty = entity.fields[c].ty;
+        prev = seg;
+    }
+    Ok(FieldRef {
+        column,
+        derefs,
+        ty,
+        name: path.text(),
+    })
+}
+
+fn condition(db: &mut Database, kind: KindId, c: &Condition) -> Result<Pred, Diagnostics> {
+    let all = |db: &mut Database, parts: &[Condition]| -> Result<Vec<Pred>, Diagnostics> {
+        let mut out = Vec::new();
+        let mut errors = Vec::new();
+        for p in parts {
+            match condition(db, kind, p) {
+                Ok(p) => out.push(p),
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(errors)
+        }
+    };
+    match c {
+        Condition::Or(parts) => Ok(Pred::Or(all(db, parts)?)),
+        Condition::And(parts) => Ok(Pred::And(all(db, parts)?)),
+        Condition::Not(inner, _) => Ok(Pred::Not(Box::new(condition(db, kind, inner)?))),
+        Condition::Test(path, test, _) => {
+            let field = resolve_path(db, kind, path).map_err(|d| vec![d])?;
+            test_pred(db, field, test).map_err(|d| vec![d])
+        }
+    }
+}
+
+fn test_pred(db: &mut Database, field: FieldRef, test: &Test) -> Result<Pred, Diagnostic> {
+    let what = format!("`{}`", field.name);
+    match test {
+        Test::IsUnknown { negated } => {
+            let p = Pred::IsUnknown(field);
+            Ok(if *negated { Pred::Not(Box::new(p)) } else { p })
+        }
+        Test::Compare(op, lit) => {
+            if matches!(lit.lit, Literal::Unknown) {
+                return Err(Diagnostic::error(
+                    "nothing is equal to `unknown`",
+                    lit.span,
+                    "unknown",
+                )
+                .with_help(format!(
+                    "write `{} is unknown` (or `is not unknown`)",
+                    field.name
+                )));
+            }
+            let ordered = !matches!(op, CmpOp::Eq | CmpOp::Ne);
+            if ordered && matches!(field.ty, Type::Entity | Type::Ref | Type::List | Type::Bool) {
+                return Err(Diagnostic::error(
+                    format!("{what} holds {}s, which have no order", field.ty),
+                    lit.span,
+                    format!("`{}` needs an order", op.symbol()),
+                )
+                .with_help("compare it with `=`, `!=` or `in (…)`"));
+            }
+            let value = literal_for(db, &field, lit, &what)?;
+            Ok(Pred::Compare(field, *op, value))
+        }
+        Test::In { values, negated } => {
+            let mut vals = Vec::new();
+            for lit in values {
+                vals.push(literal_for(db, &field, lit, &what)?);
+            }
+            let p = Pred::In(field, vals);
+            Ok(if *negated { Pred::Not(Box::new(p)) } else { p })
+        }
+        Test::Contains(lit) => {
+            let Literal::Text(t) = &lit.lit else {
+                return Err(mismatch(lit, Type::Text, "the argument of `contains`"));
+            };
+            if !matches!(field.ty, Type::Text | Type::List | Type::Entity) {
+                return Err(Diagnostic::error(
+                    format!("{what} is a {}, `contains` looks inside texts", field.ty),
+                    lit.span,
+                    "not a text field",
+                )
+                .with_help("use `=` or a comparison instead"));
+            }
+            Ok(Pred::Contains(field, t.to_lowercase()))
+        }
+        Test::Time(tf) => time_pred(field, tf),
+    }
+}
+
+/// A literal typed like the field it is compared with.
+fn literal_for(
+    db: &mut Database,
+    field: &FieldRef,
+    lit: &crate::syntax::ast::Value,
+    what: &str,
+) -> Result<Value, Diagnostic> {
+    match (field.ty, &lit.lit) {
+        // An alias list compares with one text at a time.
+        (Type::List, Literal::Text(t)) => Ok(Value::Text(db.interner.intern(t))),
+        (Type::Ref, Literal::Name(n) | Literal::Text(n)) => Ok(Value::Ref(db.interner.intern(n))),
+        _ => typed_value(db, lit, field.ty, what),
+    }
+}
+
+fn time_pred(field: FieldRef, tf: &TimeFilter) -> Result<Pred, Diagnostic> {
+    if field.ty != Type::Date {
+        return Err(Diagnostic::error(
+            format!(
+                "`{}` is not a date, so it cannot be {}",
+                field.name,
+                tf.rel.keyword()
+            ),
+            tf.span,
+            "time filter on a non-date",
+        ));
+    }
+    let from = date_value(&tf.from)?;
+    let date: Date = match &tf.to {
+        Some(to) => {
+            let to_date = date_value(to)?;
+            if to_date.hi < from.lo {
+                return Err(Diagnostic::error(
+                    "the end of `between` comes before its start",
+                    to.span,
+                    "earlier than the start",
+                )
+                .with_help("write the earlier date first"));
+            }
+            from.span_to(&to_date)
+        }
+        None => from,
+    };
+    Ok(Pred::Time(field, tf.rel, tf.modality, date))
+}
+
+fn time_filter(db: &Database, kind: KindId, tf: &TimeFilter) -> Result<Pred, Diagnostic> {
+    let k = db.kind(kind);
+    let Some(col) = k.date_column() else {
+        return Err(Diagnostic::error(
+            format!("kind `{}` has no `date` field to filter on", k.name),
+            tf.span,
+            "time filter",
+        )
+        .with_help("time filters apply to kinds with a field `date: date`; `:kinds` shows them"));
+    };
+    let field = FieldRef {
+        column: Column::Field(col),
+        derefs: vec![],
+        ty: Type::Date,
+        name: "date".into(),
+    };
+    time_pred(field, tf)
+}

@@ -1,0 +1,119 @@
+//! Literals → typed values: dates checked, entity names resolved through their aliases,
+//! mismatches explained.
+
+use crate::date::Date;
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::store::{Database, Type, Value};
+use crate::syntax::ast::{Literal, Value as Lit};
+
+/// Checks a date literal (a 4-digit number counts as a year).
+pub fn date_value(lit: &Lit) -> Result<Date, Diagnostic> {
+    match &lit.lit {
+        Literal::Date(text) => Date::parse(text)
+            .map_err(|e| Diagnostic::error(e.message, lit.span, "this date").with_help(e.help)),
+        Literal::Number(n) if n.fract() == 0.0 && (1.0..=9999.0).contains(n) => {
+            Date::year(*n as i32).ok_or_else(|| Diagnostic::error("not a year", lit.span, "here"))
+        }
+        _ => Err(mismatch(lit, Type::Date, "the date")),
+    }
+}
+
+fn describe(lit: &Literal) -> &'static str {
+    match lit {
+        Literal::Text(_) => "a text",
+        Literal::Number(_) => "a number",
+        Literal::Date(_) => "a date",
+        Literal::Bool(_) => "true or false",
+        Literal::Unknown => "unknown",
+        Literal::List(_) => "a list",
+        Literal::Name(_) => "a name",
+    }
+}
+
+/// "`date` is a date, but this is a text".
+pub fn mismatch(lit: &Lit, expected: Type, what: &str) -> Diagnostic {
+    let found = describe(&lit.lit);
+    let mut d = Diagnostic::error(
+        format!(
+            "{what} is {} {expected}, but this is {found}",
+            article(expected)
+        ),
+        lit.span,
+        format!("{found}, not {} {expected}", article(expected)),
+    );
+    let help = match (expected, &lit.lit) {
+        (Type::Date, Literal::Text(t)) if Date::parse(t).is_ok() => {
+            Some(format!("write the date without quotes: {t}"))
+        }
+        (Type::Date, _) => Some("write a date like 2025-09-01, 2025-09 or 2025".to_string()),
+        (Type::Text, Literal::Name(n)) => Some(format!("put text in double quotes: \"{n}\"")),
+        (Type::Number, Literal::Text(t)) if t.parse::<f64>().is_ok() => {
+            Some(format!("write the number without quotes: {t}"))
+        }
+        _ => None,
+    };
+    d = d.with_help_opt(help);
+    d
+}
+
+fn article(t: Type) -> &'static str {
+    match t {
+        Type::Entity => "an",
+        _ => "a",
+    }
+}
+
+/// Resolves a name or text to an entity, suggesting near names when none matches.
+pub fn entity_value(db: &mut Database, lit: &Lit) -> Result<Value, Diagnostic> {
+    let name = match &lit.lit {
+        Literal::Name(n) | Literal::Text(n) => n,
+        _ => return Err(mismatch(lit, Type::Entity, "this field")),
+    };
+    if let Some(sym) = db.resolve_entity(name) {
+        return Ok(Value::Entity(sym));
+    }
+    let mut d = Diagnostic::error(
+        format!("no entity is called `{name}`"),
+        lit.span,
+        "unknown entity",
+    );
+    let suggestion = did_you_mean(name, db.entity_names());
+    d = match suggestion {
+        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+        None => {
+            d.with_help("`:entities` lists the people, organisations and places and their names")
+        }
+    };
+    Err(d)
+}
+
+/// Converts a literal to a value of type `ty`; `what` names the field for messages.
+pub fn typed_value(
+    db: &mut Database,
+    lit: &Lit,
+    ty: Type,
+    what: &str,
+) -> Result<Value, Diagnostic> {
+    if matches!(lit.lit, Literal::Unknown) {
+        return Ok(Value::Null);
+    }
+    Ok(match (ty, &lit.lit) {
+        (Type::Text, Literal::Text(t)) => Value::Text(db.interner.intern(t)),
+        (Type::Number, Literal::Number(n)) => Value::Num(*n),
+        (Type::Bool, Literal::Bool(b)) => Value::Bool(*b),
+        (Type::Date, _) => Value::Date(date_value(lit)?),
+        (Type::Entity, _) => entity_value(db, lit)?,
+        (Type::Ref, Literal::Name(n)) => Value::Ref(db.interner.intern(n)),
+        (Type::List, Literal::List(items)) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                match &item.lit {
+                    Literal::Text(t) => out.push(Value::Text(db.interner.intern(t))),
+                    _ => return Err(mismatch(item, Type::Text, "each item of the list")),
+                }
+            }
+            Value::List(out.into())
+        }
+        _ => return Err(mismatch(lit, ty, what)),
+    })
+}

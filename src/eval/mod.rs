@@ -1,0 +1,10 @@
+//! Evaluation: runs a plan over the database and returns a [`ResultSet`].
+//!
+//! Comparisons with an unknown value are false (so `not` of one is true); date comparisons use
+//! the certainly/possibly semantics of [`crate::date`].
+
+mod budget;
+mod query;
+
+pub use budget::{Budget, Interrupt, LimitHit};
+pub use query::{ResultSet, cell, execute};

@@ -1,0 +1,284 @@
+//! Runs a query plan: access, filter, sort, limit, then project or count.
+
+use super::budget::{Budget, LimitHit};
+use crate::check::{Column, FieldRef, Pred};
+use crate::date::{Modality, TimeRel};
+use crate::plan::{Access, Output, Plan};
+use crate::store::{Database, KindId, Type, Value, entity_cols, fold};
+use crate::syntax::ast::CmpOp;
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+/// The answer to a query: named columns, rows of values, and where each row came from.
+#[derive(Clone, Debug, Default)]
+pub struct ResultSet {
+    pub columns: Vec<String>,
+    pub types: Vec<Type>,
+    pub rows: Vec<Vec<Value>>,
+    /// For each row, the fact it shows (kind, row), when it shows one fact.
+    pub sources: Vec<Option<(KindId, u32)>>,
+}
+
+/// The value at the end of a path, for row `i` of `kind`.
+pub fn cell(db: &Database, kind: KindId, i: u32, f: &FieldRef) -> Value {
+    let rel = &db.kind(kind).relation;
+    let mut v = match f.column {
+        Column::Field(c) => rel.row(i)[c].clone(),
+        Column::Cite => cite_value(db, kind, i),
+        Column::Status => match db.interner.get(rel.origin(i).status()) {
+            Some(s) => Value::Text(s),
+            None => Value::Null,
+        },
+    };
+    for &c in &f.derefs {
+        v = match v {
+            Value::Entity(e) => db.entity_row(e).map_or(Value::Null, |r| r[c].clone()),
+            _ => Value::Null,
+        };
+    }
+    v
+}
+
+fn cite_value(db: &Database, kind: KindId, i: u32) -> Value {
+    let text = db.kind(kind).relation.origin(i).cite_text();
+    let items: Vec<Value> = text
+        .split(", ")
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| db.interner.get(s).map(Value::Text))
+        .collect();
+    Value::List(items.into())
+}
+
+/// Executes a plan within a budget.
+pub fn execute(db: &Database, plan: &Plan, budget: &mut Budget) -> Result<ResultSet, LimitHit> {
+    let rel = &db.kind(plan.kind).relation;
+    let mut ids: Vec<u32> = match &plan.access {
+        Access::Scan => (0..rel.len() as u32).collect(),
+        Access::Lookup { col, keys } => {
+            let index = rel.index(*col);
+            let mut ids: Vec<u32> = keys
+                .iter()
+                .flat_map(|k| index.get(k).into_iter().flatten().copied())
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        }
+    };
+    budget.check()?;
+    if let Some(f) = &plan.filter {
+        let mut kept = Vec::with_capacity(ids.len());
+        for (n, &i) in ids.iter().enumerate() {
+            if n % 4096 == 0 {
+                budget.check()?;
+            }
+            if holds(db, plan.kind, i, f) {
+                kept.push(i);
+            }
+        }
+        ids = kept;
+    }
+    if !plan.order.is_empty() {
+        let keys: Vec<Vec<Value>> = ids
+            .iter()
+            .map(|&i| {
+                plan.order
+                    .iter()
+                    .map(|(f, _)| cell(db, plan.kind, i, f))
+                    .collect()
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_by(|&a, &b| {
+            for (k, (_, desc)) in plan.order.iter().enumerate() {
+                let o = compare_for_sort(db, &keys[a][k], &keys[b][k], *desc);
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            Ordering::Equal
+        });
+        ids = order.into_iter().map(|o| ids[o]).collect();
+    }
+    let mut out = match &plan.output {
+        Output::Rows(cols) => {
+            let mut rs = ResultSet {
+                columns: cols.iter().map(|c| c.name.clone()).collect(),
+                types: cols.iter().map(|c| c.ty).collect(),
+                ..Default::default()
+            };
+            for &i in &ids {
+                rs.rows
+                    .push(cols.iter().map(|c| cell(db, plan.kind, i, c)).collect());
+                rs.sources.push(Some((plan.kind, i)));
+            }
+            rs
+        }
+        Output::Count(groups) => count(db, plan.kind, &ids, groups),
+    };
+    if let Some(n) = plan.limit {
+        out.rows.truncate(n as usize);
+        out.sources.truncate(n as usize);
+    }
+    budget.spend(out.rows.len() as u64)?;
+    Ok(out)
+}
+
+fn count(db: &Database, kind: KindId, ids: &[u32], groups: &[FieldRef]) -> ResultSet {
+    let mut rs = ResultSet {
+        columns: groups
+            .iter()
+            .map(|g| g.name.clone())
+            .chain(["count".into()])
+            .collect(),
+        types: groups.iter().map(|g| g.ty).chain([Type::Number]).collect(),
+        ..Default::default()
+    };
+    let mut order: Vec<Vec<Value>> = Vec::new();
+    let mut counts: HashMap<Vec<Value>, u64> = HashMap::new();
+    for &i in ids {
+        let key: Vec<Value> = groups.iter().map(|g| cell(db, kind, i, g)).collect();
+        let n = counts.entry(key.clone()).or_insert(0);
+        if *n == 0 {
+            order.push(key);
+        }
+        *n += 1;
+    }
+    if groups.is_empty() && order.is_empty() {
+        order.push(vec![]);
+    }
+    // Largest groups first, then by the group's values.
+    order.sort_by(|a, b| {
+        let (ca, cb) = (counts.get(a).unwrap_or(&0), counts.get(b).unwrap_or(&0));
+        cb.cmp(ca).then_with(|| {
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| compare_for_sort(db, x, y, false))
+                .find(|o| *o != Ordering::Equal)
+                .unwrap_or(Ordering::Equal)
+        })
+    });
+    for key in order {
+        let n = counts.get(&key).copied().unwrap_or(0);
+        let mut row = key;
+        row.push(Value::Num(n as f64));
+        rs.rows.push(row);
+        rs.sources.push(None);
+    }
+    rs
+}
+
+/// Sort order: unknown values last whatever the direction.
+fn compare_for_sort(db: &Database, a: &Value, b: &Value, desc: bool) -> Ordering {
+    match (a.is_null(), b.is_null()) {
+        (true, true) => return Ordering::Equal,
+        (true, false) => return Ordering::Greater,
+        (false, true) => return Ordering::Less,
+        _ => {}
+    }
+    let o = order_values(db, a, b).unwrap_or(Ordering::Equal);
+    if desc { o.reverse() } else { o }
+}
+
+/// The natural order of two values of the same type.
+fn order_values(db: &Database, a: &Value, b: &Value) -> Option<Ordering> {
+    Some(match (a, b) {
+        (Value::Num(x), Value::Num(y)) => x.partial_cmp(y)?,
+        (Value::Date(x), Value::Date(y)) => x.sort_cmp(y),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::Text(_), Value::Text(_))
+        | (Value::Entity(_), Value::Entity(_))
+        | (Value::Ref(_), Value::Ref(_))
+        | (Value::List(_), Value::List(_)) => db
+            .display(a)
+            .to_lowercase()
+            .cmp(&db.display(b).to_lowercase()),
+        _ => return None,
+    })
+}
+
+/// Does row `i` of `kind` satisfy `p`?
+pub fn holds(db: &Database, kind: KindId, i: u32, p: &Pred) -> bool {
+    match p {
+        Pred::And(ps) => ps.iter().all(|p| holds(db, kind, i, p)),
+        Pred::Or(ps) => ps.iter().any(|p| holds(db, kind, i, p)),
+        Pred::Not(p) => !holds(db, kind, i, p),
+        Pred::IsUnknown(f) => cell(db, kind, i, f).is_null(),
+        Pred::Compare(f, op, v) => compare(db, &cell(db, kind, i, f), *op, v),
+        Pred::In(f, vs) => {
+            let c = cell(db, kind, i, f);
+            vs.iter().any(|v| compare(db, &c, CmpOp::Eq, v))
+        }
+        Pred::Contains(f, needle) => contains(db, &cell(db, kind, i, f), needle),
+        Pred::Time(f, rel, m, d) => match cell(db, kind, i, f) {
+            Value::Date(x) => x.relates(*rel, d, *m),
+            // An undated fact may have happened at any time: possibly, never certainly.
+            Value::Null => *m == Modality::Possibly,
+            _ => false,
+        },
+    }
+}
+
+/// `a op b`, false when `a` is unknown.
+pub fn compare(db: &Database, a: &Value, op: CmpOp, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Null, _) | (_, Value::Null) => false,
+        (Value::Date(x), Value::Date(y)) => match op {
+            CmpOp::Eq => x == y,
+            CmpOp::Ne => x != y,
+            CmpOp::Lt => x.relates(TimeRel::Before, y, Modality::Certainly),
+            CmpOp::Gt => x.relates(TimeRel::After, y, Modality::Certainly),
+            CmpOp::Le => x.hi <= y.hi,
+            CmpOp::Ge => x.lo >= y.lo,
+        },
+        (Value::List(items), Value::Text(t)) => {
+            let want = fold(db.interner.resolve(*t));
+            let any = items.iter().any(|i| fold(&db.display(i)) == want);
+            match op {
+                CmpOp::Eq => any,
+                CmpOp::Ne => !any,
+                _ => false,
+            }
+        }
+        _ => {
+            let ord = if a == b {
+                Some(Ordering::Equal)
+            } else {
+                order_values(db, a, b)
+            };
+            match (op, ord) {
+                (CmpOp::Eq, o) => o == Some(Ordering::Equal) && a == b,
+                (CmpOp::Ne, _) => a != b,
+                (CmpOp::Lt, Some(o)) => o == Ordering::Less,
+                (CmpOp::Le, Some(o)) => o != Ordering::Greater,
+                (CmpOp::Gt, Some(o)) => o == Ordering::Greater,
+                (CmpOp::Ge, Some(o)) => o != Ordering::Less,
+                _ => false,
+            }
+        }
+    }
+}
+
+fn contains(db: &Database, v: &Value, needle: &str) -> bool {
+    match v {
+        Value::Null => false,
+        Value::List(items) => items.iter().any(|i| contains(db, i, needle)),
+        Value::Entity(e) => {
+            let Some(row) = db.entity_row(*e) else {
+                return db.interner.resolve(*e).to_lowercase().contains(needle);
+            };
+            [
+                entity_cols::ID,
+                entity_cols::NAME,
+                entity_cols::NAME_AR,
+                entity_cols::ALIASES,
+            ]
+            .iter()
+            .any(|&c| match &row[c] {
+                Value::Entity(s) => db.interner.resolve(*s).to_lowercase().contains(needle),
+                other => contains(db, other, needle),
+            })
+        }
+        other => db.display(other).to_lowercase().contains(needle),
+    }
+}

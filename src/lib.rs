@@ -1,0 +1,22 @@
+//! dalil: a rule-based query language over facts traced to the sentences they come from.
+//!
+//! The pipeline, one module per stage: [`syntax`] (grammar → syntax tree with spans) →
+//! [`check`] (names and types → checked program) → [`plan`] → [`eval`] → [`output`].
+//! [`store`] holds the relations; [`Session`] is the one way in for every front end.
+
+pub mod check;
+pub mod date;
+pub mod diagnostic;
+pub mod eval;
+pub mod help;
+pub mod output;
+pub mod plan;
+pub mod repl;
+pub mod session;
+pub mod store;
+pub mod syntax;
+pub mod why;
+
+pub use diagnostic::{Diagnostic, Span};
+pub use output::Format;
+pub use session::{Reply, RunSummary, Session};

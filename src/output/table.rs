@@ -1,0 +1,149 @@
+//! Aligned text tables. Widths are measured in terminal columns (Arabic letters, combining
+//! marks and wide characters counted right); long cells are cut with `…` between characters,
+//! never inside one, and never between a letter and its combining marks.
+
+use crate::eval::ResultSet;
+use crate::store::{Database, Type, Value};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// How a table is laid out.
+#[derive(Clone, Debug)]
+pub struct TableOptions {
+    /// Widest a cell may be, in terminal columns.
+    pub max_cell: usize,
+    /// Width of the terminal, if known: columns are narrowed to fit it.
+    pub terminal_width: Option<usize>,
+    /// Print `(N rows)` under the table.
+    pub footer: bool,
+}
+
+impl Default for TableOptions {
+    fn default() -> Self {
+        TableOptions {
+            max_cell: 48,
+            terminal_width: None,
+            footer: true,
+        }
+    }
+}
+
+/// Cuts `text` to at most `width` columns, ending with `…` when cut.
+pub fn truncate(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        // A letter with the combining marks that follow it is kept or dropped whole.
+        let mut j = i + 1;
+        while j < chars.len() && chars[j].width() == Some(0) {
+            j += 1;
+        }
+        let w: usize = chars[i..j].iter().map(|c| c.width().unwrap_or(0)).sum();
+        if used + w + 1 > width {
+            break;
+        }
+        out.extend(&chars[i..j]);
+        used += w;
+        i = j;
+    }
+    out.push('…');
+    out
+}
+
+fn cell_text(db: &Database, v: &Value) -> String {
+    db.display(v).replace(['\n', '\t'], " ")
+}
+
+/// The rows as an aligned table with a header, a rule and a row count.
+pub fn render_table(db: &Database, rs: &ResultSet, opts: &TableOptions) -> String {
+    let n = rs.columns.len();
+    let cells: Vec<Vec<String>> = rs
+        .rows
+        .iter()
+        .map(|r| r.iter().map(|v| cell_text(db, v)).collect())
+        .collect();
+    let mut widths: Vec<usize> = rs.columns.iter().map(|c| c.width()).collect();
+    for row in &cells {
+        for (i, c) in row.iter().enumerate() {
+            widths[i] = widths[i].max(c.width().min(opts.max_cell));
+        }
+    }
+    if let Some(total) = opts.terminal_width {
+        fit(&mut widths, &rs.columns, total);
+    }
+    let numeric: Vec<bool> = (0..n)
+        .map(|i| rs.types.get(i) == Some(&Type::Number))
+        .collect();
+    let line = |cells: &[String], out: &mut String| {
+        let parts: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let c = truncate(c, widths[i]);
+                let pad = widths[i].saturating_sub(c.width());
+                if numeric[i] {
+                    format!("{}{c}", " ".repeat(pad))
+                } else {
+                    format!("{c}{}", " ".repeat(pad))
+                }
+            })
+            .collect();
+        out.push(' ');
+        out.push_str(parts.join(" │ ").trim_end());
+        out.push('\n');
+    };
+    let mut out = String::new();
+    line(&rs.columns, &mut out);
+    out.push_str(
+        &widths
+            .iter()
+            .map(|w| "─".repeat(w + 2))
+            .collect::<Vec<_>>()
+            .join("┼"),
+    );
+    out.push('\n');
+    for row in &cells {
+        line(row, &mut out);
+    }
+    if opts.footer {
+        out.push_str(&match rs.rows.len() {
+            0 => "(no rows)\n".to_string(),
+            1 => "(1 row)\n".to_string(),
+            k => format!("({k} rows)\n"),
+        });
+    }
+    out
+}
+
+/// Narrows the widest columns until the table fits `total` terminal columns.
+fn fit(widths: &mut [usize], headers: &[String], total: usize) {
+    let overhead = 3 * widths.len() + 1;
+    while widths.iter().sum::<usize>() + overhead > total {
+        let Some((i, &w)) = widths.iter().enumerate().max_by_key(|(_, w)| **w) else {
+            return;
+        };
+        let floor = headers[i].width().clamp(6, 12);
+        if w <= floor {
+            return;
+        }
+        widths[i] = w - 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncates_by_width_and_keeps_marks_with_letters() {
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 4), "abc");
+        // "بَ" is a letter with a combining fatha: both go, or both stay.
+        let t = truncate("بَبَبَبَ", 3);
+        assert_eq!(t, "بَبَ…");
+    }
+}

@@ -1,0 +1,522 @@
+//! A session: the database, the texts it was read from, and the settings. Every way in — the
+//! REPL, scripts, `-c`, stdin, fact files — goes through [`Session::run`], so they cannot
+//! disagree.
+
+use crate::check::{self, CheckedQuery};
+use crate::diagnostic::{Diagnostic, SourceId, Sources, suggestion};
+use crate::eval::{Budget, Interrupt, LimitHit};
+use crate::output::{Format, TableOptions};
+use crate::store::{Database, ENTITY, Type, Value, entity_cols};
+use crate::syntax::ast::{QueryMode, Statement};
+use crate::syntax::{ParseLimits, parse_program};
+use crate::{eval, plan, why};
+use std::time::{Duration, Instant};
+
+/// The article's fact base, embedded in the binary.
+pub const ARTICLE: &str = include_str!("../data/article.dl");
+/// The name the embedded fact base is reported under.
+pub const ARTICLE_NAME: &str = "data/article.dl";
+
+/// Limits that keep any input from exhausting the machine.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub parse: ParseLimits,
+    /// Most rows a statement may produce (results and derived facts).
+    pub max_rows: u64,
+    /// Longest a statement may run.
+    pub max_time: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            parse: ParseLimits::default(),
+            max_rows: 10_000_000,
+            max_time: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What running a text produces, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    /// Output for standard output.
+    Text(String),
+    /// An error report, already rendered.
+    Error(String),
+    /// A short note (for standard error in scripts).
+    Note(String),
+    /// `:quit` was asked for.
+    Quit,
+}
+
+/// What a run did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    pub statements: usize,
+    pub failed: usize,
+    pub quit: bool,
+}
+
+/// The settings a user can change with meta-commands or flags.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub format: Format,
+    pub color: bool,
+    pub timing: bool,
+    pub table: TableOptions,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            format: Format::Table,
+            color: false,
+            timing: false,
+            table: TableOptions::default(),
+        }
+    }
+}
+
+/// A database with its sources and settings.
+pub struct Session {
+    pub db: Database,
+    pub sources: Sources,
+    pub settings: Settings,
+    pub limits: Limits,
+    pub interrupt: Interrupt,
+    /// Source text of each rule, for `why` and `:rules`.
+    pub rule_texts: Vec<String>,
+    /// Declarations, facts and rules typed in this session, for `:save`.
+    pub defined: Vec<String>,
+    /// The statement before the current one, for `:why` and `:explain`.
+    pub last_query: Option<String>,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session::new()
+    }
+}
+
+impl Session {
+    /// An empty session (no facts).
+    pub fn new() -> Session {
+        Session {
+            db: Database::new(),
+            sources: Sources::default(),
+            settings: Settings::default(),
+            limits: Limits::default(),
+            interrupt: Interrupt::default(),
+            rule_texts: vec![],
+            defined: vec![],
+            last_query: None,
+        }
+    }
+
+    /// A session with the embedded article fact base loaded.
+    pub fn with_article() -> Result<Session, String> {
+        let mut s = Session::new();
+        s.load(ARTICLE_NAME, ARTICLE)?;
+        Ok(s)
+    }
+
+    /// Loads a fact file (declarations, entities, facts, rules). Fails with the rendered
+    /// reports if anything in it is wrong; on failure nothing of it stays... except what was
+    /// already valid, which a caller that gives up discards with the session.
+    pub fn load(&mut self, name: &str, text: &str) -> Result<RunSummary, String> {
+        let mut errors = String::new();
+        let mut out = String::new();
+        let summary = self.run_inner(name, text, false, &mut |r| match r {
+            Reply::Error(e) => errors.push_str(&e),
+            Reply::Text(t) | Reply::Note(t) => out.push_str(&t),
+            Reply::Quit => {}
+        });
+        if summary.failed > 0 {
+            Err(errors)
+        } else {
+            Ok(summary)
+        }
+    }
+
+    /// Runs every statement of `text` (named `name` in reports), handing each reply to `sink`
+    /// as it is produced. Declarations and facts typed here are remembered for `:save`.
+    pub fn run(&mut self, name: &str, text: &str, sink: &mut dyn FnMut(Reply)) -> RunSummary {
+        self.run_inner(name, text, true, sink)
+    }
+
+    fn run_inner(
+        &mut self,
+        name: &str,
+        text: &str,
+        remember: bool,
+        sink: &mut dyn FnMut(Reply),
+    ) -> RunSummary {
+        let source = self.sources.add(name, text);
+        let (statements, syntax_errors) = parse_program(text, source, self.limits.parse);
+        let mut summary = RunSummary {
+            statements: statements.len() + syntax_errors.len(),
+            failed: syntax_errors.len(),
+            quit: false,
+        };
+        for d in &syntax_errors {
+            sink(Reply::Error(self.render(d)));
+        }
+        // Schemas and entity names first, so statements may refer to them in any order.
+        let mut skip = vec![false; statements.len()];
+        for (i, st) in statements.iter().enumerate() {
+            let result = match st {
+                Statement::Kind(k) => Some(check::declare_kind(&mut self.db, k)),
+                Statement::Entity(e) => {
+                    for w in check::announce_entity(&mut self.db, e) {
+                        sink(Reply::Error(self.render(&w)));
+                    }
+                    None
+                }
+                _ => None,
+            };
+            if let Some(r) = result {
+                skip[i] = true;
+                match r {
+                    Ok(()) => self.remember(remember, st),
+                    Err(ds) => {
+                        summary.failed += 1;
+                        for d in ds {
+                            sink(Reply::Error(self.render(&d)));
+                        }
+                    }
+                }
+            }
+        }
+        for (i, st) in statements.iter().enumerate() {
+            if skip[i] {
+                continue;
+            }
+            self.interrupt.clear();
+            match self.statement(st, source, sink) {
+                Ok(Flow::Continue) => self.remember(remember, st),
+                Ok(Flow::Quit) => {
+                    summary.quit = true;
+                    sink(Reply::Quit);
+                    break;
+                }
+                Err(ds) => {
+                    summary.failed += 1;
+                    for d in ds {
+                        sink(Reply::Error(self.render(&d)));
+                    }
+                }
+            }
+        }
+        let dangling = check::dangling_references(&self.db);
+        if !dangling.is_empty() && summary.failed == 0 {
+            for msg in dangling {
+                let d = Diagnostic::plain(format!("{name}: {msg}"))
+                    .with_help("declare it, or correct the name");
+                sink(Reply::Error(self.render(&d)));
+            }
+            summary.failed += 1;
+        }
+        summary
+    }
+
+    fn remember(&mut self, remember: bool, st: &Statement) {
+        let keep = matches!(
+            st,
+            Statement::Kind(_) | Statement::Entity(_) | Statement::Fact(_) | Statement::Rule(_)
+        );
+        if remember && keep {
+            let text = self.sources.slice(st.span()).trim().to_string();
+            self.defined.push(text);
+        }
+    }
+
+    /// Renders a report with the session's colour setting.
+    pub fn render(&self, d: &Diagnostic) -> String {
+        d.render(&self.sources, self.settings.color)
+    }
+
+    fn statement(
+        &mut self,
+        st: &Statement,
+        source: SourceId,
+        sink: &mut dyn FnMut(Reply),
+    ) -> Result<Flow, Vec<Diagnostic>> {
+        match st {
+            Statement::Kind(_) => Ok(Flow::Continue),
+            Statement::Entity(e) => check::add_entity(&mut self.db, e).map(|_| Flow::Continue),
+            Statement::Fact(f) => check::add_fact(&mut self.db, f).map(|_| Flow::Continue),
+            Statement::Rule(r) => Err(vec![
+                Diagnostic::error(
+                    "rules are parsed but cannot be evaluated yet",
+                    r.head.kind.span,
+                    "rule",
+                )
+                .with_help("rule evaluation is not implemented in this version"),
+            ]),
+            Statement::Query(q) => {
+                let text = self.sources.slice(q.span).to_string();
+                let checked = check::check_query(&mut self.db, q)?;
+                self.last_query = Some(text);
+                self.query(checked, q.span, sink).map_err(|d| vec![d])?;
+                Ok(Flow::Continue)
+            }
+            Statement::Meta(m) => {
+                let _ = source;
+                self.meta(&m.name.text, &m.args, m.name.span, sink)
+                    .map_err(|d| vec![d])
+            }
+        }
+    }
+
+    fn query(
+        &mut self,
+        checked: CheckedQuery,
+        span: crate::diagnostic::Span,
+        sink: &mut dyn FnMut(Reply),
+    ) -> Result<(), Diagnostic> {
+        let started = Instant::now();
+        let plan = plan::plan(checked);
+        if plan.mode == QueryMode::Explain {
+            sink(Reply::Text(plan::explain(&self.db, &plan)));
+            return Ok(());
+        }
+        let mut budget = Budget::new(
+            self.limits.max_rows,
+            self.limits.max_time,
+            self.interrupt.clone(),
+        );
+        let rs =
+            eval::execute(&self.db, &plan, &mut budget).map_err(|hit| limit_error(hit, span))?;
+        let text = if plan.mode == QueryMode::Why {
+            self.why_output(&rs)
+        } else {
+            crate::output::render(&self.db, &rs, self.settings.format, &self.settings.table)
+        };
+        sink(Reply::Text(text));
+        if self.settings.timing {
+            sink(Reply::Note(format!(
+                "Time: {:.3} ms\n",
+                started.elapsed().as_secs_f64() * 1000.0
+            )));
+        }
+        Ok(())
+    }
+
+    fn why_output(&self, rs: &eval::ResultSet) -> String {
+        let sources: Vec<(usize, u32)> = rs.sources.iter().flatten().copied().collect();
+        if self.settings.format == Format::Json {
+            let trees: Vec<serde_json::Value> = sources
+                .iter()
+                .map(|&(k, r)| why::why_json(&self.db, &self.rule_texts, k, r))
+                .collect();
+            let mut s = serde_json::to_string_pretty(&trees).unwrap_or_default();
+            s.push('\n');
+            return s;
+        }
+        if sources.is_empty() {
+            return "(no rows: nothing to explain)\n".into();
+        }
+        sources
+            .iter()
+            .map(|&(k, r)| why::why_text(&self.db, &self.rule_texts, k, r))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn meta(
+        &mut self,
+        name: &str,
+        args: &str,
+        span: crate::diagnostic::Span,
+        sink: &mut dyn FnMut(Reply),
+    ) -> Result<Flow, Diagnostic> {
+        match name {
+            "help" | "h" | "?" => sink(Reply::Text(crate::help::help(args))),
+            "quit" | "q" | "exit" => return Ok(Flow::Quit),
+            "kinds" => sink(Reply::Text(self.kinds_text())),
+            "schema" => sink(Reply::Text(self.schema_text(args, span)?)),
+            "entities" => sink(Reply::Text(self.entities_text(args))),
+            "format" => {
+                if args.is_empty() {
+                    sink(Reply::Text(format!("format: {}\n", self.settings.format)));
+                } else {
+                    self.settings.format = args.parse().map_err(|e: String| {
+                        Diagnostic::error(e, span, "format")
+                            .with_help("write `:format table`, `:format json` or `:format csv`")
+                    })?;
+                }
+            }
+            "timing" => match args {
+                "on" => self.settings.timing = true,
+                "off" => self.settings.timing = false,
+                "" => sink(Reply::Text(format!(
+                    "timing: {}\n",
+                    if self.settings.timing { "on" } else { "off" }
+                ))),
+                _ => {
+                    return Err(Diagnostic::error(
+                        "`:timing` takes `on` or `off`",
+                        span,
+                        "here",
+                    ));
+                }
+            },
+            "why" | "explain" => {
+                let Some(last) = self.last_query.clone() else {
+                    return Err(Diagnostic::error(
+                        "there is no query yet to explain",
+                        span,
+                        "here",
+                    )
+                    .with_help("run a query first, e.g. `visit`"));
+                };
+                let body = last
+                    .trim_start()
+                    .trim_start_matches("why ")
+                    .trim_start_matches("explain ")
+                    .to_string();
+                let text = format!("{name} {body}");
+                let summary = self.run_inner(&format!("<:{name}>"), &text, false, sink);
+                if summary.failed > 0 {
+                    return Err(Diagnostic::plain(format!("`:{name}` failed")));
+                }
+            }
+            _ => {
+                let d = Diagnostic::error(
+                    format!("there is no command `:{name}`"),
+                    span,
+                    "unknown command",
+                );
+                let names = crate::help::COMMANDS.iter().map(|(n, _)| *n);
+                return Err(d
+                    .with_help_opt(suggestion(name, names, "commands"))
+                    .with_note("`:help` lists the commands"));
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn kinds_text(&self) -> String {
+        let mut out = String::new();
+        for k in &self.db.kinds {
+            let what = if k.is_derived() { "derived" } else { "" };
+            out.push_str(&format!(
+                "{:<20} {:>5} rows  {:<8} {}\n",
+                k.name,
+                k.relation.len(),
+                what,
+                k.doc.as_deref().unwrap_or("")
+            ));
+        }
+        out
+    }
+
+    fn schema_text(&self, args: &str, span: crate::diagnostic::Span) -> Result<String, Diagnostic> {
+        let names: Vec<&str> = if args.is_empty() {
+            self.db.kind_names().collect()
+        } else {
+            args.split_whitespace().collect()
+        };
+        let mut out = String::new();
+        for n in names {
+            let Some(id) = self.db.kind_id(n) else {
+                return Err(
+                    Diagnostic::error(format!("there is no kind `{n}`"), span, "here")
+                        .with_help_opt(suggestion(n, self.db.kind_names(), "kinds")),
+                );
+            };
+            let k = self.db.kind(id);
+            out.push_str(&format!("kind {}", k.name));
+            if let Some(doc) = &k.doc {
+                out.push_str(&format!(" \"{doc}\""));
+            }
+            out.push_str(" (\n");
+            for f in &k.fields {
+                out.push_str(&format!("  {}: {}", f.name, f.ty));
+                if let Some(doc) = &f.doc {
+                    out.push_str(&format!(" \"{doc}\""));
+                }
+                out.push_str(",\n");
+            }
+            out.push_str(");\n");
+        }
+        Ok(out)
+    }
+
+    fn entities_text(&self, filter: &str) -> String {
+        let kind = self.db.kind(self.db.kind_id(ENTITY).expect("built-in"));
+        let needle = filter.to_lowercase();
+        let mut rs = eval::ResultSet {
+            columns: ["id", "type", "name", "name_ar", "aliases"]
+                .map(String::from)
+                .to_vec(),
+            types: vec![Type::Entity, Type::Text, Type::Text, Type::Text, Type::List],
+            ..Default::default()
+        };
+        for row in kind.relation.rows() {
+            let cols = [
+                entity_cols::ID,
+                entity_cols::TYPE,
+                entity_cols::NAME,
+                entity_cols::NAME_AR,
+                entity_cols::ALIASES,
+            ];
+            let mut cells: Vec<Value> = cols.iter().map(|&c| row[c].clone()).collect();
+            if let Value::Entity(s) = cells[0] {
+                cells[0] = Value::Ref(s);
+            }
+            let hay = cells
+                .iter()
+                .map(|c| self.db.display(c).to_lowercase())
+                .collect::<Vec<_>>()
+                .join(" ");
+            if needle.is_empty() || hay.contains(&needle) {
+                rs.rows.push(cells);
+                rs.sources.push(None);
+            }
+        }
+        crate::output::render(&self.db, &rs, self.settings.format, &self.settings.table)
+    }
+
+    /// "42 facts of 12 kinds, 40 entities, 0 rules".
+    pub fn describe(&self) -> String {
+        let kinds = self
+            .db
+            .kinds
+            .iter()
+            .skip(1)
+            .filter(|k| !k.is_derived())
+            .count();
+        format!(
+            "{} facts of {} kinds, {} entities, {} rules",
+            self.db.fact_count(),
+            kinds,
+            self.db.entity_count(),
+            self.rule_texts.len()
+        )
+    }
+}
+
+enum Flow {
+    Continue,
+    Quit,
+}
+
+fn limit_error(hit: LimitHit, span: crate::diagnostic::Span) -> Diagnostic {
+    match hit {
+        LimitHit::Rows(n) => Diagnostic::error(
+            format!("the query was stopped after producing {n} rows"),
+            span,
+            "this query",
+        )
+        .with_help("narrow it with `where` or `limit`, or raise the limit with --max-rows N"),
+        LimitHit::Time(t) => Diagnostic::error(
+            format!("the query was stopped after {} seconds", t.as_secs()),
+            span,
+            "this query",
+        )
+        .with_help("narrow it, or raise the limit with --timeout SECONDS"),
+        LimitHit::Interrupted => Diagnostic::error("interrupted", span, "this query was stopped"),
+    }
+}

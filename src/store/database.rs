@@ -1,0 +1,282 @@
+//! The database: kinds with their schemas and relations, entities and their aliases, and the
+//! table of fact ids. Everything a query can read lives here.
+
+use super::relation::Relation;
+use super::value::{Interner, Sym, Type, Value};
+use crate::diagnostic::Span;
+use std::collections::HashMap;
+
+/// Index of a kind in [`Database::kinds`].
+pub type KindId = usize;
+
+/// One field of a kind's schema.
+#[derive(Clone, Debug)]
+pub struct Field {
+    pub name: String,
+    pub ty: Type,
+    pub doc: Option<String>,
+}
+
+/// How a kind came to exist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KindOrigin {
+    /// Built into dalil (`entity`).
+    Builtin,
+    /// Declared with `kind … (…)`.
+    Declared(Span),
+    /// Defined by rules.
+    Derived(Span),
+}
+
+/// A kind: its schema and its rows. Column 0 is always `id`.
+#[derive(Debug)]
+pub struct Kind {
+    pub name: String,
+    pub doc: Option<String>,
+    pub fields: Vec<Field>,
+    pub origin: KindOrigin,
+    pub relation: Relation,
+}
+
+impl Kind {
+    /// The column of a field, by name.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+
+    /// The column time filters apply to: the field named `date`.
+    pub fn date_column(&self) -> Option<usize> {
+        self.fields
+            .iter()
+            .position(|f| f.name == "date" && f.ty == Type::Date)
+    }
+
+    pub fn field_names(&self) -> impl Iterator<Item = &str> + Clone {
+        self.fields.iter().map(|f| f.name.as_str())
+    }
+
+    pub fn is_derived(&self) -> bool {
+        matches!(self.origin, KindOrigin::Derived(_))
+    }
+}
+
+/// The columns of the built-in `entity` kind.
+pub mod entity_cols {
+    pub const ID: usize = 0;
+    pub const TYPE: usize = 1;
+    pub const NAME: usize = 2;
+    pub const NAME_AR: usize = 3;
+    pub const ROLE: usize = 4;
+    pub const AFFILIATION: usize = 5;
+    pub const ALIASES: usize = 6;
+}
+
+/// The name of the built-in kind of entities.
+pub const ENTITY: &str = "entity";
+
+/// All kinds, entities and ids.
+#[derive(Debug)]
+pub struct Database {
+    pub interner: Interner,
+    pub kinds: Vec<Kind>,
+    by_name: HashMap<String, KindId>,
+    /// Entity id → its row in the `entity` relation (`None` while only its name is known).
+    entity_rows: HashMap<Sym, Option<u32>>,
+    /// Folded name or alias → entity id.
+    aliases: HashMap<String, Sym>,
+    /// Fact id → where the fact is.
+    fact_ids: HashMap<Sym, (KindId, u32)>,
+}
+
+impl Default for Database {
+    fn default() -> Self {
+        Database::new()
+    }
+}
+
+/// How names are compared: Latin letters case-insensitively, Arabic (and everything else) as
+/// written, surrounding spaces ignored.
+pub fn fold(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+impl Database {
+    /// An empty database with the built-in `entity` kind.
+    pub fn new() -> Database {
+        let mut db = Database {
+            interner: Interner::default(),
+            kinds: vec![],
+            by_name: HashMap::new(),
+            entity_rows: HashMap::new(),
+            aliases: HashMap::new(),
+            fact_ids: HashMap::new(),
+        };
+        for status in ["stated", "inferred", "background", "derived"] {
+            db.interner.intern(status);
+        }
+        let f = |name: &str, ty, doc: &str| Field {
+            name: name.into(),
+            ty,
+            doc: Some(doc.into()),
+        };
+        db.add_kind(Kind {
+            name: ENTITY.into(),
+            doc: Some("A person, organisation, country or place".into()),
+            fields: vec![
+                f("id", Type::Entity, "the name used to refer to it"),
+                f(
+                    "type",
+                    Type::Text,
+                    "person, organisation, country, city, region or group",
+                ),
+                f("name", Type::Text, "English name"),
+                f("name_ar", Type::Text, "Arabic name"),
+                f("role", Type::Text, "role or description"),
+                f(
+                    "affiliation",
+                    Type::Entity,
+                    "the organisation or country it belongs to",
+                ),
+                f("aliases", Type::List, "other names users may type"),
+            ],
+            origin: KindOrigin::Builtin,
+            relation: Relation::default(),
+        });
+        db
+    }
+
+    pub fn add_kind(&mut self, kind: Kind) -> KindId {
+        let id = self.kinds.len();
+        self.by_name.insert(kind.name.clone(), id);
+        self.kinds.push(kind);
+        id
+    }
+
+    pub fn kind_id(&self, name: &str) -> Option<KindId> {
+        self.by_name.get(name).copied()
+    }
+
+    pub fn kind(&self, id: KindId) -> &Kind {
+        &self.kinds[id]
+    }
+
+    pub fn kind_mut(&mut self, id: KindId) -> &mut Kind {
+        &mut self.kinds[id]
+    }
+
+    pub fn kind_names(&self) -> impl Iterator<Item = &str> + Clone {
+        self.kinds.iter().map(|k| k.name.as_str())
+    }
+
+    pub fn entity_kind(&self) -> &Kind {
+        &self.kinds[0]
+    }
+
+    pub fn has_entity(&self, id: Sym) -> bool {
+        self.entity_rows.contains_key(&id)
+    }
+
+    /// Announces entity `id` and the names it answers to, before its row exists, so that facts
+    /// and other entities may refer to it in any order. Returns the names already taken by
+    /// another entity.
+    pub fn announce_entity(&mut self, id: Sym, names: &[String]) -> Vec<(String, Sym)> {
+        self.entity_rows.entry(id).or_insert(None);
+        let mut clashes = Vec::new();
+        for n in names {
+            match self.aliases.get(&fold(n)) {
+                Some(&other) if other != id => clashes.push((n.clone(), other)),
+                Some(_) => {}
+                None => {
+                    self.aliases.insert(fold(n), id);
+                }
+            }
+        }
+        clashes
+    }
+
+    /// Records that entity `id` lives in row `row` of the `entity` relation.
+    pub fn place_entity(&mut self, id: Sym, row: u32) {
+        self.entity_rows.insert(id, Some(row));
+    }
+
+    /// Which entity answers to `name` (its id, English or Arabic name, or an alias)?
+    pub fn resolve_entity(&self, name: &str) -> Option<Sym> {
+        if let Some(sym) = self.interner.get(name)
+            && self.entity_rows.contains_key(&sym)
+        {
+            return Some(sym);
+        }
+        self.aliases.get(&fold(name)).copied()
+    }
+
+    /// Every name an entity answers to, for suggestions and completion.
+    pub fn entity_names(&self) -> impl Iterator<Item = &str> + Clone {
+        self.aliases.keys().map(|s| s.as_str())
+    }
+
+    /// The entity's row, if declared.
+    pub fn entity_row(&self, id: Sym) -> Option<&[Value]> {
+        let row = (*self.entity_rows.get(&id)?)?;
+        Some(self.kinds[0].relation.row(row))
+    }
+
+    /// The English name of an entity, or its id when it has none.
+    pub fn entity_label(&self, id: Sym) -> &str {
+        match self.entity_row(id).map(|r| &r[entity_cols::NAME]) {
+            Some(Value::Text(s)) => self.interner.resolve(*s),
+            _ => self.interner.resolve(id),
+        }
+    }
+
+    pub fn register_fact_id(&mut self, id: Sym, kind: KindId, row: u32) -> Option<(KindId, u32)> {
+        self.fact_ids.insert(id, (kind, row))
+    }
+
+    pub fn fact_by_id(&self, id: Sym) -> Option<(KindId, u32)> {
+        self.fact_ids.get(&id).copied()
+    }
+
+    pub fn fact_id_names(&self) -> impl Iterator<Item = &str> + Clone {
+        self.fact_ids.keys().map(|s| self.interner.resolve(*s))
+    }
+
+    /// Number of stated (non-derived) rows across all kinds except entities.
+    pub fn fact_count(&self) -> usize {
+        self.kinds
+            .iter()
+            .skip(1)
+            .filter(|k| !k.is_derived())
+            .map(|k| k.relation.len())
+            .sum()
+    }
+
+    pub fn entity_count(&self) -> usize {
+        self.kinds[0].relation.len()
+    }
+
+    /// Text of a value for display: entities by English name, dates at their precision.
+    pub fn display(&self, v: &Value) -> String {
+        match v {
+            Value::Null => String::new(),
+            Value::Bool(b) => b.to_string(),
+            Value::Num(n) => format_number(*n),
+            Value::Text(s) | Value::Ref(s) => self.interner.resolve(*s).to_string(),
+            Value::Date(d) => d.to_string(),
+            Value::Entity(s) => self.entity_label(*s).to_string(),
+            Value::List(items) => items
+                .iter()
+                .map(|i| self.display(i))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
+/// Whole numbers without a decimal point; others as Rust prints them.
+pub fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}

@@ -1,0 +1,15 @@
+//! The physical layer: interned values, relations with their indexes and origins, and the
+//! database of kinds and entities.
+//!
+//! Invariant: a relation never holds two equal rows; every row has an origin (its citations,
+//! or the rule and premises it was derived from).
+
+mod database;
+mod relation;
+mod value;
+
+pub use database::{
+    Database, ENTITY, Field, Kind, KindId, KindOrigin, entity_cols, fold, format_number,
+};
+pub use relation::{Cite, Origin, Relation};
+pub use value::{Interner, Row, Sym, Type, Value};

@@ -1,0 +1,163 @@
+//! Values stored in relations, interned symbols, and field types.
+
+use crate::date::Date;
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
+
+/// An interned string: texts, entity ids and fact ids are compared and hashed as integers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sym(pub u32);
+
+/// The table of interned strings.
+#[derive(Default, Debug, Clone)]
+pub struct Interner {
+    map: HashMap<Rc<str>, Sym>,
+    names: Vec<Rc<str>>,
+}
+
+impl Interner {
+    pub fn intern(&mut self, s: &str) -> Sym {
+        if let Some(&sym) = self.map.get(s) {
+            return sym;
+        }
+        let sym = Sym(self.names.len() as u32);
+        let rc: Rc<str> = Rc::from(s);
+        self.names.push(rc.clone());
+        self.map.insert(rc, sym);
+        sym
+    }
+
+    /// The symbol of `s` if it was ever interned.
+    pub fn get(&self, s: &str) -> Option<Sym> {
+        self.map.get(s).copied()
+    }
+
+    pub fn resolve(&self, sym: Sym) -> &str {
+        self.names.get(sym.0 as usize).map_or("", |s| s)
+    }
+}
+
+/// The type of a field, as declared in a `kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Type {
+    Text,
+    Number,
+    Date,
+    Bool,
+    /// A person, organisation, country or place declared with `entity`.
+    Entity,
+    /// The `id` of a fact (or of an entity).
+    Ref,
+    /// A list of texts (entity aliases).
+    List,
+}
+
+impl Type {
+    pub fn from_name(name: &str) -> Option<Type> {
+        Some(match name {
+            "text" => Type::Text,
+            "number" => Type::Number,
+            "date" => Type::Date,
+            "bool" => Type::Bool,
+            "entity" => Type::Entity,
+            "ref" => Type::Ref,
+            "list" => Type::List,
+            _ => return None,
+        })
+    }
+
+    pub const NAMES: [&'static str; 7] =
+        ["text", "number", "date", "bool", "entity", "ref", "list"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Type::Text => "text",
+            Type::Number => "number",
+            Type::Date => "date",
+            Type::Bool => "bool",
+            Type::Entity => "entity",
+            Type::Ref => "ref",
+            Type::List => "list",
+        }
+    }
+}
+
+impl fmt::Display for Type {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One cell of a row.
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// Not known (a field left out, or written `unknown`).
+    Null,
+    Bool(bool),
+    Num(f64),
+    Text(Sym),
+    Date(Date),
+    Entity(Sym),
+    Ref(Sym),
+    List(Rc<[Value]>),
+}
+
+impl Value {
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Value::Null => 0,
+            Value::Bool(_) => 1,
+            Value::Num(_) => 2,
+            Value::Text(_) => 3,
+            Value::Date(_) => 4,
+            Value::Entity(_) => 5,
+            Value::Ref(_) => 6,
+            Value::List(_) => 7,
+        }
+    }
+}
+
+fn num_bits(n: f64) -> u64 {
+    if n == 0.0 { 0 } else { n.to_bits() }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Null, Value::Null) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Num(a), Value::Num(b)) => num_bits(*a) == num_bits(*b),
+            (Value::Text(a), Value::Text(b)) => a == b,
+            (Value::Date(a), Value::Date(b)) => a == b,
+            (Value::Entity(a), Value::Entity(b)) => a == b,
+            (Value::Ref(a), Value::Ref(b)) => a == b,
+            (Value::List(a), Value::List(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Value {}
+
+impl Hash for Value {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.rank().hash(state);
+        match self {
+            Value::Null => {}
+            Value::Bool(b) => b.hash(state),
+            Value::Num(n) => num_bits(*n).hash(state),
+            Value::Text(s) | Value::Entity(s) | Value::Ref(s) => s.hash(state),
+            Value::Date(d) => d.hash(state),
+            Value::List(l) => l.hash(state),
+        }
+    }
+}
+
+/// A row of a relation: column 0 is the fact's `id`, then the declared fields in order.
+pub type Row = Box<[Value]>;

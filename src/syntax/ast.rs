@@ -1,0 +1,300 @@
+//! The syntax tree: what the user wrote, every node with its span, nothing resolved yet.
+
+use crate::date::{Modality, TimeRel};
+use crate::diagnostic::Span;
+
+/// A name as written, with where it was written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Name {
+    pub text: String,
+    pub span: Span,
+}
+
+/// A literal value as written.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Literal {
+    Text(String),
+    Number(f64),
+    /// Raw date text (checked into a [`crate::date::Date`] by the checker).
+    Date(String),
+    Bool(bool),
+    Unknown,
+    List(Vec<Value>),
+    /// A bare name: an entity, an alias or a fact id.
+    Name(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Value {
+    pub lit: Literal,
+    pub span: Span,
+}
+
+/// One statement of a program.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Statement {
+    Kind(KindDecl),
+    Entity(EntityDecl),
+    Fact(Fact),
+    Rule(Rule),
+    Query(Query),
+    Meta(Meta),
+}
+
+impl Statement {
+    pub fn span(&self) -> Span {
+        match self {
+            Statement::Kind(k) => k.span,
+            Statement::Entity(e) => e.span,
+            Statement::Fact(f) => f.span,
+            Statement::Rule(r) => r.span,
+            Statement::Query(q) => q.span,
+            Statement::Meta(m) => m.span,
+        }
+    }
+}
+
+/// `:name args` — a command for the session rather than the language.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Meta {
+    pub name: Name,
+    pub args: String,
+    pub span: Span,
+}
+
+/// `kind visit "doc" (partner: entity "doc", …)`
+#[derive(Clone, Debug, PartialEq)]
+pub struct KindDecl {
+    pub name: Name,
+    pub doc: Option<String>,
+    pub fields: Vec<FieldDecl>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldDecl {
+    pub name: Name,
+    pub ty: Name,
+    pub doc: Option<String>,
+}
+
+/// `entity id: type(field: value, …) provenance`
+#[derive(Clone, Debug, PartialEq)]
+pub struct EntityDecl {
+    pub id: Name,
+    pub entity_type: Name,
+    pub fields: Vec<FieldValue>,
+    pub provenance: Provenance,
+    pub span: Span,
+}
+
+/// `kind(field: value, …) provenance`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fact {
+    pub kind: Name,
+    pub fields: Vec<FieldValue>,
+    pub provenance: Provenance,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldValue {
+    pub name: Name,
+    pub value: Value,
+}
+
+/// Where a fact comes from.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Provenance {
+    pub cites: Vec<Citation>,
+    pub inferred: Option<String>,
+    pub background: Option<String>,
+    /// `background` was written (possibly without a note).
+    pub is_background: bool,
+}
+
+/// `p5.s1 "short quote"`: paragraph 5, sentence 1.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Citation {
+    pub paragraph: u32,
+    pub sentence: u32,
+    pub quote: Option<String>,
+    pub span: Span,
+}
+
+/// `head :- body, …`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    pub head: Atom,
+    pub body: Vec<BodyItem>,
+    pub span: Span,
+}
+
+/// `kind(field: term, …)` or positional `kind(term, …)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Atom {
+    pub kind: Name,
+    pub args: Vec<Arg>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arg {
+    pub field: Option<Name>,
+    pub term: Term,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Term {
+    Var(Name),
+    Value(Value),
+    Aggregate {
+        func: AggFn,
+        var: Option<Name>,
+        span: Span,
+    },
+}
+
+impl Term {
+    pub fn span(&self) -> Span {
+        match self {
+            Term::Var(n) => n.span,
+            Term::Value(v) => v.span,
+            Term::Aggregate { span, .. } => *span,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AggFn {
+    Count,
+    Min,
+    Max,
+    Sum,
+}
+
+impl AggFn {
+    pub fn name(self) -> &'static str {
+        match self {
+            AggFn::Count => "count",
+            AggFn::Min => "min",
+            AggFn::Max => "max",
+            AggFn::Sum => "sum",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum BodyItem {
+    Atom(Atom),
+    Not(Atom, Span),
+    Compare {
+        left: Term,
+        op: CmpOp,
+        right: Term,
+        span: Span,
+    },
+    Time {
+        left: Term,
+        rel: TimeRel,
+        right: Term,
+        span: Span,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "=",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+}
+
+/// What a query asks for besides rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueryMode {
+    Rows,
+    Why,
+    Explain,
+}
+
+/// `[why|explain] [count] KIND [fields] [by …] [where …] [time filters] [order by …] [limit N]`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Query {
+    pub mode: QueryMode,
+    pub count: bool,
+    pub kind: Name,
+    pub projection: Vec<Path>,
+    pub group_by: Vec<Path>,
+    pub condition: Option<Condition>,
+    pub time_filters: Vec<TimeFilter>,
+    pub order_by: Vec<OrderKey>,
+    pub limit: Option<(u64, Span)>,
+    pub span: Span,
+}
+
+/// `led_by.name`: a field, then fields of the entity it refers to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Path {
+    pub segments: Vec<Name>,
+    pub span: Span,
+}
+
+impl Path {
+    pub fn text(&self) -> String {
+        self.segments
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderKey {
+    pub path: Path,
+    pub descending: bool,
+}
+
+/// `[possibly|certainly] after D`, `between D and E`, …
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimeFilter {
+    pub modality: Modality,
+    pub rel: TimeRel,
+    pub from: Value,
+    /// The end of `between … and …`.
+    pub to: Option<Value>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Condition {
+    Or(Vec<Condition>),
+    And(Vec<Condition>),
+    Not(Box<Condition>, Span),
+    Test(Path, Test, Span),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Test {
+    Compare(CmpOp, Value),
+    In { values: Vec<Value>, negated: bool },
+    Contains(Value),
+    IsUnknown { negated: bool },
+    Time(TimeFilter),
+}

@@ -1,0 +1,12 @@
+//! The surface syntax: the pest grammar (`grammar/dalil.pest`) and the syntax tree built from it.
+//!
+//! Invariant: every node carries the span it was parsed from; nothing here knows about kinds,
+//! fields or entities (that is the checker's job).
+
+pub mod ast;
+mod errors;
+mod parse;
+mod split;
+
+pub use errors::{is_keyword, keywords};
+pub use parse::{ParseLimits, is_incomplete, parse_program};

@@ -1,0 +1,623 @@
+//! Text → syntax tree. The text is cut into statements first (at top-level `;` and meta-command
+//! lines) so that one mistake does not hide the next; each piece is parsed by the pest grammar
+//! and turned into [`ast`](super::ast) nodes carrying spans.
+
+use super::ast::*;
+use super::errors::syntax_error;
+use super::split::{check_nesting, split_statements};
+use crate::date::{Modality, TimeRel};
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceId, Span};
+use pest::Parser as _;
+use pest::iterators::Pair;
+use pest_derive::Parser;
+
+#[derive(Parser)]
+#[grammar = "../grammar/dalil.pest"]
+pub(crate) struct Grammar;
+
+/// Limits on what the parser accepts, so no input can exhaust the stack or memory.
+#[derive(Clone, Copy, Debug)]
+pub struct ParseLimits {
+    /// Deepest nesting of `(` and `[`.
+    pub max_depth: usize,
+    /// Largest input, in bytes.
+    pub max_input: usize,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        ParseLimits {
+            max_depth: 128,
+            max_input: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// Parses a whole text (a script, a fact file, a line typed at the prompt). Returns every
+/// statement that parsed and a report for each one that did not.
+pub fn parse_program(
+    text: &str,
+    source: SourceId,
+    limits: ParseLimits,
+) -> (Vec<Statement>, Diagnostics) {
+    if text.len() > limits.max_input {
+        let d = Diagnostic::plain(format!(
+            "the input is {} bytes, more than the limit of {} bytes",
+            text.len(),
+            limits.max_input
+        ))
+        .with_help("split it into several files, or raise the limit with --max-input BYTES");
+        return (vec![], vec![d]);
+    }
+    let mut statements = Vec::new();
+    let mut errors = Vec::new();
+    for piece in split_statements(text) {
+        let chunk = &text[piece.clone()];
+        if let Err(d) = check_nesting(chunk, piece.start, source, limits.max_depth) {
+            errors.push(d);
+            continue;
+        }
+        match Grammar::parse(Rule::program, chunk) {
+            Ok(mut pairs) => {
+                let program = pairs.next().expect("program rule always yields one pair");
+                let b = Builder {
+                    source,
+                    offset: piece.start,
+                };
+                for pair in program.into_inner() {
+                    match b.statement(pair) {
+                        Ok(Some(s)) => statements.push(s),
+                        Ok(None) => {}
+                        Err(d) => errors.push(d),
+                    }
+                }
+            }
+            Err(e) => errors.push(syntax_error(&e, text, piece.start, chunk, source)),
+        }
+    }
+    (statements, errors)
+}
+
+/// Would more input complete this text? True when the only problem is that it stops too early:
+/// an open bracket or text, or a statement cut short (`visit where`). The REPL then asks for
+/// another line instead of reporting an error.
+pub fn is_incomplete(text: &str) -> bool {
+    let pieces = split_statements(text);
+    let Some(last) = pieces.last() else {
+        return false;
+    };
+    let chunk = &text[last.clone()];
+    if chunk.trim_start().starts_with(':') || chunk.trim().is_empty() {
+        return false;
+    }
+    match Grammar::parse(Rule::program, chunk) {
+        Ok(_) => false,
+        Err(e) => {
+            let pos = match e.location {
+                pest::error::InputLocation::Pos(p) => p,
+                pest::error::InputLocation::Span((s, _)) => s,
+            };
+            chunk[pos..].trim().is_empty() || super::split::unclosed(chunk)
+        }
+    }
+}
+
+struct Builder {
+    source: SourceId,
+    offset: usize,
+}
+
+type Built<T> = Result<T, Diagnostic>;
+
+impl Builder {
+    fn span(&self, pair: &Pair<Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.source, self.offset + s.start(), self.offset + s.end())
+    }
+
+    fn name(&self, pair: Pair<Rule>) -> Name {
+        Name {
+            text: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
+    }
+
+    fn statement(&self, pair: Pair<Rule>) -> Built<Option<Statement>> {
+        Ok(Some(match pair.as_rule() {
+            Rule::kind_decl => Statement::Kind(self.kind_decl(pair)?),
+            Rule::entity_decl => Statement::Entity(self.entity_decl(pair)?),
+            Rule::fact => Statement::Fact(self.fact(pair)?),
+            Rule::rule => Statement::Rule(self.rule(pair)?),
+            Rule::query => Statement::Query(self.query(pair)?),
+            Rule::meta_cmd => Statement::Meta(self.meta(pair)),
+            _ => return Ok(None),
+        }))
+    }
+
+    fn meta(&self, pair: Pair<Rule>) -> Meta {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let name = self.name(inner.next().expect("meta name"));
+        let args = inner.next().map_or("", |p| p.as_str()).trim().to_string();
+        Meta { name, args, span }
+    }
+
+    fn kind_decl(&self, pair: Pair<Rule>) -> Built<KindDecl> {
+        let span = self.span(&pair);
+        let mut name = None;
+        let mut doc = None;
+        let mut fields = Vec::new();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::name => name = Some(self.name(p)),
+                Rule::string => doc = Some(self.string(p)?),
+                Rule::field_decl => {
+                    let mut it = p.into_inner();
+                    let fname = self.name(it.next().expect("field name"));
+                    let ty = self.name(it.next().expect("field type"));
+                    let fdoc = it.next().map(|s| self.string(s)).transpose()?;
+                    fields.push(FieldDecl {
+                        name: fname,
+                        ty,
+                        doc: fdoc,
+                    });
+                }
+                _ => {}
+            }
+        }
+        Ok(KindDecl {
+            name: name.expect("kind name"),
+            doc,
+            fields,
+            span,
+        })
+    }
+
+    fn entity_decl(&self, pair: Pair<Rule>) -> Built<EntityDecl> {
+        let span = self.span(&pair);
+        let mut names = Vec::new();
+        let mut fields = Vec::new();
+        let mut provenance = Provenance::default();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::name => names.push(self.name(p)),
+                Rule::field_value => fields.push(self.field_value(p)?),
+                Rule::provenance => provenance = self.provenance(p)?,
+                _ => {}
+            }
+        }
+        let mut names = names.into_iter();
+        Ok(EntityDecl {
+            id: names.next().expect("entity id"),
+            entity_type: names.next().expect("entity type"),
+            fields,
+            provenance,
+            span,
+        })
+    }
+
+    fn fact(&self, pair: Pair<Rule>) -> Built<Fact> {
+        let span = self.span(&pair);
+        let mut kind = None;
+        let mut fields = Vec::new();
+        let mut provenance = Provenance::default();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::name => kind = Some(self.name(p)),
+                Rule::field_value => fields.push(self.field_value(p)?),
+                Rule::provenance => provenance = self.provenance(p)?,
+                _ => {}
+            }
+        }
+        Ok(Fact {
+            kind: kind.expect("fact kind"),
+            fields,
+            provenance,
+            span,
+        })
+    }
+
+    fn field_value(&self, pair: Pair<Rule>) -> Built<FieldValue> {
+        let mut it = pair.into_inner();
+        let name = self.name(it.next().expect("field name"));
+        let value = self.value(it.next().expect("field value"))?;
+        Ok(FieldValue { name, value })
+    }
+
+    fn provenance(&self, pair: Pair<Rule>) -> Built<Provenance> {
+        let mut prov = Provenance::default();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::citations => {
+                    for c in p.into_inner().filter(|c| c.as_rule() == Rule::citation) {
+                        prov.cites.push(self.citation(c)?);
+                    }
+                }
+                Rule::inferred => {
+                    let s = p.into_inner().find(|x| x.as_rule() == Rule::string);
+                    prov.inferred =
+                        Some(s.map(|s| self.string(s)).transpose()?.unwrap_or_default());
+                }
+                Rule::background => {
+                    prov.is_background = true;
+                    let s = p.into_inner().find(|x| x.as_rule() == Rule::string);
+                    prov.background = s.map(|s| self.string(s)).transpose()?;
+                }
+                _ => {}
+            }
+        }
+        Ok(prov)
+    }
+
+    fn citation(&self, pair: Pair<Rule>) -> Built<Citation> {
+        let span = self.span(&pair);
+        let mut it = pair.into_inner();
+        let r = it.next().expect("cite ref");
+        let text = r.as_str();
+        let (p, s) = text[1..].split_once(".s").unwrap_or(("0", "0"));
+        let number = |t: &str| {
+            t.parse::<u32>().map_err(|_| {
+                Diagnostic::error(
+                    format!("`{text}` is not a paragraph and sentence number"),
+                    self.span(&r),
+                    "citation",
+                )
+                .with_help("cite as pN.sM, e.g. p5.s1 for paragraph 5, sentence 1")
+            })
+        };
+        let paragraph = number(p)?;
+        let sentence = number(s)?;
+        let quote = it.next().map(|q| self.string(q)).transpose()?;
+        Ok(Citation {
+            paragraph,
+            sentence,
+            quote,
+            span,
+        })
+    }
+
+    fn string(&self, pair: Pair<Rule>) -> Built<String> {
+        let span = self.span(&pair);
+        let raw = pair.into_inner().next().map_or("", |p| p.as_str());
+        unescape(raw).map_err(|bad| {
+            Diagnostic::error(
+                format!("unknown escape `\\{bad}` in text"),
+                span,
+                "in this text",
+            )
+            .with_help(r#"the escapes are \" \\ \n and \t"#)
+        })
+    }
+
+    fn value(&self, pair: Pair<Rule>) -> Built<Value> {
+        let span = self.span(&pair);
+        let inner = pair.into_inner().next().expect("value has one child");
+        let lit = match inner.as_rule() {
+            Rule::date => Literal::Date(inner.as_str().to_string()),
+            Rule::number => Literal::Number(
+                inner
+                    .as_str()
+                    .parse()
+                    .map_err(|_| Diagnostic::error("this number is too large", span, "number"))?,
+            ),
+            Rule::string => Literal::Text(self.string(inner)?),
+            Rule::boolean => Literal::Bool(inner.as_str() == "true"),
+            Rule::kw_unknown => Literal::Unknown,
+            Rule::list => Literal::List(
+                inner
+                    .into_inner()
+                    .map(|v| self.value(v))
+                    .collect::<Built<Vec<_>>>()?,
+            ),
+            _ => Literal::Name(inner.as_str().to_string()),
+        };
+        Ok(Value { lit, span })
+    }
+
+    fn rule(&self, pair: Pair<Rule>) -> Built<super::ast::Rule> {
+        let span = self.span(&pair);
+        let mut it = pair.into_inner();
+        let head = self.atom(it.next().expect("rule head"))?;
+        let body = it.map(|b| self.body_item(b)).collect::<Built<Vec<_>>>()?;
+        Ok(super::ast::Rule { head, body, span })
+    }
+
+    fn atom(&self, pair: Pair<Rule>) -> Built<Atom> {
+        let span = self.span(&pair);
+        let mut it = pair.into_inner();
+        let kind = self.name(it.next().expect("atom kind"));
+        let mut args = Vec::new();
+        for a in it {
+            let mut parts = a.into_inner().peekable();
+            let field = if parts.peek().is_some_and(|p| p.as_rule() == Rule::name) {
+                parts.next().map(|p| self.name(p))
+            } else {
+                None
+            };
+            let term = self.term(parts.next().expect("argument term"))?;
+            args.push(Arg { field, term });
+        }
+        Ok(Atom { kind, args, span })
+    }
+
+    fn term(&self, pair: Pair<Rule>) -> Built<Term> {
+        let inner = pair.into_inner().next().expect("term has one child");
+        Ok(match inner.as_rule() {
+            Rule::variable => Term::Var(self.name(inner)),
+            Rule::aggregate => {
+                let span = self.span(&inner);
+                let mut it = inner.into_inner();
+                let func = match it.next().expect("aggregate fn").as_str() {
+                    "count" => AggFn::Count,
+                    "min" => AggFn::Min,
+                    "max" => AggFn::Max,
+                    _ => AggFn::Sum,
+                };
+                let var = it.next().map(|v| self.name(v));
+                Term::Aggregate { func, var, span }
+            }
+            _ => Term::Value(self.value(inner)?),
+        })
+    }
+
+    fn body_item(&self, pair: Pair<Rule>) -> Built<BodyItem> {
+        let span = self.span(&pair);
+        let inner = pair.into_inner().next().expect("body item has one child");
+        Ok(match inner.as_rule() {
+            Rule::atom => BodyItem::Atom(self.atom(inner)?),
+            Rule::negated => {
+                let atom = inner.into_inner().find(|p| p.as_rule() == Rule::atom);
+                BodyItem::Not(self.atom(atom.expect("negated atom"))?, span)
+            }
+            _ => {
+                let mut it = inner.into_inner();
+                let left = self.term(it.next().expect("left term"))?;
+                let op = it.next().expect("operator");
+                let right = self.term(it.next().expect("right term"))?;
+                if op.as_rule() == Rule::cmp_op {
+                    BodyItem::Compare {
+                        left,
+                        op: cmp_op(op.as_str()),
+                        right,
+                        span,
+                    }
+                } else {
+                    BodyItem::Time {
+                        left,
+                        rel: time_rel(op),
+                        right,
+                        span,
+                    }
+                }
+            }
+        })
+    }
+
+    fn path(&self, pair: Pair<Rule>) -> Path {
+        let span = self.span(&pair);
+        let mut segments = Vec::new();
+        let mut start = span.start;
+        for seg in pair.as_str().split('.') {
+            segments.push(Name {
+                text: seg.to_string(),
+                span: Span::new(self.source, start, start + seg.len()),
+            });
+            start += seg.len() + 1;
+        }
+        Path { segments, span }
+    }
+
+    fn query(&self, pair: Pair<Rule>) -> Built<Query> {
+        let span = self.span(&pair);
+        let mut q = Query {
+            mode: QueryMode::Rows,
+            count: false,
+            kind: Name {
+                text: String::new(),
+                span,
+            },
+            projection: vec![],
+            group_by: vec![],
+            condition: None,
+            time_filters: vec![],
+            order_by: vec![],
+            limit: None,
+            span,
+        };
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::query_mode => {
+                    let kw = p.into_inner().next().expect("mode keyword");
+                    q.mode = if kw.as_rule() == Rule::kw_why {
+                        QueryMode::Why
+                    } else {
+                        QueryMode::Explain
+                    };
+                }
+                Rule::kw_count => q.count = true,
+                Rule::name => q.kind = self.name(p),
+                Rule::projection => q.projection = self.paths(p),
+                Rule::group_by => q.group_by = self.paths(p),
+                Rule::where_clause => {
+                    let c = p.into_inner().find(|c| c.as_rule() == Rule::condition);
+                    q.condition = Some(self.condition(c.expect("where condition"))?);
+                }
+                Rule::time_filter => q.time_filters.push(self.time_filter(p)?),
+                Rule::order_by => {
+                    for key in p.into_inner().filter(|k| k.as_rule() == Rule::order_key) {
+                        let mut it = key.into_inner();
+                        let path = self.path(it.next().expect("order path"));
+                        let descending = it.next().is_some_and(|d| d.as_rule() == Rule::kw_desc);
+                        q.order_by.push(OrderKey { path, descending });
+                    }
+                }
+                Rule::limit => {
+                    let n = p.into_inner().find(|n| n.as_rule() == Rule::number);
+                    let n = n.expect("limit number");
+                    let nspan = self.span(&n);
+                    let value = n.as_str().parse::<u64>().map_err(|_| {
+                        Diagnostic::error("a limit must be a whole number of rows", nspan, "here")
+                            .with_help("write e.g. `limit 10`")
+                    })?;
+                    q.limit = Some((value, nspan));
+                }
+                _ => {}
+            }
+        }
+        Ok(q)
+    }
+
+    fn paths(&self, pair: Pair<Rule>) -> Vec<Path> {
+        pair.into_inner()
+            .filter(|p| p.as_rule() == Rule::path)
+            .map(|p| self.path(p))
+            .collect()
+    }
+
+    /// Shared by `time_filter` (after a query) and `path_time` (inside `where`).
+    fn time_filter(&self, pair: Pair<Rule>) -> Built<TimeFilter> {
+        let span = self.span(&pair);
+        let mut modality = Modality::Certainly;
+        let mut rel = TimeRel::Within;
+        let mut from = None;
+        let mut to = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::modality => {
+                    if p.into_inner()
+                        .next()
+                        .is_some_and(|m| m.as_rule() == Rule::kw_possibly)
+                    {
+                        modality = Modality::Possibly;
+                    }
+                }
+                Rule::time_op => rel = time_rel(p),
+                Rule::value => from = Some(self.value(p)?),
+                Rule::between => {
+                    let mut vals = p.into_inner().filter(|v| v.as_rule() == Rule::value);
+                    from = Some(self.value(vals.next().expect("between start"))?);
+                    to = Some(self.value(vals.next().expect("between end"))?);
+                    rel = TimeRel::Within;
+                }
+                _ => {}
+            }
+        }
+        Ok(TimeFilter {
+            modality,
+            rel,
+            from: from.expect("time filter value"),
+            to,
+            span,
+        })
+    }
+
+    fn condition(&self, pair: Pair<Rule>) -> Built<Condition> {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::condition | Rule::conjunction => {
+                let is_or = pair.as_rule() == Rule::condition;
+                let mut parts = pair
+                    .into_inner()
+                    .filter(|p| !matches!(p.as_rule(), Rule::kw_or | Rule::kw_and))
+                    .map(|p| self.condition(p))
+                    .collect::<Built<Vec<_>>>()?;
+                Ok(if parts.len() == 1 {
+                    parts.pop().expect("one part")
+                } else if is_or {
+                    Condition::Or(parts)
+                } else {
+                    Condition::And(parts)
+                })
+            }
+            Rule::negation => {
+                let mut it = pair.into_inner();
+                let first = it.next().expect("negation child");
+                if first.as_rule() == Rule::kw_not {
+                    let inner = self.condition(it.next().expect("negated condition"))?;
+                    Ok(Condition::Not(Box::new(inner), span))
+                } else {
+                    self.condition(first)
+                }
+            }
+            Rule::comparison => {
+                let mut it = pair.into_inner();
+                let path = self.path(it.next().expect("comparison path"));
+                let test_pair = it.next().expect("comparison test");
+                let test = self.test(test_pair)?;
+                Ok(Condition::Test(path, test, span))
+            }
+            _ => unreachable!("condition rules are condition, conjunction, negation, comparison"),
+        }
+    }
+
+    fn test(&self, pair: Pair<Rule>) -> Built<Test> {
+        Ok(match pair.as_rule() {
+            Rule::compare => {
+                let mut it = pair.into_inner();
+                let op = cmp_op(it.next().expect("operator").as_str());
+                Test::Compare(op, self.value(it.next().expect("operand"))?)
+            }
+            Rule::is_test => Test::IsUnknown {
+                negated: pair.into_inner().any(|p| p.as_rule() == Rule::kw_not),
+            },
+            Rule::in_test => {
+                let mut negated = false;
+                let mut values = Vec::new();
+                for p in pair.into_inner() {
+                    match p.as_rule() {
+                        Rule::kw_not => negated = true,
+                        Rule::value => values.push(self.value(p)?),
+                        _ => {}
+                    }
+                }
+                Test::In { values, negated }
+            }
+            Rule::contains_test => {
+                let v = pair.into_inner().find(|p| p.as_rule() == Rule::value);
+                Test::Contains(self.value(v.expect("contains operand"))?)
+            }
+            _ => Test::Time(self.time_filter(pair)?),
+        })
+    }
+}
+
+fn cmp_op(s: &str) -> CmpOp {
+    match s {
+        "=" => CmpOp::Eq,
+        "!=" => CmpOp::Ne,
+        "<" => CmpOp::Lt,
+        "<=" => CmpOp::Le,
+        ">" => CmpOp::Gt,
+        _ => CmpOp::Ge,
+    }
+}
+
+fn time_rel(pair: Pair<Rule>) -> TimeRel {
+    let kw = pair.into_inner().next().map(|k| k.as_rule());
+    match kw {
+        Some(Rule::kw_after) => TimeRel::After,
+        Some(Rule::kw_before) => TimeRel::Before,
+        _ => TimeRel::Within,
+    }
+}
+
+/// Resolves `\"`, `\\`, `\n`, `\t`; returns the bad escape character otherwise.
+fn unescape(raw: &str) -> Result<String, char> {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('"') => out.push('"'),
+            Some('\\') => out.push('\\'),
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some(other) => return Err(other),
+            None => return Err(' '),
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,184 @@
+//! A light scan of the raw text, before the grammar runs: where statements end (top-level `;`,
+//! the end of a meta-command line), and how deep brackets nest. Strings and comments are skipped
+//! so that a `;` or `(` inside them counts for nothing.
+
+use crate::diagnostic::{Diagnostic, SourceId, Span};
+use std::ops::Range;
+
+/// Byte ranges of the statements in `text`, each including its terminating `;`.
+pub fn split_statements(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    let mut depth: i64 = 0;
+    let mut at_statement_start = true;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'"' => {
+                i = skip_string(bytes, i);
+                at_statement_start = false;
+                continue;
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b':' if at_statement_start => {
+                // A meta-command runs to the end of its line.
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                pieces.push(start..i);
+                start = i;
+                continue;
+            }
+            b'(' | b'[' => depth += 1,
+            b')' | b']' => depth -= 1,
+            b';' if depth <= 0 => {
+                pieces.push(start..i + 1);
+                start = i + 1;
+                depth = 0;
+                at_statement_start = true;
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        if !b.is_ascii_whitespace() {
+            at_statement_start = false;
+        }
+        i += 1;
+    }
+    if text[start..].trim().chars().any(|c| c != ';') && has_code(&text[start..]) {
+        pieces.push(start..text.len());
+    }
+    pieces.retain(|r| has_code(&text[r.clone()]));
+    pieces
+}
+
+/// Is there anything but whitespace, `;` and comments?
+fn has_code(text: &str) -> bool {
+    text.lines().any(|line| {
+        let t = line.trim_start();
+        !t.is_empty() && !t.starts_with('#') && t != ";"
+    })
+}
+
+/// The index just past the string starting at `i` (or the end of the text if it never closes).
+fn skip_string(bytes: &[u8], mut i: usize) -> usize {
+    i += 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// Rejects brackets nested deeper than `max_depth`, pointing at the first one too deep.
+/// This runs before the recursive-descent parser so no input can overflow its stack.
+pub fn check_nesting(
+    chunk: &str,
+    offset: usize,
+    source: SourceId,
+    max_depth: usize,
+) -> Result<(), Diagnostic> {
+    let bytes = chunk.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i = skip_string(bytes, i);
+                continue;
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'(' | b'[' => {
+                depth += 1;
+                if depth > max_depth {
+                    let span = Span::new(source, offset + i, offset + i + 1);
+                    return Err(Diagnostic::error(
+                        format!("brackets are nested more than {max_depth} deep"),
+                        span,
+                        "this bracket is too deep",
+                    )
+                    .with_help(
+                        "simplify the condition; the limit can be raised with --max-depth N",
+                    ));
+                }
+            }
+            b')' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// Is a bracket or a text left open at the end of `chunk`?
+pub fn unclosed(chunk: &str) -> bool {
+    let bytes = chunk.as_bytes();
+    let mut depth: i64 = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let end = skip_string(bytes, i);
+                if end == bytes.len() && (end == i + 1 || bytes[end - 1] != b'"') {
+                    return true;
+                }
+                i = end;
+                continue;
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'(' | b'[' => depth += 1,
+            b')' | b']' => depth -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    depth > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(text: &str) -> Vec<&str> {
+        split_statements(text)
+            .into_iter()
+            .map(|r| text[r].trim())
+            .collect()
+    }
+
+    #[test]
+    fn splits_at_top_level_semicolons_only() {
+        assert_eq!(pieces("a; b(x: \";\"); c"), vec!["a;", "b(x: \";\");", "c"]);
+        assert_eq!(pieces("# a; comment\nvisit;"), vec!["# a; comment\nvisit;"]);
+        assert_eq!(pieces(":format json\nvisit"), vec![":format json", "visit"]);
+        assert!(pieces("  ;; # nothing\n").is_empty());
+    }
+
+    #[test]
+    fn finds_open_brackets_and_texts() {
+        assert!(unclosed("visit where (a = 1"));
+        assert!(unclosed("visit where a = \"US"));
+        assert!(!unclosed("visit where (a = \"x\")"));
+    }
+}

@@ -1,0 +1,173 @@
+//! `why`: for each answer, the derivation tree down to the stated facts and the paragraph and
+//! sentence of the article each one comes from, as text or JSON.
+
+use crate::output::json_value;
+use crate::store::{Database, KindId, Origin, Value};
+use serde_json::json;
+
+/// How deep a derivation tree is printed before it is cut (`…`).
+const MAX_DEPTH: usize = 24;
+
+/// `visit(id: us_visit, partner: United States, date: 2025-09-14)`; unknown fields left out.
+pub fn describe_fact(db: &Database, kind: KindId, row: u32) -> String {
+    let k = db.kind(kind);
+    let r = k.relation.row(row);
+    let fields: Vec<String> = k
+        .fields
+        .iter()
+        .zip(r.iter())
+        .filter(|(_, v)| !v.is_null())
+        .map(|(f, v)| match v {
+            Value::Text(_) => format!("{}: \"{}\"", f.name, db.display(v)),
+            _ => format!("{}: {}", f.name, db.display(v)),
+        })
+        .collect();
+    format!("{}({})", k.name, fields.join(", "))
+}
+
+/// Where a stated fact comes from, in one line.
+fn source_line(origin: &Origin) -> String {
+    match origin {
+        Origin::Stated {
+            cites,
+            inferred,
+            background,
+            is_background,
+            ..
+        } => {
+            let mut parts = Vec::new();
+            if !cites.is_empty() {
+                let list: Vec<String> = cites
+                    .iter()
+                    .map(|c| match &c.quote {
+                        Some(q) => format!("p{}.s{} «{q}»", c.paragraph, c.sentence),
+                        None => format!("p{}.s{}", c.paragraph, c.sentence),
+                    })
+                    .collect();
+                parts.push(format!("cited: {}", list.join(", ")));
+            }
+            if let Some(basis) = inferred {
+                parts.push(format!("inferred, not stated: {basis}"));
+            }
+            if *is_background {
+                parts.push(match background {
+                    Some(note) => format!("background, not in the article: {note}"),
+                    None => "background, not in the article".into(),
+                });
+            }
+            if parts.is_empty() {
+                parts.push("typed in this session, no citation".into());
+            }
+            parts.join("; ")
+        }
+        Origin::Derived { rule, .. } => format!("derived by rule {}", rule + 1),
+    }
+}
+
+/// The derivation tree of one row, as indented text.
+pub fn why_text(db: &Database, rules: &[String], kind: KindId, row: u32) -> String {
+    let mut out = String::new();
+    out.push_str(&describe_fact(db, kind, row));
+    out.push('\n');
+    node(db, rules, kind, row, "", 0, &mut out);
+    out
+}
+
+fn node(
+    db: &Database,
+    rules: &[String],
+    kind: KindId,
+    row: u32,
+    indent: &str,
+    depth: usize,
+    out: &mut String,
+) {
+    let origin = db.kind(kind).relation.origin(row);
+    match origin {
+        Origin::Stated { .. } => {
+            out.push_str(&format!("{indent}└─ {}\n", source_line(origin)));
+        }
+        Origin::Derived { rule, premises } => {
+            let text = rules.get(*rule).map_or("", |s| s.as_str());
+            out.push_str(&format!(
+                "{indent}└─ rule {}: {}\n",
+                rule + 1,
+                one_line(text)
+            ));
+            let inner = format!("{indent}   ");
+            if depth >= MAX_DEPTH {
+                out.push_str(&format!("{inner}└─ … (deeper steps left out)\n"));
+                return;
+            }
+            for (i, &(pk, pr)) in premises.iter().enumerate() {
+                let last = i + 1 == premises.len();
+                let (branch, cont) = if last {
+                    ("└─", "   ")
+                } else {
+                    ("├─", "│  ")
+                };
+                out.push_str(&format!("{inner}{branch} {}\n", describe_fact(db, pk, pr)));
+                node(db, rules, pk, pr, &format!("{inner}{cont}"), depth + 1, out);
+            }
+        }
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The derivation tree of one row, as JSON.
+pub fn why_json(db: &Database, rules: &[String], kind: KindId, row: u32) -> serde_json::Value {
+    why_json_at(db, rules, kind, row, 0)
+}
+
+fn why_json_at(
+    db: &Database,
+    rules: &[String],
+    kind: KindId,
+    row: u32,
+    depth: usize,
+) -> serde_json::Value {
+    let k = db.kind(kind);
+    let r = k.relation.row(row);
+    let mut fields = serde_json::Map::new();
+    for (f, v) in k.fields.iter().zip(r.iter()) {
+        if !v.is_null() {
+            fields.insert(f.name.clone(), json_value(db, v));
+        }
+    }
+    let origin = match k.relation.origin(row) {
+        Origin::Stated {
+            cites,
+            inferred,
+            background,
+            is_background,
+            ..
+        } => json!({
+            "status": k.relation.origin(row).status(),
+            "cites": cites.iter().map(|c| json!({
+                "paragraph": c.paragraph, "sentence": c.sentence, "quote": c.quote
+            })).collect::<Vec<_>>(),
+            "inferred": inferred,
+            "background": if *is_background { json!(background.clone().unwrap_or_default()) } else { json!(null) },
+        }),
+        Origin::Derived { rule, premises } => {
+            let children: Vec<serde_json::Value> = if depth >= MAX_DEPTH {
+                vec![]
+            } else {
+                premises
+                    .iter()
+                    .map(|&(pk, pr)| why_json_at(db, rules, pk, pr, depth + 1))
+                    .collect()
+            };
+            json!({
+                "status": "derived",
+                "rule": rule + 1,
+                "rule_text": rules.get(*rule).map(|s| one_line(s)),
+                "premises": children,
+            })
+        }
+    };
+    json!({ "kind": k.name, "fields": fields, "origin": origin })
+}
