@@ -4,11 +4,15 @@
 //! [`check`] (names and types → checked program) → [`plan`] → [`eval`] → [`output`].
 //! [`store`] holds the relations; [`Session`] is the one way in for every front end.
 
+// Diagnostics are large but travel only on the error path, where their size costs nothing.
+#![allow(clippy::result_large_err)]
+
 pub mod check;
 pub mod date;
 pub mod diagnostic;
 pub mod eval;
 pub mod help;
+mod meta;
 pub mod output;
 pub mod plan;
 pub mod repl;

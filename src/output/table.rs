@@ -111,9 +111,9 @@ pub fn render_table(db: &Database, rs: &ResultSet, opts: &TableOptions) -> Strin
     }
     if opts.footer {
         out.push_str(&match rs.rows.len() {
-            0 => "(no rows)\n".to_string(),
-            1 => "(1 row)\n".to_string(),
-            k => format!("({k} rows)\n"),
+            0 => "(no rows)\n\n".to_string(),
+            1 => "(1 row)\n\n".to_string(),
+            k => format!("({k} rows)\n\n"),
         });
     }
     out

@@ -37,7 +37,7 @@ pub enum Statement {
     Entity(EntityDecl),
     Fact(Fact),
     Rule(Rule),
-    Query(Query),
+    Query(Box<Query>),
     Meta(Meta),
 }
 

@@ -27,9 +27,6 @@ const KEYWORDS: &[&str] = &[
     "explain",
     "kind",
     "entity",
-    "cite",
-    "inferred",
-    "background",
     "unknown",
     "is",
     "possibly",
@@ -182,7 +179,7 @@ fn known_mistake(
                 .with_help("to compare, write a single `=`: partner = \"US\""),
         );
     }
-    if rest.starts_with('\'') {
+    if let Some(after) = rest.strip_prefix('\'') {
         return Some(
             Diagnostic::error(
                 "text is written in double quotes",
@@ -191,7 +188,7 @@ fn known_mistake(
             )
             .with_help(format!(
                 "write \"{}\"",
-                rest[1..].split('\'').next().unwrap_or("")
+                after.split('\'').next().unwrap_or("")
             )),
         );
     }
@@ -205,8 +202,10 @@ fn known_mistake(
             .with_help("end the text with a double quote `\"`"),
         );
     }
-    if let Some(open) = unmatched_open(chunk) {
-        if rest.trim().is_empty() || expected.iter().any(|e| e.contains("end")) {
+    if let Some(open) = unmatched_open(chunk)
+        && (rest.trim().is_empty() || expected.iter().any(|e| e.contains("end")))
+    {
+        {
             return Some(
                 Diagnostic::error(
                     format!("this `{}` is never closed", &chunk[open..open + 1]),

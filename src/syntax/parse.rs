@@ -128,7 +128,7 @@ impl Builder {
             Rule::entity_decl => Statement::Entity(self.entity_decl(pair)?),
             Rule::fact => Statement::Fact(self.fact(pair)?),
             Rule::rule => Statement::Rule(self.rule(pair)?),
-            Rule::query => Statement::Query(self.query(pair)?),
+            Rule::query => Statement::Query(Box::new(self.query(pair)?)),
             Rule::meta_cmd => Statement::Meta(self.meta(pair)),
             _ => return Ok(None),
         }))
@@ -483,13 +483,13 @@ impl Builder {
         let mut to = None;
         for p in pair.into_inner() {
             match p.as_rule() {
-                Rule::modality => {
-                    if p.into_inner()
+                Rule::modality
+                    if p.clone()
+                        .into_inner()
                         .next()
-                        .is_some_and(|m| m.as_rule() == Rule::kw_possibly)
-                    {
-                        modality = Modality::Possibly;
-                    }
+                        .is_some_and(|m| m.as_rule() == Rule::kw_possibly) =>
+                {
+                    modality = Modality::Possibly;
                 }
                 Rule::time_op => rel = time_rel(p),
                 Rule::value => from = Some(self.value(p)?),
