@@ -213,9 +213,11 @@ fn main() -> ExitCode {
     session.settings.color = color;
     apply_limits(&mut session, &args);
     if args.facts.is_empty() {
-        if let Err(e) = session.load(dalil::session::ARTICLE_NAME, dalil::session::ARTICLE) {
-            eprint!("{e}");
-            return ExitCode::from(1);
+        for (name, text) in dalil::session::EMBEDDED {
+            if let Err(e) = session.load(name, text) {
+                eprint!("{e}");
+                return ExitCode::from(1);
+            }
         }
     } else {
         for f in &args.facts {

@@ -16,6 +16,12 @@ use std::time::{Duration, Instant};
 pub const ARTICLE: &str = include_str!("../data/article.dl");
 /// The name the embedded fact base is reported under.
 pub const ARTICLE_NAME: &str = "data/article.dl";
+/// The article's rules, embedded beside its facts.
+pub const RULES: &str = include_str!("../data/rules.dl");
+/// The name the embedded rules are reported under.
+pub const RULES_NAME: &str = "data/rules.dl";
+/// The embedded fact base: the article's facts, then its rules.
+pub const EMBEDDED: [(&str, &str); 2] = [(ARTICLE_NAME, ARTICLE), (RULES_NAME, RULES)];
 
 /// Limits that keep any input from exhausting the machine.
 #[derive(Clone, Debug)]
@@ -87,6 +93,14 @@ pub struct Session {
     pub interrupt: Interrupt,
     /// Source text of each rule, for `why` and `:rules`.
     pub rule_texts: Vec<String>,
+    /// The checked rules, in the order they were given.
+    pub rules: Vec<check::CheckedRule>,
+    /// The rules grouped into strata.
+    pub strata: check::Strata,
+    /// Facts or rules changed since the derived kinds were computed.
+    pub derived_stale: bool,
+    /// What the last computation of the derived kinds did.
+    pub last_fixpoint: eval::FixpointStats,
     /// Declarations, facts and rules typed in this session, for `:save`.
     pub defined: Vec<String>,
     /// The statement before the current one, for `:why` and `:explain`.
@@ -109,6 +123,10 @@ impl Session {
             limits: Limits::default(),
             interrupt: Interrupt::default(),
             rule_texts: vec![],
+            rules: vec![],
+            strata: check::Strata::default(),
+            derived_stale: false,
+            last_fixpoint: eval::FixpointStats::default(),
             defined: vec![],
             last_query: None,
         }
@@ -117,7 +135,9 @@ impl Session {
     /// A session with the embedded article fact base loaded.
     pub fn with_article() -> Result<Session, String> {
         let mut s = Session::new();
-        s.load(ARTICLE_NAME, ARTICLE)?;
+        for (name, text) in EMBEDDED {
+            s.load(name, text)?;
+        }
         Ok(s)
     }
 
@@ -245,15 +265,15 @@ impl Session {
         match st {
             Statement::Kind(_) => Ok(Flow::Continue),
             Statement::Entity(e) => check::add_entity(&mut self.db, e).map(|_| Flow::Continue),
-            Statement::Fact(f) => check::add_fact(&mut self.db, f).map(|_| Flow::Continue),
-            Statement::Rule(r) => Err(vec![
-                Diagnostic::error(
-                    "rules are parsed but cannot be evaluated yet",
-                    r.head.kind.span,
-                    "rule",
-                )
-                .with_help("rule evaluation is not implemented in this version"),
-            ]),
+            Statement::Fact(f) => {
+                check::add_fact(&mut self.db, f)?;
+                self.derived_stale = true;
+                Ok(Flow::Continue)
+            }
+            Statement::Rule(r) => {
+                self.add_rule(r)?;
+                Ok(Flow::Continue)
+            }
             Statement::Query(q) => {
                 let text = self.sources.slice(q.span).to_string();
                 let checked = check::check_query(&mut self.db, q)?;
@@ -269,6 +289,56 @@ impl Session {
         }
     }
 
+    /// Checks a rule against the schema and the rules before it; refuses it (changing nothing
+    /// else) when it is wrong or makes the program unstratifiable.
+    fn add_rule(&mut self, r: &crate::syntax::ast::Rule) -> Result<(), Vec<Diagnostic>> {
+        let checked = check::check_rule(&mut self.db, r, self.rules.len())?;
+        self.rules.push(checked);
+        match check::stratify(&self.db, &self.rules) {
+            Ok(strata) => {
+                self.strata = strata;
+                self.rule_texts
+                    .push(self.sources.slice(r.span).trim().to_string());
+                self.derived_stale = true;
+                Ok(())
+            }
+            Err(d) => {
+                self.rules.pop();
+                Err(vec![d])
+            }
+        }
+    }
+
+    /// Brings the derived kinds up to date (after new facts or rules), within the budget.
+    pub fn refresh_derived(&mut self, budget: &mut Budget) -> Result<(), LimitHit> {
+        if !self.derived_stale || self.rules.is_empty() {
+            return Ok(());
+        }
+        let result = eval::evaluate_rules(&mut self.db, &self.rules, &self.strata, budget);
+        match result {
+            Ok(stats) => {
+                self.last_fixpoint = stats;
+                self.derived_stale = false;
+                Ok(())
+            }
+            Err(hit) => {
+                // Half-computed derived kinds are dropped; the next query starts again.
+                for r in &self.rules {
+                    self.db.kind_mut(r.head_kind).relation.clear();
+                }
+                Err(hit)
+            }
+        }
+    }
+
+    fn budget(&self) -> Budget {
+        Budget::new(
+            self.limits.max_rows,
+            self.limits.max_time,
+            self.interrupt.clone(),
+        )
+    }
+
     fn query(
         &mut self,
         checked: CheckedQuery,
@@ -276,16 +346,14 @@ impl Session {
         sink: &mut dyn FnMut(Reply),
     ) -> Result<(), Diagnostic> {
         let started = Instant::now();
+        let mut budget = self.budget();
+        self.refresh_derived(&mut budget)
+            .map_err(|hit| limit_error(hit, span))?;
         let plan = plan::plan(checked);
         if plan.mode == QueryMode::Explain {
             sink(Reply::Text(plan::explain(&self.db, &plan)));
             return Ok(());
         }
-        let mut budget = Budget::new(
-            self.limits.max_rows,
-            self.limits.max_time,
-            self.interrupt.clone(),
-        );
         let rs =
             eval::execute(&self.db, &plan, &mut budget).map_err(|hit| limit_error(hit, span))?;
         let text = if plan.mode == QueryMode::Why {

@@ -7,6 +7,7 @@
 mod declare;
 pub mod ir;
 mod query;
+pub mod rules;
 mod values;
 
 pub use declare::{
@@ -14,4 +15,5 @@ pub use declare::{
 };
 pub use ir::{CheckedQuery, Column, FieldRef, Pred};
 pub use query::{VIRTUAL_FIELDS, check_query, resolve_path};
+pub use rules::{CheckedRule, Strata, check_rule, stratify};
 pub use values::{date_value, typed_value};

@@ -4,7 +4,9 @@
 //! the certainly/possibly semantics of [`crate::date`].
 
 mod budget;
+mod fixpoint;
 mod query;
 
 pub use budget::{Budget, Interrupt, LimitHit};
-pub use query::{ResultSet, cell, execute};
+pub use fixpoint::{FixpointStats, evaluate_rules};
+pub use query::{ResultSet, cell, compare, execute, holds};

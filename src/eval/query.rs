@@ -39,6 +39,19 @@ pub fn cell(db: &Database, kind: KindId, i: u32, f: &FieldRef) -> Value {
     v
 }
 
+/// A cell as shown: an entity's `id` is shown as the id itself, not as the entity's name.
+fn shown(db: &Database, kind: KindId, i: u32, f: &FieldRef) -> Value {
+    let v = cell(db, kind, i, f);
+    let is_id = match f.derefs.last() {
+        Some(&c) => c == entity_cols::ID,
+        None => kind == 0 && f.column == Column::Field(entity_cols::ID),
+    };
+    match v {
+        Value::Entity(s) if is_id => Value::Ref(s),
+        other => other,
+    }
+}
+
 fn cite_value(db: &Database, kind: KindId, i: u32) -> Value {
     let text = db.kind(kind).relation.origin(i).cite_text();
     let items: Vec<Value> = text
@@ -109,7 +122,7 @@ pub fn execute(db: &Database, plan: &Plan, budget: &mut Budget) -> Result<Result
             };
             for &i in &ids {
                 rs.rows
-                    .push(cols.iter().map(|c| cell(db, plan.kind, i, c)).collect());
+                    .push(cols.iter().map(|c| shown(db, plan.kind, i, c)).collect());
                 rs.sources.push(Some((plan.kind, i)));
             }
             rs

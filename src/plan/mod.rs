@@ -3,6 +3,8 @@
 //!
 //! Invariant: a plan says *what* to compute; `eval` decides nothing but *how*.
 
+pub mod rules;
+
 use crate::check::{CheckedQuery, Column, FieldRef, Pred};
 use crate::store::{Database, KindId, Value};
 use crate::syntax::ast::{CmpOp, QueryMode};

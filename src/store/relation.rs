@@ -106,10 +106,15 @@ impl Relation {
             return (i, false);
         }
         let i = self.rows.len() as u32;
+        // Indexes already built stay valid: the new row id is the largest, so lists stay sorted.
+        for (&col, idx) in self.indexes.get_mut().iter_mut() {
+            if let Some(v) = row.get(col) {
+                idx.entry(v.clone()).or_default().push(i);
+            }
+        }
         self.seen.insert(row.clone(), i);
         self.rows.push(row);
         self.origins.push(origin);
-        self.indexes.get_mut().clear();
         (i, true)
     }
 
@@ -126,7 +131,8 @@ impl Relation {
         self.seen.get(row).copied()
     }
 
-    /// The hash index on column `col`: value → rows holding it. Built on first use.
+    /// The hash index on column `col`: value → rows holding it, in increasing row order.
+    /// Built on first use, then kept up to date by `insert`.
     pub fn index(&self, col: usize) -> Ref<'_, HashMap<Value, Vec<u32>>> {
         if !self.indexes.borrow().contains_key(&col) {
             let mut idx: HashMap<Value, Vec<u32>> = HashMap::new();
@@ -138,6 +144,11 @@ impl Relation {
             self.indexes.borrow_mut().insert(col, idx);
         }
         Ref::map(self.indexes.borrow(), |m| &m[&col])
+    }
+
+    /// Builds the index on `col` now, so later reads need no mutable borrow.
+    pub fn ensure_index(&self, col: usize) {
+        drop(self.index(col));
     }
 
     /// Rows whose column `col` equals `value`.

@@ -153,6 +153,12 @@ pub enum Term {
         var: Option<Name>,
         span: Span,
     },
+    /// A built-in function such as `days_between(?a, ?b)`.
+    Call {
+        func: Name,
+        args: Vec<Term>,
+        span: Span,
+    },
 }
 
 impl Term {
@@ -160,7 +166,7 @@ impl Term {
         match self {
             Term::Var(n) => n.span,
             Term::Value(v) => v.span,
-            Term::Aggregate { span, .. } => *span,
+            Term::Aggregate { span, .. } | Term::Call { span, .. } => *span,
         }
     }
 }
@@ -197,6 +203,7 @@ pub enum BodyItem {
     Time {
         left: Term,
         rel: TimeRel,
+        modality: crate::date::Modality,
         right: Term,
         span: Span,
     },

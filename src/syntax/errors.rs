@@ -333,3 +333,34 @@ fn shorten(token: &str) -> String {
         token.to_string()
     }
 }
+
+#[cfg(test)]
+mod scratch_attempts {
+    use super::super::parse::{Grammar, Rule};
+    use pest::Parser as _;
+
+    #[test]
+    #[ignore]
+    fn show_attempts() {
+        pest::set_error_detail(true);
+        let inputs = std::env::var("INPUTS").unwrap_or_default();
+        for input in inputs.split('\u{1}') {
+            match Grammar::parse(Rule::program, input) {
+                Ok(_) => println!("{input:?}: ok"),
+                Err(e) => {
+                    let a = e.parse_attempts().unwrap();
+                    println!("{input:?}: pos {:?} positives {:?}", e.location, e.variant);
+                    println!(
+                        "   max {} expected {:?} unexpected {:?}",
+                        a.max_position,
+                        a.expected_tokens(),
+                        a.unexpected_tokens()
+                    );
+                    for cs in a.call_stacks() {
+                        println!("   stack {:?} <- {:?}", cs.deepest, cs.parent);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -203,7 +203,7 @@ impl Builder {
         let mut provenance = Provenance::default();
         for p in pair.into_inner() {
             match p.as_rule() {
-                Rule::name => kind = Some(self.name(p)),
+                Rule::kind_name => kind = Some(self.name(p)),
                 Rule::field_value => fields.push(self.field_value(p)?),
                 Rule::provenance => provenance = self.provenance(p)?,
                 _ => {}
@@ -356,6 +356,13 @@ impl Builder {
                 let var = it.next().map(|v| self.name(v));
                 Term::Aggregate { func, var, span }
             }
+            Rule::call => {
+                let span = self.span(&inner);
+                let mut it = inner.into_inner();
+                let func = self.name(it.next().expect("function name"));
+                let args = it.map(|t| self.term(t)).collect::<Built<Vec<_>>>()?;
+                Term::Call { func, args, span }
+            }
             _ => Term::Value(self.value(inner)?),
         })
     }
@@ -370,8 +377,18 @@ impl Builder {
                 BodyItem::Not(self.atom(atom.expect("negated atom"))?, span)
             }
             _ => {
-                let mut it = inner.into_inner();
+                let mut it = inner.into_inner().peekable();
                 let left = self.term(it.next().expect("left term"))?;
+                let mut modality = Modality::Certainly;
+                if it.peek().is_some_and(|p| p.as_rule() == Rule::modality) {
+                    let m = it.next().expect("modality");
+                    if m.into_inner()
+                        .next()
+                        .is_some_and(|k| k.as_rule() == Rule::kw_possibly)
+                    {
+                        modality = Modality::Possibly;
+                    }
+                }
                 let op = it.next().expect("operator");
                 let right = self.term(it.next().expect("right term"))?;
                 if op.as_rule() == Rule::cmp_op {
@@ -385,6 +402,7 @@ impl Builder {
                     BodyItem::Time {
                         left,
                         rel: time_rel(op),
+                        modality,
                         right,
                         span,
                     }
@@ -435,7 +453,7 @@ impl Builder {
                     };
                 }
                 Rule::kw_count => q.count = true,
-                Rule::name => q.kind = self.name(p),
+                Rule::kind_name => q.kind = self.name(p),
                 Rule::projection => q.projection = self.paths(p),
                 Rule::group_by => q.group_by = self.paths(p),
                 Rule::where_clause => {

@@ -1,0 +1,461 @@
+//! Rules evaluated stratum by stratum. A recursive stratum runs semi-naive rounds: each round
+//! joins only with the rows that were new in the round before (the delta), so nothing is
+//! derived twice from the same premises. Rows only ever append, so "stable", "delta" and "all"
+//! are ranges of row ids: stable = [0, start), delta = [start, end), all = [0, end).
+
+use super::budget::{Budget, LimitHit};
+use super::query::compare;
+use crate::check::Strata;
+use crate::check::rules::{BodyLit, CheckedRule, HeadArg, Operand, Slot};
+use crate::plan::rules::{Match, Rows, RulePlan, Step, plan_rule};
+use crate::store::{Database, KindId, Origin, Row, Value};
+use crate::syntax::ast::AggFn;
+use std::collections::HashMap;
+use std::ops::Range;
+
+/// What a fixpoint computation did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FixpointStats {
+    pub derived: u64,
+    pub rounds: u64,
+}
+
+/// One complete binding of a rule's variables, with the rows it matched.
+type Binding = (Vec<Value>, Vec<(KindId, u32)>);
+
+/// A derived row waiting for the end of the round.
+type Pending = (KindId, Row, Origin);
+
+/// Recomputes every derived kind from scratch.
+pub fn evaluate_rules(
+    db: &mut Database,
+    rules: &[CheckedRule],
+    strata: &Strata,
+    budget: &mut Budget,
+) -> Result<FixpointStats, LimitHit> {
+    for r in rules {
+        db.kind_mut(r.head_kind).relation.clear();
+    }
+    let mut stats = FixpointStats::default();
+    for (members, recursive) in &strata.strata {
+        let rs: Vec<&CheckedRule> = members.iter().map(|&i| &rules[i]).collect();
+        stratum(db, &rs, *recursive, budget, &mut stats)?;
+    }
+    Ok(stats)
+}
+
+fn stratum(
+    db: &mut Database,
+    rules: &[&CheckedRule],
+    recursive: bool,
+    budget: &mut Budget,
+    stats: &mut FixpointStats,
+) -> Result<(), LimitHit> {
+    let heads: Vec<KindId> = rules.iter().map(|r| r.head_kind).collect();
+    // Round 0: every rule over everything known.
+    let all_ranges = ranges(db);
+    let mut pending = Vec::new();
+    for r in rules {
+        let plan = plan_rule(db, r, None);
+        run_rule(db, r, &plan, &all_ranges, budget, &mut pending)?;
+    }
+    let mut delta = insert(db, pending, budget, stats)?;
+    stats.rounds += 1;
+    if !recursive {
+        return Ok(());
+    }
+    // Plans per (rule, delta position) are fixed for the stratum: make them once.
+    let mut plans: Vec<(usize, RulePlan)> = Vec::new();
+    for (ri, r) in rules.iter().enumerate() {
+        if r.has_aggregate() {
+            continue;
+        }
+        for (pos, lit) in r.body.iter().enumerate() {
+            if let BodyLit::Atom(a) = lit
+                && heads.contains(&a.kind)
+            {
+                plans.push((ri, plan_rule(db, r, Some(pos))));
+            }
+        }
+    }
+    while delta.values().any(|r| !r.is_empty()) {
+        budget.check()?;
+        let all = ranges(db);
+        let mut pending = Vec::new();
+        for (ri, plan) in &plans {
+            let delta_kind = plan.steps.iter().find_map(|s| match s {
+                Step::Join {
+                    kind,
+                    rows: Rows::Delta,
+                    ..
+                } => Some(*kind),
+                _ => None,
+            });
+            if delta_kind.is_some_and(|k| delta.get(&k).is_none_or(|r| r.is_empty())) {
+                continue;
+            }
+            let mut rs = all.clone();
+            for (k, d) in &delta {
+                rs.delta.insert(*k, d.clone());
+            }
+            run_rule(db, rules[*ri], plan, &rs, budget, &mut pending)?;
+        }
+        delta = insert(db, pending, budget, stats)?;
+        stats.rounds += 1;
+    }
+    Ok(())
+}
+
+/// Row ranges visible to a round.
+#[derive(Clone, Debug, Default)]
+struct Ranges {
+    all: HashMap<KindId, u32>,
+    delta: HashMap<KindId, Range<u32>>,
+}
+
+fn ranges(db: &Database) -> Ranges {
+    Ranges {
+        all: db
+            .kinds
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (i, k.relation.len() as u32))
+            .collect(),
+        delta: HashMap::new(),
+    }
+}
+
+/// Adds the round's new rows; returns, per kind, the range of rows that are really new.
+fn insert(
+    db: &mut Database,
+    pending: Vec<Pending>,
+    budget: &mut Budget,
+    stats: &mut FixpointStats,
+) -> Result<HashMap<KindId, Range<u32>>, LimitHit> {
+    let mut starts: HashMap<KindId, u32> = HashMap::new();
+    let mut added = 0u64;
+    for (kind, row, origin) in pending {
+        let rel = &mut db.kind_mut(kind).relation;
+        let start = rel.len() as u32;
+        starts.entry(kind).or_insert(start);
+        if rel.insert(row, origin).1 {
+            added += 1;
+        }
+    }
+    stats.derived += added;
+    budget.spend(added)?;
+    Ok(starts
+        .into_iter()
+        .map(|(k, s)| (k, s..db.kind(k).relation.len() as u32))
+        .collect())
+}
+
+struct Frame<'a> {
+    db: &'a Database,
+    rule: &'a CheckedRule,
+    ranges: &'a Ranges,
+    values: Vec<Value>,
+    premises: Vec<(KindId, u32)>,
+    steps_done: u64,
+}
+
+fn slot_value<'v>(slot: &'v Slot, values: &'v [Value]) -> &'v Value {
+    match slot {
+        Slot::Const(v) => v,
+        Slot::Var(v) => &values[*v],
+    }
+}
+
+/// Runs one plan, pushing each new head row (with its premises) to `pending`.
+fn run_rule(
+    db: &Database,
+    rule: &CheckedRule,
+    plan: &RulePlan,
+    ranges: &Ranges,
+    budget: &mut Budget,
+    pending: &mut Vec<Pending>,
+) -> Result<(), LimitHit> {
+    for step in &plan.steps {
+        if let Step::Join {
+            kind,
+            key: Some((col, _)),
+            ..
+        } = step
+        {
+            db.kind(*kind).relation.ensure_index(*col);
+        }
+    }
+    let mut frame = Frame {
+        db,
+        rule,
+        ranges,
+        values: vec![Value::Null; rule.var_names.len()],
+        premises: Vec::new(),
+        steps_done: 0,
+    };
+    if rule.has_aggregate() {
+        let mut bindings: Vec<Binding> = Vec::new();
+        walk(&mut frame, &plan.steps, budget, &mut |f| {
+            bindings.push((f.values.clone(), f.premises.clone()));
+        })?;
+        aggregate(
+            rule,
+            db.kind(rule.head_kind).fields.len(),
+            bindings,
+            pending,
+        );
+        return Ok(());
+    }
+    let head_kind = rule.head_kind;
+    let order = plan.body_order();
+    let width = db.kind(head_kind).fields.len();
+    let rel = &db.kind(head_kind).relation;
+    walk(&mut frame, &plan.steps, budget, &mut |f| {
+        let row = head_row(rule, width, &f.values);
+        if rel.find(&row).is_none() {
+            pending.push((
+                head_kind,
+                row,
+                Origin::Derived {
+                    rule: rule.index,
+                    premises: order.iter().map(|&i| f.premises[i]).collect(),
+                },
+            ));
+        }
+    })
+}
+
+fn head_row(rule: &CheckedRule, width: usize, values: &[Value]) -> Row {
+    let mut row = vec![Value::Null; width];
+    for (col, arg) in &rule.head {
+        row[*col] = match arg {
+            HeadArg::Var(v) => values[*v].clone(),
+            HeadArg::Const(c) => c.clone(),
+            HeadArg::Agg(..) => Value::Null,
+        };
+    }
+    row.into()
+}
+
+/// Depth-first over the plan's steps; `emit` is called for each complete binding.
+fn walk(
+    f: &mut Frame,
+    steps: &[Step],
+    budget: &mut Budget,
+    emit: &mut dyn FnMut(&Frame),
+) -> Result<(), LimitHit> {
+    let Some((step, rest)) = steps.split_first() else {
+        emit(f);
+        return Ok(());
+    };
+    match step {
+        Step::Filter(i) => {
+            if filter_holds(f, &f.rule.body[*i]) {
+                walk(f, rest, budget, emit)?;
+            }
+            Ok(())
+        }
+        Step::Join {
+            kind,
+            rows,
+            key,
+            args,
+            ..
+        } => {
+            let rel = &f.db.kind(*kind).relation;
+            let range = match rows {
+                Rows::All => 0..f.ranges.all.get(kind).copied().unwrap_or(0),
+                Rows::Delta => f.ranges.delta.get(kind).cloned().unwrap_or(0..0),
+            };
+            let candidates: Vec<u32> = match key {
+                Some((col, slot)) => {
+                    let index = rel.index(*col);
+                    let v = slot_value(slot, &f.values);
+                    match index.get(v) {
+                        Some(list) => {
+                            let lo = list.partition_point(|&r| r < range.start);
+                            let hi = list.partition_point(|&r| r < range.end);
+                            list[lo..hi].to_vec()
+                        }
+                        None => vec![],
+                    }
+                }
+                None => range.collect(),
+            };
+            for r in candidates {
+                f.steps_done += 1;
+                if f.steps_done.is_multiple_of(1024) {
+                    budget.check()?;
+                }
+                let row = rel.row(r);
+                let mut ok = true;
+                let mut bound_here = Vec::new();
+                for (col, m) in args {
+                    match m {
+                        Match::Check(slot) => {
+                            if row[*col] != *slot_value(slot, &f.values) || row[*col].is_null() {
+                                ok = false;
+                                break;
+                            }
+                        }
+                        Match::Bind(v) => {
+                            if row[*col].is_null() {
+                                // An unknown value joins with nothing.
+                                ok = false;
+                                break;
+                            }
+                            f.values[*v] = row[*col].clone();
+                            bound_here.push(*v);
+                        }
+                    }
+                }
+                if ok {
+                    f.premises.push((*kind, r));
+                    walk(f, rest, budget, emit)?;
+                    f.premises.pop();
+                }
+                for v in bound_here {
+                    f.values[v] = Value::Null;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn operand(op: &Operand, values: &[Value]) -> Value {
+    match op {
+        Operand::Var(v) => values[*v].clone(),
+        Operand::Const(c) => c.clone(),
+        Operand::DaysBetween(a, b, max) => match (operand(a, values), operand(b, values)) {
+            (Value::Date(x), Value::Date(y)) if *max => Value::Num(f64::from(y.hi - x.lo)),
+            (Value::Date(x), Value::Date(y)) => Value::Num(f64::from(y.lo - x.hi)),
+            _ => Value::Null,
+        },
+    }
+}
+
+fn filter_holds(f: &Frame, lit: &BodyLit) -> bool {
+    match lit {
+        BodyLit::Compare(l, op, r) => {
+            compare(f.db, &operand(l, &f.values), *op, &operand(r, &f.values))
+        }
+        BodyLit::Time(l, rel, m, r) => match (operand(l, &f.values), operand(r, &f.values)) {
+            (Value::Date(a), Value::Date(b)) => a.relates(*rel, &b, *m),
+            _ => false,
+        },
+        BodyLit::Not(a) => {
+            let rel = &f.db.kind(a.kind).relation;
+            let is_any = |s: &Slot| matches!(s, Slot::Var(v) if f.rule.var_names[*v] == "?_");
+            let matches_row = |row: &Row| {
+                a.args
+                    .iter()
+                    .all(|(col, s)| is_any(s) || row[*col] == *slot_value(s, &f.values))
+            };
+            match a.args.iter().find(|(_, s)| !is_any(s)) {
+                Some((col, s)) => {
+                    let v = slot_value(s, &f.values);
+                    !rel.lookup(*col, v).iter().any(|&r| matches_row(rel.row(r)))
+                }
+                None => rel.is_empty(),
+            }
+        }
+        BodyLit::Atom(_) => true,
+    }
+}
+
+/// Groups the bindings by the head's plain arguments and computes each aggregate over the
+/// distinct values of its variable.
+fn aggregate(rule: &CheckedRule, width: usize, bindings: Vec<Binding>, pending: &mut Vec<Pending>) {
+    let mut groups: Vec<(Row, Vec<&Binding>)> = Vec::new();
+    let mut index: HashMap<Row, usize> = HashMap::new();
+    for b in &bindings {
+        let key = head_row(rule, width, &b.0);
+        let i = *index.entry(key.clone()).or_insert_with(|| {
+            groups.push((key, vec![]));
+            groups.len() - 1
+        });
+        groups[i].1.push(b);
+    }
+    for (key, members) in groups {
+        let mut row = key.to_vec();
+        for (col, arg) in &rule.head {
+            let HeadArg::Agg(func, var) = arg else {
+                continue;
+            };
+            let mut distinct: Vec<&Value> = Vec::new();
+            let mut seen = std::collections::HashSet::new();
+            for (vals, _) in &members {
+                let v = match var {
+                    Some(v) => &vals[*v],
+                    None => &Value::Null,
+                };
+                if var.is_none() || seen.insert(v) {
+                    distinct.push(v);
+                }
+            }
+            row[*col] = match func {
+                AggFn::Count => Value::Num(if var.is_some() {
+                    distinct.len()
+                } else {
+                    members.len()
+                } as f64),
+                AggFn::Sum => Value::Num(
+                    distinct
+                        .iter()
+                        .filter_map(|v| match v {
+                            Value::Num(n) => Some(*n),
+                            _ => None,
+                        })
+                        .sum(),
+                ),
+                AggFn::Min | AggFn::Max => {
+                    let mut best: Option<&Value> = None;
+                    for v in distinct {
+                        let better = match best {
+                            None => true,
+                            Some(b) => {
+                                let o = order(v, b);
+                                if *func == AggFn::Min {
+                                    o.is_lt()
+                                } else {
+                                    o.is_gt()
+                                }
+                            }
+                        };
+                        if better {
+                            best = Some(v);
+                        }
+                    }
+                    best.cloned().unwrap_or(Value::Null)
+                }
+            };
+        }
+        let mut premises: Vec<(KindId, u32)> = members
+            .iter()
+            .flat_map(|(_, p)| p.iter().copied())
+            .collect();
+        premises.sort_unstable();
+        premises.dedup();
+        premises.truncate(MAX_AGG_PREMISES);
+        pending.push((
+            rule.head_kind,
+            row.into(),
+            Origin::Derived {
+                rule: rule.index,
+                premises,
+            },
+        ));
+    }
+}
+
+/// An aggregate's `why` lists at most this many of the facts it counted.
+const MAX_AGG_PREMISES: usize = 64;
+
+fn order(a: &Value, b: &Value) -> std::cmp::Ordering {
+    match (a, b) {
+        (Value::Num(x), Value::Num(y)) => x.total_cmp(y),
+        (Value::Date(x), Value::Date(y)) => x.sort_cmp(y),
+        _ => std::cmp::Ordering::Equal,
+    }
+}

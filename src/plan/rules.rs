@@ -1,0 +1,229 @@
+//! Rules → join plans. Atoms are ordered greedily: the delta atom first (in semi-naive rounds),
+//! then the atom with the most bound arguments (ties: the smaller relation), each reached through
+//! a hash index on a bound column when there is one; comparisons and `not` run as soon as their
+//! variables are bound.
+
+use crate::check::rules::{BodyLit, CAtom, CheckedRule, Operand, Slot, Var};
+use crate::store::{Database, KindId};
+
+/// Which rows of a relation an atom reads in a semi-naive round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rows {
+    /// Every row known at the start of the round.
+    All,
+    /// Only the rows new in the last round.
+    Delta,
+}
+
+/// How one argument of an atom is matched.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Match {
+    /// The column must equal this value or already-bound variable.
+    Check(Slot),
+    /// The column's value binds this variable.
+    Bind(Var),
+}
+
+/// One step of a rule's plan.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    /// Read `kind` (through the index on `key` when set), matching `args`.
+    Join {
+        kind: KindId,
+        /// Position of the atom in the rule's body.
+        pos: usize,
+        rows: Rows,
+        key: Option<(usize, Slot)>,
+        args: Vec<(usize, Match)>,
+    },
+    /// A comparison, time test or `not` from the body (by index).
+    Filter(usize),
+}
+
+/// The steps of one rule, in order.
+#[derive(Clone, Debug)]
+pub struct RulePlan {
+    pub rule: usize,
+    pub steps: Vec<Step>,
+}
+
+impl RulePlan {
+    /// For premises gathered in join order, the permutation that puts them in body order.
+    pub fn body_order(&self) -> Vec<usize> {
+        let pos: Vec<usize> = self
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Join { pos, .. } => Some(*pos),
+                Step::Filter(_) => None,
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..pos.len()).collect();
+        order.sort_by_key(|&i| pos[i]);
+        order
+    }
+}
+
+fn operand_vars(op: &Operand, out: &mut Vec<Var>) {
+    match op {
+        Operand::Var(v) => out.push(*v),
+        Operand::Const(_) => {}
+        Operand::DaysBetween(a, b, _) => {
+            operand_vars(a, out);
+            operand_vars(b, out);
+        }
+    }
+}
+
+/// Variables a filter needs bound.
+fn filter_vars(lit: &BodyLit) -> Vec<Var> {
+    let mut out = Vec::new();
+    match lit {
+        BodyLit::Not(a) => out.extend(a.args.iter().filter_map(|(_, s)| match s {
+            Slot::Var(v) => Some(*v),
+            _ => None,
+        })),
+        BodyLit::Compare(l, _, r) | BodyLit::Time(l, _, _, r) => {
+            operand_vars(l, &mut out);
+            operand_vars(r, &mut out);
+        }
+        BodyLit::Atom(_) => {}
+    }
+    out
+}
+
+fn bound_args(atom: &CAtom, bound: &[bool]) -> usize {
+    atom.args
+        .iter()
+        .filter(|(_, s)| match s {
+            Slot::Const(_) => true,
+            Slot::Var(v) => bound[*v],
+        })
+        .count()
+}
+
+/// Plans `rule`; `delta` is the body position read from the last round's new rows, if any.
+pub fn plan_rule(db: &Database, rule: &CheckedRule, delta: Option<usize>) -> RulePlan {
+    let nvars = rule.var_names.len();
+    let mut bound = vec![false; nvars];
+    let mut placed = vec![false; rule.body.len()];
+    let mut steps = Vec::new();
+    let atoms: Vec<usize> = (0..rule.body.len())
+        .filter(|&i| matches!(rule.body[i], BodyLit::Atom(_)))
+        .collect();
+    // `not` with only `?_` variables (fully constant) can run first.
+    let place_filters = |bound: &[bool], placed: &mut [bool], steps: &mut Vec<Step>| {
+        for (i, lit) in rule.body.iter().enumerate() {
+            if placed[i] || matches!(lit, BodyLit::Atom(_)) {
+                continue;
+            }
+            let ready = filter_vars(lit)
+                .iter()
+                .all(|&v| bound[v] || rule.var_names[v] == "?_" && matches!(lit, BodyLit::Not(_)));
+            if ready {
+                placed[i] = true;
+                steps.push(Step::Filter(i));
+            }
+        }
+    };
+    place_filters(&bound, &mut placed, &mut steps);
+    for n in 0..atoms.len() {
+        let pick = if let (0, Some(d)) = (n, delta) {
+            d
+        } else {
+            *atoms
+                .iter()
+                .filter(|&&i| !placed[i])
+                .max_by_key(|&&i| {
+                    let BodyLit::Atom(a) = &rule.body[i] else {
+                        unreachable!()
+                    };
+                    let size = db.kind(a.kind).relation.len();
+                    (bound_args(a, &bound), std::cmp::Reverse(size))
+                })
+                .expect("an atom is left")
+        };
+        placed[pick] = true;
+        let BodyLit::Atom(atom) = &rule.body[pick] else {
+            unreachable!("only atoms are picked")
+        };
+        let mut key = None;
+        let mut args = Vec::new();
+        for (col, slot) in &atom.args {
+            let m = match slot {
+                Slot::Const(_) => Match::Check(slot.clone()),
+                Slot::Var(v) if bound[*v] => Match::Check(slot.clone()),
+                Slot::Var(v) => {
+                    bound[*v] = true;
+                    Match::Bind(*v)
+                }
+            };
+            if key.is_none()
+                && let Match::Check(s) = &m
+            {
+                key = Some((*col, s.clone()));
+            }
+            args.push((*col, m));
+        }
+        steps.push(Step::Join {
+            kind: atom.kind,
+            pos: pick,
+            rows: if Some(pick) == delta {
+                Rows::Delta
+            } else {
+                Rows::All
+            },
+            key,
+            args,
+        });
+        place_filters(&bound, &mut placed, &mut steps);
+    }
+    RulePlan {
+        rule: rule.index,
+        steps,
+    }
+}
+
+/// A rule plan in words, one step a line.
+pub fn describe_rule_plan(db: &Database, rule: &CheckedRule, plan: &RulePlan) -> String {
+    let mut out = String::new();
+    for (n, step) in plan.steps.iter().enumerate() {
+        let line = match step {
+            Step::Join {
+                kind, rows, key, ..
+            } => {
+                let k = db.kind(*kind);
+                let which = if *rows == Rows::Delta {
+                    "new rows of "
+                } else {
+                    ""
+                };
+                match key {
+                    Some((col, _)) => format!(
+                        "join {which}{} by hash index on {} ({} rows)",
+                        k.name,
+                        k.fields[*col].name,
+                        k.relation.len()
+                    ),
+                    None => format!("scan {which}{} ({} rows)", k.name, k.relation.len()),
+                }
+            }
+            Step::Filter(i) => match &rule.body[*i] {
+                BodyLit::Not(a) => format!("keep if no {} matches", db.kind(a.kind).name),
+                BodyLit::Compare(..) => "keep if the comparison holds".into(),
+                BodyLit::Time(_, rel, m, _) => format!(
+                    "keep if {}{}",
+                    if *m == crate::date::Modality::Possibly {
+                        "possibly "
+                    } else {
+                        ""
+                    },
+                    rel.keyword()
+                ),
+                BodyLit::Atom(_) => String::new(),
+            },
+        };
+        out.push_str(&format!("      {}. {line}\n", n + 1));
+    }
+    out
+}
