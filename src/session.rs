@@ -292,7 +292,14 @@ impl Session {
     /// Checks a rule against the schema and the rules before it; refuses it (changing nothing
     /// else) when it is wrong or makes the program unstratifiable.
     fn add_rule(&mut self, r: &crate::syntax::ast::Rule) -> Result<(), Vec<Diagnostic>> {
-        let checked = check::check_rule(&mut self.db, r, self.rules.len())?;
+        let kinds_before = self.db.kinds.len();
+        let checked = match check::check_rule(&mut self.db, r, self.rules.len()) {
+            Ok(c) => c,
+            Err(e) => {
+                self.db.truncate_kinds(kinds_before);
+                return Err(e);
+            }
+        };
         self.rules.push(checked);
         match check::stratify(&self.db, &self.rules) {
             Ok(strata) => {
@@ -304,6 +311,7 @@ impl Session {
             }
             Err(d) => {
                 self.rules.pop();
+                self.db.truncate_kinds(kinds_before);
                 Err(vec![d])
             }
         }

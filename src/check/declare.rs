@@ -2,7 +2,7 @@
 //! schema and added to the database. A statement with a mistake adds nothing.
 
 use super::values::typed_value;
-use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean, suggestion};
+use crate::diagnostic::{Diagnostic, Diagnostics, suggestion};
 use crate::store::{
     Cite, Database, ENTITY, Field, Kind, KindId, KindOrigin, Origin, Relation, Type, Value,
     entity_cols,
@@ -315,15 +315,9 @@ pub fn unknown_kind(db: &Database, name: &ast::Name) -> Diagnostic {
         name.span,
         "unknown kind",
     );
-    match did_you_mean(text, db.kind_names()) {
-        Some(best) => d.with_help(format!("did you mean `{best}`?")),
-        None => d.with_help(format!(
-            "the kinds are {}",
-            db.kind_names()
-                .map(|k| format!("`{k}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+    match suggestion(text, db.kind_names(), "kinds") {
+        Some(help) => d.with_help(help),
+        None => d.with_help("`:kinds` lists the kinds"),
     }
 }
 

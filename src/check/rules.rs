@@ -320,11 +320,36 @@ pub fn check_rule(
         errors: vec![],
         bound: vec![],
     };
-    // Positive atoms first, so every later use knows the variables' types.
+    // Positive atoms first, so every later use knows the variables' types. A rule that refers
+    // to its own new kind (`p(…) :- …, p(…)`) defines that kind before those atoms are checked.
+    let head_name = &rule.head.kind.text;
+    let new_head = c.db.kind_id(head_name).is_none();
+    let is_self = |a: &Atom| new_head && a.kind.text == *head_name;
     let mut body: Vec<Option<BodyLit>> = vec![None; rule.body.len()];
     for (i, item) in rule.body.iter().enumerate() {
-        if let BodyItem::Atom(a) = item {
+        if let BodyItem::Atom(a) = item
+            && !is_self(a)
+        {
             body[i] = c.atom(a, true).map(BodyLit::Atom);
+        }
+    }
+    let refers_to_self = rule.body.iter().any(|item| match item {
+        BodyItem::Atom(a) | BodyItem::Not(a, _) => is_self(a),
+        _ => false,
+    });
+    let mut early_head = None;
+    if refers_to_self && c.errors.is_empty() {
+        infer_self_types(&mut c, rule);
+        early_head = head_args(&mut c, &rule.head);
+        if early_head.is_none() {
+            return Err(c.errors);
+        }
+        for (i, item) in rule.body.iter().enumerate() {
+            if let BodyItem::Atom(a) = item
+                && a.kind.text == *head_name
+            {
+                body[i] = c.atom(a, true).map(BodyLit::Atom);
+            }
         }
     }
     let mut checks: Vec<(Vec<Var>, Span, &'static str)> = Vec::new();
@@ -415,7 +440,10 @@ pub fn check_rule(
             }
         }
     }
-    let head = head_args(&mut c, &rule.head);
+    let head = match early_head {
+        Some(h) => Some(h),
+        None => head_args(&mut c, &rule.head),
+    };
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
@@ -433,6 +461,75 @@ pub fn check_rule(
 
 type Head = (KindId, Vec<(usize, HeadArg)>);
 
+/// For a rule whose body uses its own, not yet existing, kind: the variables in those atoms
+/// take the types of the head fields they stand in, and count as bound (they are, once the
+/// kind has rows).
+fn infer_self_types(c: &mut RuleChecker, rule: &ast::Rule) {
+    let head_field = |arg: &Arg, n: usize| -> Option<String> {
+        match (&arg.field, &arg.term) {
+            (Some(f), _) => Some(f.text.clone()),
+            (None, Term::Var(v)) => Some(v.text.trim_start_matches('?').to_string()),
+            _ => Some(format!("field{}", n + 1)),
+        }
+    };
+    let head: Vec<(String, Option<Var>)> = rule
+        .head
+        .args
+        .iter()
+        .enumerate()
+        .map(|(n, a)| {
+            let var = match &a.term {
+                Term::Var(name) => Some(c.var(name)),
+                _ => None,
+            };
+            (head_field(a, n).unwrap_or_default(), var)
+        })
+        .collect();
+    let mut pairs: Vec<(Var, Var)> = Vec::new();
+    for item in &rule.body {
+        let (BodyItem::Atom(a) | BodyItem::Not(a, _)) = item else {
+            continue;
+        };
+        if a.kind.text != rule.head.kind.text {
+            continue;
+        }
+        let positive = matches!(item, BodyItem::Atom(_));
+        for (n, arg) in a.args.iter().enumerate() {
+            let Term::Var(name) = &arg.term else { continue };
+            let v = c.var(name);
+            if positive {
+                c.bound[v] = true;
+            }
+            let field = arg
+                .field
+                .as_ref()
+                .map(|f| f.text.clone())
+                .or_else(|| head.get(n).map(|h| h.0.clone()));
+            if let Some((_, Some(u))) = head.iter().find(|h| Some(&h.0) == field.as_ref()) {
+                pairs.push((v, *u));
+            }
+        }
+    }
+    // Spread known types along the pairs until nothing changes.
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for &(a, b) in &pairs {
+            match (c.vars[a].1, c.vars[b].1) {
+                (Some(t), None) => {
+                    c.vars[b].1 = Some(t);
+                    changed = true;
+                }
+                (None, Some(t)) => {
+                    c.vars[a].1 = Some(t);
+                    changed = true;
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
 /// The head's fields: matched to an existing derived kind, or defining a new one.
 fn head_args(c: &mut RuleChecker, atom: &Atom) -> Option<Head> {
     let mut fields: Vec<(String, Type, HeadArg, Span)> = Vec::new();
@@ -447,9 +544,20 @@ fn head_args(c: &mut RuleChecker, atom: &Atom) -> Option<Head> {
                     );
                     continue;
                 }
+                let Some(ty) = c.vars[v].1 else {
+                    c.errors.push(
+                        Diagnostic::error(
+                            format!("cannot tell what kind of value `{}` holds", name.text),
+                            name.span,
+                            "type unknown",
+                        )
+                        .with_help("bind it in a pattern over a kind with declared fields, or declare the kind with `kind`"),
+                    );
+                    continue;
+                };
                 (
                     HeadArg::Var(v),
-                    c.vars[v].1.unwrap_or(Type::Text),
+                    ty,
                     name.text.trim_start_matches('?').to_string(),
                 )
             }

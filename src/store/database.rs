@@ -152,6 +152,15 @@ impl Database {
         id
     }
 
+    /// Forgets the kinds added after the first `keep` (a refused rule's new kind).
+    pub fn truncate_kinds(&mut self, keep: usize) {
+        while self.kinds.len() > keep {
+            if let Some(k) = self.kinds.pop() {
+                self.by_name.remove(&k.name);
+            }
+        }
+    }
+
     pub fn kind_id(&self, name: &str) -> Option<KindId> {
         self.by_name.get(name).copied()
     }
