@@ -278,6 +278,11 @@ fn main() -> ExitCode {
     } else {
         let opts = ReplOptions {
             no_history: args.no_history,
+            color: match args.color.as_deref() {
+                Some("always") => repl::ColorWhen::Always,
+                Some("never") => repl::ColorWhen::Never,
+                _ => repl::ColorWhen::Auto,
+            },
         };
         return ExitCode::from(repl::run(&mut session, &opts) as u8);
     }

@@ -105,6 +105,8 @@ pub struct Session {
     pub defined: Vec<String>,
     /// The statement before the current one, for `:why` and `:explain`.
     pub last_query: Option<String>,
+    /// The fact files loaded with [`Session::load`] (name, text), for `:reset` and `:save`.
+    pub base: Vec<(String, String)>,
 }
 
 impl Default for Session {
@@ -129,6 +131,7 @@ impl Session {
             last_fixpoint: eval::FixpointStats::default(),
             defined: vec![],
             last_query: None,
+            base: vec![],
         }
     }
 
@@ -155,6 +158,7 @@ impl Session {
         if summary.failed > 0 {
             Err(errors)
         } else {
+            self.base.push((name.to_string(), text.to_string()));
             Ok(summary)
         }
     }

@@ -1,105 +1,182 @@
-//! The interactive prompt, on rustyline: multi-line statements (Enter on an incomplete
-//! statement continues it), history, Ctrl-C and Ctrl-D.
+//! The interactive prompt, on rustyline: a statement runs when it is complete (otherwise it goes
+//! on at `   ...> `), history across sessions, completion and colours that know the database,
+//! Ctrl-C to clear a line or stop a query, Ctrl-D to leave. Every statement goes through
+//! [`Session::run`], like scripts and `-c`. docs/REPL.md describes it for users.
+
+mod catalog;
+mod complete;
+mod helper;
+mod highlight;
+mod history;
+mod interrupt;
+mod lex;
+mod width;
+
+pub use catalog::Catalog;
+pub use history::history_path;
 
 use crate::session::{Reply, Session};
 use crate::syntax::is_incomplete;
+use helper::DalilHelper;
+use interrupt::CtrlC;
+use rustyline::config::{ColorMode, CompletionType, Config};
 use rustyline::error::ReadlineError;
-use rustyline::validate::{ValidationContext, ValidationResult, Validator};
-use rustyline::{Completer, Editor, Helper, Highlighter, Hinter};
+use rustyline::history::DefaultHistory;
+use rustyline::Editor;
 use std::io::Write;
-use std::path::PathBuf;
 
-/// The rustyline helper: knows when a statement is complete.
-#[derive(Helper, Completer, Hinter, Highlighter)]
-pub struct DalilHelper;
+const PROMPT: &str = "dalil> ";
+const PROMPT_STYLED: &str = "\x1b[1;32mdalil>\x1b[0m ";
+const CONTINUE: &str = "   ...> ";
+const CONTINUE_STYLED: &str = "\x1b[32m   ...>\x1b[0m ";
 
-impl Validator for DalilHelper {
-    fn validate(&self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
-        Ok(if is_incomplete(ctx.input()) {
-            ValidationResult::Incomplete
-        } else {
-            ValidationResult::Valid(None)
-        })
-    }
-}
-
-/// Where history is kept: `$XDG_STATE_HOME/dalil/history` (or `~/.local/state/dalil/history`),
-/// unless `DALIL_HISTORY` names a file.
-pub fn history_path() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("DALIL_HISTORY") {
-        return Some(PathBuf::from(p));
-    }
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
-    Some(base.join("dalil").join("history"))
+/// When the prompt colours what is typed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ColorWhen {
+    /// On a terminal, unless `NO_COLOR` is set.
+    #[default]
+    Auto,
+    Always,
+    Never,
 }
 
 /// Options of the prompt.
 #[derive(Clone, Debug, Default)]
 pub struct ReplOptions {
+    /// Neither read nor write the history file.
     pub no_history: bool,
+    pub color: ColorWhen,
 }
 
 /// Runs the prompt until `:quit` or Ctrl-D. Returns the process exit code.
 pub fn run(session: &mut Session, opts: &ReplOptions) -> i32 {
-    let mut editor: Editor<DalilHelper, rustyline::history::DefaultHistory> = match Editor::new() {
+    let mut editor = match new_editor(session, opts) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("Error: cannot start the prompt: {e}");
             return 2;
         }
     };
-    editor.set_helper(Some(DalilHelper));
     let history = if opts.no_history {
         None
     } else {
         history_path()
     };
     if let Some(p) = &history {
-        let _ = editor.load_history(p);
+        history::load(editor.history_mut(), p);
     }
-    println!(
-        "dalil {} — {}. Type :help for help, :help tour for a tour, Ctrl-D to leave.",
-        env!("CARGO_PKG_VERSION"),
-        session.describe()
-    );
+    let ctrl_c = CtrlC::install(session.interrupt.clone());
+    println!("{}", welcome(session));
+    let mut pending = String::new();
+    let mut history_warned = false;
     let mut n = 0;
     loop {
-        match editor.readline("dalil> ") {
-            Ok(line) => {
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let _ = editor.add_history_entry(line.as_str());
-                n += 1;
-                let mut quit = false;
-                session.run(&format!("<input {n}>"), &line, &mut |r| match r {
-                    Reply::Text(t) => {
-                        print!("{t}");
-                    }
-                    Reply::Note(t) | Reply::Error(t) => eprint!("{t}"),
-                    Reply::Quit => quit = true,
-                });
-                let _ = std::io::stdout().flush();
-                if quit {
-                    break;
-                }
+        // rustyline shows the plain prompt when it does not colour.
+        let prompt = if pending.is_empty() {
+            (PROMPT, PROMPT_STYLED)
+        } else {
+            (CONTINUE, CONTINUE_STYLED)
+        };
+        if let Some(h) = editor.helper_mut() {
+            h.earlier.clone_from(&pending);
+        }
+        let line = match editor.readline(&prompt) {
+            Ok(line) => line,
+            Err(ReadlineError::Interrupted) => {
+                // Ctrl-C drops the whole statement being typed, as in psql and DuckDB.
+                pending.clear();
+                continue;
             }
-            Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
             Err(e) => {
                 eprintln!("Error: {e}");
                 break;
             }
+        };
+        if pending.is_empty() && line.trim().is_empty() {
+            continue;
         }
-    }
-    if let Some(p) = &history {
-        if let Some(dir) = p.parent() {
-            let _ = std::fs::create_dir_all(dir);
+        if !pending.is_empty() {
+            pending.push('\n');
         }
-        let _ = editor.save_history(p);
+        pending.push_str(&line);
+        if is_incomplete(&pending) {
+            continue;
+        }
+        let statement = std::mem::take(&mut pending);
+        history::add(
+            editor.history_mut(),
+            history.as_deref(),
+            &statement,
+            &mut history_warned,
+        );
+        n += 1;
+        let quit = run_statement(session, &format!("<input {n}>"), &statement, ctrl_c.as_ref());
+        if let Some(h) = editor.helper_mut() {
+            h.catalog = Catalog::of(&session.db);
+        }
+        if quit {
+            break;
+        }
     }
     0
+}
+
+fn new_editor(
+    session: &Session,
+    opts: &ReplOptions,
+) -> rustyline::Result<Editor<DalilHelper, DefaultHistory>> {
+    let color = match opts.color {
+        ColorWhen::Auto => ColorMode::Enabled,
+        ColorWhen::Always => ColorMode::Forced,
+        ColorWhen::Never => ColorMode::Disabled,
+    };
+    let config = Config::builder()
+        .max_history_size(history::MAX_ENTRIES)?
+        .history_ignore_dups(true)?
+        .history_ignore_space(true)
+        .auto_add_history(false)
+        .completion_type(CompletionType::List)
+        .color_mode(color)
+        .build();
+    let mut editor = Editor::with_config(config)?;
+    editor.set_helper(Some(DalilHelper::new(Catalog::of(&session.db))));
+    Ok(editor)
+}
+
+/// One line: what is loaded, and where help is.
+fn welcome(session: &Session) -> String {
+    let names: Vec<&str> = session.base.iter().map(|(n, _)| n.as_str()).collect();
+    let base = if names.is_empty() {
+        "no fact base".to_string()
+    } else {
+        names.join(", ")
+    };
+    format!(
+        "dalil {} — {base}: {}. Type :help for help, :help tour for a tour, Ctrl-D to leave.",
+        env!("CARGO_PKG_VERSION"),
+        session.describe()
+    )
+}
+
+/// Runs one statement with Ctrl-C armed; results to stdout, reports to stderr. True on `:quit`.
+fn run_statement(session: &mut Session, name: &str, text: &str, ctrl_c: Option<&CtrlC>) -> bool {
+    session.settings.table.terminal_width = width::terminal_width();
+    let mut quit = false;
+    let stdout = std::io::stdout();
+    CtrlC::armed(ctrl_c, || {
+        session.run(name, text, &mut |r| match r {
+            Reply::Text(t) => {
+                let mut out = stdout.lock();
+                let _ = out.write_all(t.as_bytes());
+                let _ = out.flush();
+            }
+            Reply::Note(t) | Reply::Error(t) => {
+                let _ = stdout.lock().flush();
+                eprint!("{t}");
+            }
+            Reply::Quit => quit = true,
+        })
+    });
+    quit
 }

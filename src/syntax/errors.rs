@@ -1,8 +1,18 @@
 //! Turns pest's "expected rule_x" into a report a person can act on: the expected tokens in
-//! words, the offending token underlined, and the usual mistakes recognised by name.
+//! words, the offending token underlined, and the usual mistakes recognised by name
+//! ([`mistakes`]).
+//!
+//! pest reports the rules it tried at the furthest position a *rule* failed; the literal
+//! punctuation it tried (`,`, `)`, `:-`) only shows in its detailed "parse attempts", which cost
+//! a little more to collect. So the statement that failed is parsed a second time with details
+//! on; from then on the process keeps them on (the flag is global, and turning it back off could
+//! race with another thread's parse).
 
-use super::parse::Rule;
+mod mistakes;
+
+use super::parse::{Grammar, Rule};
 use crate::diagnostic::{Diagnostic, SourceId, Span};
+use pest::Parser as _;
 use pest::error::{Error, ErrorVariant, InputLocation};
 
 const KEYWORDS: &[&str] = &[
@@ -45,30 +55,32 @@ pub fn keywords() -> &'static [&'static str] {
     KEYWORDS
 }
 
+const VALUE: &str = "a value — a text in quotes, a number, a date like 2025-09-01, or an entity name";
+const OPERATOR: &str = "an operator (= != < <= > >=)";
+const TIME_FILTER: &str = "a time filter (after, before, on, during, between)";
+const CONDITION: &str = "a condition like `partner = \"US\"`";
+const END: &str = "the end of the statement (or `;` before the next one)";
+
 /// What a grammar rule is, in words.
-fn describe(r: &Rule) -> Option<&'static str> {
+fn describe_rule(r: &Rule) -> Option<&'static str> {
     Some(match r {
-        Rule::value | Rule::term => {
-            "a value — a text in quotes, a number, a date like 2025-09-01, or an entity name"
-        }
+        Rule::value | Rule::term => VALUE,
         Rule::date => "a date like 2025-09-01, 2025-09 or 2025",
         Rule::number => "a number",
-        Rule::string => "a text in double quotes",
-        Rule::name | Rule::ident => "a name",
+        Rule::string | Rule::str_inner => "a text in double quotes",
+        Rule::name | Rule::ident | Rule::kind_name => "a name",
         Rule::path => "a field name",
-        Rule::cmp_op | Rule::compare => "an operator (= != < <= > >=)",
-        Rule::is_test => "`is unknown`",
-        Rule::in_test => "`in (…)`",
-        Rule::contains_test => "`contains`",
-        Rule::path_time | Rule::time_filter | Rule::time_op => {
-            "a time filter (after, before, on, during, between)"
+        Rule::cmp_op | Rule::compare => OPERATOR,
+        Rule::is_test | Rule::kw_is => "`is unknown`",
+        Rule::in_test | Rule::kw_in => "`in (…)`",
+        Rule::contains_test | Rule::kw_contains => "`contains`",
+        Rule::path_time | Rule::time_filter | Rule::time_op | Rule::between => TIME_FILTER,
+        Rule::kw_after | Rule::kw_before | Rule::kw_on | Rule::kw_during | Rule::kw_between => {
+            TIME_FILTER
         }
-        Rule::modality => "`possibly` or `certainly`",
-        Rule::between => "`between`",
+        Rule::modality | Rule::kw_possibly | Rule::kw_certainly => TIME_FILTER,
         Rule::where_clause | Rule::kw_where => "`where`",
-        Rule::condition | Rule::conjunction | Rule::negation | Rule::comparison => {
-            "a condition like `partner = \"US\"`"
-        }
+        Rule::condition | Rule::conjunction | Rule::negation | Rule::comparison => CONDITION,
         Rule::kw_and => "`and`",
         Rule::kw_or => "`or`",
         Rule::kw_not => "`not`",
@@ -97,270 +109,334 @@ fn describe(r: &Rule) -> Option<&'static str> {
             "a statement (a query such as `visit where …`, a fact, a rule or a declaration)"
         }
         Rule::meta_cmd => "a command like :help",
-        Rule::EOI => "the end of the statement (or `;` before the next one)",
+        Rule::EOI => END,
         _ => return None,
     })
 }
 
-/// Builds the report for a pest error inside `chunk`, which starts at byte `offset` of `text`.
+/// What a literal token is, in words (`None` for layout: spaces and comments). pest does not
+/// export its token type, so tokens arrive as their display text: the literal itself, or
+/// `a..z` for a range of characters.
+fn describe_token(text: &str, all: &[String]) -> Option<&'static str> {
+    if let Some((a, _)) = text.split_once("..").filter(|_| text.chars().count() == 4) {
+        return Some(if a.chars().all(|c| c.is_ascii_digit()) {
+            "a number"
+        } else {
+            "a name"
+        });
+    }
+    Some(match text {
+        " " | "\t" | "\r" | "\n" | "#" | "\u{FEFF}" => return None,
+        ";" => END,
+        "=" | "!=" | "<" | "<=" | ">" | ">=" => OPERATOR,
+        "after" | "before" | "on" | "during" | "between" | "possibly" | "certainly" => {
+            TIME_FILTER
+        }
+        "where" => "`where`",
+        "order" => "`order by`",
+        "by" => "`by`",
+        "limit" => "`limit`",
+        "and" => "`and`",
+        "or" => "`or`",
+        "in" => "`in (…)`",
+        // `not` before `in` is part of `not in (…)`.
+        "not" if all.iter().any(|a| a == "in") => return None,
+        "not" => "`not`",
+        "is" => "`is unknown`",
+        "contains" => "`contains`",
+        "asc" | "desc" => "`asc` or `desc`",
+        "cite" => "`cite pN.sM`",
+        "inferred" => "`inferred \"basis\"`",
+        "background" => "`background`",
+        "\"" => "a text in double quotes",
+        "-" => "a number",
+        "?" => "a variable like ?x",
+        "(" => "`(`",
+        ")" => "`)`",
+        "[" => "`[`",
+        "]" => "`]`",
+        "," => "`,`",
+        ":" => "`:`",
+        ":-" => "`:-`",
+        "." => "`.`",
+        "~" => "`~`",
+        _ => return None,
+    })
+}
+
+/// What the parser would have accepted where it stopped.
+pub(super) struct Expected {
+    /// Rules pest tried there (empty when it reported an earlier position).
+    rules: Vec<Rule>,
+    /// Literal tokens it tried there: keywords and punctuation.
+    tokens: Vec<String>,
+    /// Both, in words, deduplicated, "the end of the statement" last.
+    words: Vec<&'static str>,
+}
+
+impl Expected {
+    fn new(rules: Vec<Rule>, tokens: Vec<String>) -> Expected {
+        let mut words: Vec<&'static str> = rules.iter().filter_map(describe_rule).collect();
+        // The rules say most things better; the tokens add punctuation the rules cannot name.
+        // Without rules at this position, the tokens are all there is.
+        for t in &tokens {
+            let punct = matches!(t.as_str(), ")" | "]" | "," | ":" | ":-");
+            if rules.is_empty() || punct {
+                words.extend(describe_token(t, &tokens));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        words.retain(|w| seen.insert(*w));
+        if let Some(i) = words.iter().position(|w| *w == END) {
+            let end = words.remove(i);
+            words.push(end);
+        }
+        Expected {
+            rules,
+            tokens,
+            words,
+        }
+    }
+
+    pub(super) fn token(&self, t: &str) -> bool {
+        self.tokens.iter().any(|x| x == t)
+    }
+
+    pub(super) fn rule(&self, r: Rule) -> bool {
+        self.rules.contains(&r)
+    }
+
+    /// Is a comparison operator one of the choices?
+    pub(super) fn operator(&self) -> bool {
+        self.token("=") || self.rule(Rule::cmp_op) || self.rule(Rule::compare)
+    }
+
+    /// The keywords that would have been accepted (for "did you mean").
+    pub(super) fn keywords(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .tokens
+            .iter()
+            .map(String::as_str)
+            .filter(|t| t.chars().all(|c| c.is_ascii_alphabetic()))
+            .collect();
+        out.extend(self.rules.iter().filter_map(|r| {
+            Some(match r {
+                Rule::kw_where | Rule::where_clause => "where",
+                Rule::kw_order | Rule::order_by => "order",
+                Rule::kw_limit | Rule::limit => "limit",
+                Rule::kw_and => "and",
+                Rule::kw_or => "or",
+                Rule::kw_by | Rule::group_by => "by",
+                _ => return None,
+            })
+        }));
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// "expected a, b or c" (empty when nothing is known).
+    pub(super) fn phrase(&self) -> String {
+        match self.words.as_slice() {
+            [] => String::new(),
+            [one] => format!("expected {one}"),
+            [init @ .., last] => format!("expected {} or {last}", init.join(", ")),
+        }
+    }
+}
+
+/// Where a statement stopped parsing, and everything the explanations need to know about it.
+pub(super) struct Site<'a> {
+    /// The statement's text.
+    pub chunk: &'a str,
+    /// Where in `chunk` the parser stopped.
+    pub pos: usize,
+    /// Where `chunk` starts in the whole text.
+    pub offset: usize,
+    pub source: SourceId,
+    /// The word, number, text or symbol at `pos` ("" at the end).
+    pub token: &'a str,
+    /// The statement up to `pos`, without trailing spaces.
+    pub before: &'a str,
+    pub expected: Expected,
+}
+
+impl Site<'_> {
+    /// A span of `len` bytes at byte `start` of the chunk.
+    pub fn span(&self, start: usize, len: usize) -> Span {
+        Span::new(
+            self.source,
+            self.offset + start,
+            self.offset + start + len,
+        )
+    }
+
+    /// The offending token's span (one character wide at least, empty at the end).
+    pub fn token_span(&self) -> Span {
+        let len = if self.at_end() {
+            0
+        } else {
+            self.token.len().max(1)
+        };
+        self.span(self.pos, len)
+    }
+
+    /// Nothing but spaces and comments after the stopping point?
+    pub fn at_end(&self) -> bool {
+        self.chunk[self.pos..]
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+            || self.chunk[self.pos..].trim() == ";"
+    }
+
+    /// The text after the offending token.
+    pub fn after_token(&self) -> &str {
+        &self.chunk[self.pos + self.token.len()..]
+    }
+}
+
+/// Builds the report for a pest error inside `chunk`, which starts at byte `offset` of the
+/// source's text.
 pub fn syntax_error(
     e: &Error<Rule>,
-    text: &str,
+    _text: &str,
     offset: usize,
     chunk: &str,
     source: SourceId,
 ) -> Diagnostic {
-    let pos = match e.location {
+    let mut pos = match e.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
-    let mut expected: Vec<&str> = match &e.variant {
-        ErrorVariant::ParsingError { positives, .. } => {
-            positives.iter().filter_map(describe).collect()
-        }
-        ErrorVariant::CustomError { .. } => vec![],
+    let rules = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives.clone(),
+        ErrorVariant::CustomError { .. } => return too_complex(chunk, offset, source),
     };
-    expected.dedup();
-    let mut seen = std::collections::HashSet::new();
-    expected.retain(|x| seen.insert(*x));
-
+    let (furthest, tokens) = detailed_attempts(chunk);
+    // The furthest attempt may lie inside a word (the `!name_char` after a keyword, the digits
+    // of a citation); only a place where punctuation or a keyword was wanted is worth moving to.
+    let (rules, tokens) = match furthest {
+        Some(p) if p == pos => (rules, tokens),
+        Some(p) if p > pos && p <= chunk.len() && tokens.iter().any(|t| structural(t)) => {
+            pos = p;
+            (vec![], tokens)
+        }
+        _ => (rules, vec![]),
+    };
+    let pos = floor_char_boundary(chunk, pos);
     let rest = &chunk[pos..];
-    let token = first_token(rest);
-    let at = offset + pos;
-    let span = Span::new(
+    let site = Site {
+        chunk,
+        pos,
+        offset,
         source,
-        at,
-        at + token.len().max(if rest.is_empty() { 0 } else { 1 }),
-    );
-    let before = chunk[..pos].trim_end();
-    let _ = text;
-
-    if let Some(d) = known_mistake(chunk, pos, offset, source, token, before, &expected) {
-        return d;
-    }
-
-    let found = if rest.trim().is_empty() {
-        "the statement ends here".to_string()
-    } else {
-        format!("unexpected `{}`", shorten(token))
+        token: first_token(rest),
+        before: chunk[..pos].trim_end(),
+        expected: Expected::new(rules, tokens),
     };
-    let message = match expected.as_slice() {
-        [] => found.clone(),
-        [one] => format!("{found}: expected {one}"),
-        many => {
-            let (last, init) = many.split_last().expect("non-empty");
-            format!("{found}: expected {} or {last}", init.join(", "))
-        }
-    };
-    let label = if rest.trim().is_empty() {
-        "something is missing here".to_string()
-    } else {
-        "not expected here".to_string()
-    };
-    Diagnostic::error(message, span, label)
+    mistakes::recognise(&site).unwrap_or_else(|| generic(&site))
 }
 
-/// The usual mistakes, each with its own explanation.
-fn known_mistake(
-    chunk: &str,
-    pos: usize,
-    offset: usize,
-    source: SourceId,
-    token: &str,
-    before: &str,
-    expected: &[&str],
-) -> Option<Diagnostic> {
-    let rest = &chunk[pos..];
-    let at = |start: usize, len: usize| Span::new(source, offset + start, offset + start + len);
-
-    if before.ends_with('=') && rest.starts_with('=') && !before.ends_with("!=") {
-        return Some(
-            Diagnostic::error("`==` is not an operator in dalil", at(pos - 1, 2), "here")
-                .with_help("to compare, write a single `=`: partner = \"US\""),
-        );
-    }
-    if let Some(after) = rest.strip_prefix('\'') {
-        return Some(
-            Diagnostic::error(
-                "text is written in double quotes",
-                at(pos, 1),
-                "single quote",
-            )
-            .with_help(format!(
-                "write \"{}\"",
-                after.split('\'').next().unwrap_or("")
-            )),
-        );
-    }
-    if rest.starts_with('"') && super::split::unclosed(rest) {
-        return Some(
-            Diagnostic::error(
-                "this text is never closed",
-                at(pos, 1),
-                "the text starts here",
-            )
-            .with_help("end the text with a double quote `\"`"),
-        );
-    }
-    if let Some(open) = unmatched_open(chunk)
-        && (rest.trim().is_empty() || expected.iter().any(|e| e.contains("end")))
-    {
-        {
-            return Some(
-                Diagnostic::error(
-                    format!("this `{}` is never closed", &chunk[open..open + 1]),
-                    at(open, 1),
-                    "opened here",
-                )
-                .with_help(format!(
-                    "add a closing `{}`",
-                    if &chunk[open..open + 1] == "(" {
-                        ")"
-                    } else {
-                        "]"
-                    }
-                )),
-            );
-        }
-    }
-    if rest.starts_with(')') || rest.starts_with(']') {
-        return Some(
-            Diagnostic::error(
-                format!("this `{}` closes nothing", &rest[..1]),
-                at(pos, 1),
-                "no opening bracket before it",
-            )
-            .with_help("remove it, or add the opening bracket it belongs to"),
-        );
-    }
-    let last_word = before
-        .rsplit(|c: char| c.is_whitespace() || c == '(')
-        .next()
-        .unwrap_or("");
-    if rest.trim().is_empty() && matches!(last_word, "and" | "or" | "not") {
-        let start = before.len() - last_word.len();
-        return Some(
-            Diagnostic::error(
-                format!("`{last_word}` must be followed by a condition"),
-                at(start, last_word.len()),
-                "nothing after this",
-            )
-            .with_help(format!("add a condition after `{last_word}`, or remove it")),
-        );
-    }
-    if rest.trim().is_empty()
-        && let Some(op) = [
-            "!=", "<=", ">=", "=", "<", ">", "contains", "after", "before", "on", "during",
-        ]
+/// The same failure, parsed again with pest's detailed attempts switched on: the furthest
+/// position any token was tried at, and the literal tokens tried there.
+fn detailed_attempts(chunk: &str) -> (Option<usize>, Vec<String>) {
+    pest::set_error_detail(true);
+    let Some(attempts) = Grammar::parse(Rule::program, chunk)
+        .err()
+        .and_then(|e| e.parse_attempts())
+    else {
+        return (None, vec![]);
+    };
+    let tokens = attempts
+        .expected_tokens()
         .iter()
-        .find(|op| before.ends_with(*op))
-    {
-        let start = before.len() - op.len();
-        return Some(
-            Diagnostic::error(
-                format!("`{op}` needs a value after it"),
-                at(start, op.len()),
-                "nothing to compare with",
-            )
-            .with_help("add a value: a text in quotes, a number, a date like 2025-09-01, or an entity name"),
-        );
-    }
-    let wants_name = expected
-        .iter()
-        .any(|e| e.contains("field name") || *e == "a name" || e.contains("condition"));
-    if wants_name && is_keyword(token) {
-        return Some(
-            Diagnostic::error(
-                format!("`{token}` is a keyword, not a name"),
-                at(pos, token.len()),
-                "keyword",
-            )
-            .with_help("keywords cannot name kinds, fields or entities; to compare with the word itself, put it in quotes"),
-        );
-    }
-    None
+        .map(|t| t.to_string())
+        .collect();
+    (Some(attempts.max_position), tokens)
 }
 
-/// The `(` or `[` left open in `chunk`, if any (strings and comments skipped).
-fn unmatched_open(chunk: &str) -> Option<usize> {
-    let mut stack = Vec::new();
-    let bytes = chunk.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'(' | b'[' => stack.push(i),
-            b')' | b']' => {
-                stack.pop();
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    stack.pop()
+/// A token that separates or introduces parts of a statement, not a character inside a word.
+fn structural(token: &str) -> bool {
+    matches!(token, ")" | "]" | "," | ":" | ":-" | ";" | "(" | "[")
+        || describe_token(token, &[]) == Some(OPERATOR)
+        || token.len() >= 2 && token.chars().all(|c| c.is_ascii_alphabetic())
 }
 
-/// The word, number or symbol at the start of `rest`.
+/// The parser gave up before the statement's end because of its own stack or call limits.
+fn too_complex(chunk: &str, offset: usize, source: SourceId) -> Diagnostic {
+    let start = chunk.len() - chunk.trim_start().len();
+    let end = chunk.trim_end().len().max(start);
+    Diagnostic::error(
+        "this statement is too deeply nested to read",
+        Span::new(source, offset + start, offset + end),
+        "this statement",
+    )
+    .with_help("split it into simpler statements, or lower the nesting of brackets and `not`")
+}
+
+/// "unexpected `x`: expected a, b or c".
+fn generic(site: &Site) -> Diagnostic {
+    let found = if site.at_end() {
+        "the statement ends too early".to_string()
+    } else {
+        format!("unexpected `{}`", shorten(site.token))
+    };
+    let phrase = site.expected.phrase();
+    let message = if phrase.is_empty() {
+        found
+    } else {
+        format!("{found}: {phrase}")
+    };
+    let label = if site.at_end() {
+        "something is missing here"
+    } else {
+        "not expected here"
+    };
+    Diagnostic::error(message, site.token_span(), label)
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The word, number, text or symbol at the start of `rest`.
 fn first_token(rest: &str) -> &str {
+    if rest.starts_with('"') {
+        let bytes = rest.as_bytes();
+        let mut i = 1;
+        while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+            i += if bytes[i] == b'\\' { 2 } else { 1 };
+        }
+        let end = floor_char_boundary(rest, (i + 1).min(rest.len()));
+        return &rest[..end];
+    }
     let mut end = 0;
     for (i, c) in rest.char_indices() {
-        if c.is_alphanumeric() || c == '_' || c == '.' || c == '-' && i > 0 {
-            end = i + c.len_utf8();
-        } else {
-            if i == 0 {
-                end = c.len_utf8();
-            }
+        let word = c.is_alphanumeric() || c == '_' || c == '.' || c == '-' && i > 0;
+        let symbol = |s: &str| rest.starts_with(s);
+        if i == 0 && !word {
+            end = ["==", "!=", "<=", ">=", ":-"]
+                .iter()
+                .find(|s| symbol(s))
+                .map_or(c.len_utf8(), |s| s.len());
             break;
         }
+        if !word {
+            break;
+        }
+        end = i + c.len_utf8();
     }
     &rest[..end]
 }
 
-fn shorten(token: &str) -> String {
+pub(super) fn shorten(token: &str) -> String {
     if token.chars().count() > 30 {
         format!("{}…", token.chars().take(30).collect::<String>())
     } else {
         token.to_string()
-    }
-}
-
-#[cfg(test)]
-mod scratch_attempts {
-    use super::super::parse::{Grammar, Rule};
-    use pest::Parser as _;
-
-    #[test]
-    #[ignore]
-    fn show_attempts() {
-        pest::set_error_detail(true);
-        let inputs = std::env::var("INPUTS").unwrap_or_default();
-        for input in inputs.split('\u{1}') {
-            match Grammar::parse(Rule::program, input) {
-                Ok(_) => println!("{input:?}: ok"),
-                Err(e) => {
-                    let a = e.parse_attempts().unwrap();
-                    println!("{input:?}: pos {:?} positives {:?}", e.location, e.variant);
-                    println!(
-                        "   max {} expected {:?} unexpected {:?}",
-                        a.max_position,
-                        a.expected_tokens(),
-                        a.unexpected_tokens()
-                    );
-                    for cs in a.call_stacks() {
-                        println!("   stack {:?} <- {:?}", cs.deepest, cs.parent);
-                    }
-                }
-            }
-        }
     }
 }

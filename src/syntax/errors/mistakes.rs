@@ -1,0 +1,466 @@
+//! The usual mistakes, each recognised by the shape of the text around the point where the parser
+//! stopped, and each given its own explanation. The first that fits wins; when none does, the
+//! caller falls back to "unexpected `x`: expected …".
+
+use super::{Site, is_keyword, shorten};
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::syntax::parse::Rule;
+
+type Check = fn(&Site) -> Option<Diagnostic>;
+
+/// In order: the more specific a check, the earlier it runs.
+const CHECKS: &[Check] = &[
+    sql_select,
+    double_equals,
+    single_quotes,
+    unclosed_text,
+    stray_closer,
+    unclosed_bracket,
+    nothing_after,
+    rule_without_body,
+    missing_operator,
+    limit_without_number,
+    order_without_by,
+    bad_citation,
+    keyword_as_name,
+    missing_where,
+    misspelt_keyword,
+];
+
+pub(super) fn recognise(site: &Site) -> Option<Diagnostic> {
+    CHECKS.iter().find_map(|check| check(site))
+}
+
+/// `select * from visit where …`: say how dalil writes it.
+fn sql_select(site: &Site) -> Option<Diagnostic> {
+    let text = site.chunk.trim_start();
+    let lead = site.chunk.len() - text.len();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if !words.first()?.eq_ignore_ascii_case("select") {
+        return None;
+    }
+    let from = words.iter().position(|w| w.eq_ignore_ascii_case("from"))?;
+    let kind = words.get(from + 1)?.trim_end_matches(';');
+    let columns = words[1..from].join(" ");
+    let rest = words[from + 2..]
+        .iter()
+        .map(|w| w.trim_end_matches(';'))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut dalil = kind.to_string();
+    if columns != "*" && !columns.is_empty() {
+        dalil.push_str(&format!("[{}]", columns.replace(" ,", ",")));
+    }
+    if !rest.is_empty() {
+        dalil.push(' ');
+        dalil.push_str(&rest.replace(" WHERE ", " where ").replace("WHERE ", "where "));
+    }
+    Some(
+        Diagnostic::error(
+            "dalil is not SQL: a query starts with the kind",
+            site.span(lead, words[0].len()),
+            "`select … from` is SQL",
+        )
+        .with_help(format!("write `{dalil}`"))
+        .with_note("fields to show go in brackets after the kind: `visit[partner, date]`"),
+    )
+}
+
+/// `partner == "US"`.
+fn double_equals(site: &Site) -> Option<Diagnostic> {
+    let at = if site.chunk[site.pos..].starts_with("==") {
+        site.pos
+    } else if site.before.ends_with('=')
+        && site.chunk[site.pos..].starts_with('=')
+        && !site.before.ends_with("!=")
+        && !site.before.ends_with("<=")
+        && !site.before.ends_with(">=")
+    {
+        site.before.len() - 1
+    } else {
+        return None;
+    };
+    Some(
+        Diagnostic::error("`==` is not an operator in dalil", site.span(at, 2), "here")
+            .with_help("to compare, write a single `=`: partner = \"US\""),
+    )
+}
+
+/// `partner = 'US'`.
+fn single_quotes(site: &Site) -> Option<Diagnostic> {
+    let after = site.chunk[site.pos..].strip_prefix('\'')?;
+    let inner = after.split(['\'', '\n']).next().unwrap_or("");
+    Some(
+        Diagnostic::error(
+            "text is written in double quotes",
+            site.span(site.pos, 1),
+            "single quote",
+        )
+        .with_help(format!("write \"{}\"", shorten(inner))),
+    )
+}
+
+/// `partner = "US` (the text runs to the end).
+fn unclosed_text(site: &Site) -> Option<Diagnostic> {
+    let rest = &site.chunk[site.pos..];
+    if !rest.starts_with('"') || !crate::syntax::split::unclosed(rest) {
+        return None;
+    }
+    Some(
+        Diagnostic::error(
+            "this text is never closed",
+            site.span(site.pos, 1),
+            "the text starts here",
+        )
+        .with_help("end the text with a double quote `\"`"),
+    )
+}
+
+/// A `)` or `]` with no opening bracket before it.
+fn stray_closer(site: &Site) -> Option<Diagnostic> {
+    let rest = &site.chunk[site.pos..];
+    let closer = rest.chars().next().filter(|c| matches!(c, ')' | ']'))?;
+    if open_brackets(&site.chunk[..site.pos]).last().is_some() {
+        return None;
+    }
+    Some(
+        Diagnostic::error(
+            format!("this `{closer}` closes nothing"),
+            site.span(site.pos, 1),
+            "no opening bracket before it",
+        )
+        .with_help("remove it, or add the opening bracket it belongs to"),
+    )
+}
+
+/// A `(` or `[` that is still open where its closer was needed.
+fn unclosed_bracket(site: &Site) -> Option<Diagnostic> {
+    let open = *open_brackets(&site.chunk[..site.pos]).last()?;
+    let opener = &site.chunk[open..open + 1];
+    let closer = if opener == "(" { ")" } else { "]" };
+    let wanted = site.expected.token(closer)
+        || (site.at_end() && site.expected.words.iter().any(|w| w.contains("end")));
+    if !wanted {
+        return None;
+    }
+    if site.at_end() {
+        return Some(
+            Diagnostic::error(
+                format!("this `{opener}` is never closed"),
+                site.span(open, 1),
+                "opened here",
+            )
+            .with_help(format!("add a closing `{closer}`")),
+        );
+    }
+    let also = if site.expected.token(",") {
+        " (or `,` and another item)"
+    } else {
+        ""
+    };
+    Some(
+        Diagnostic::error(
+            format!(
+                "expected `{closer}` before `{}`{also}",
+                shorten(site.token)
+            ),
+            site.token_span(),
+            format!("`{closer}` is missing before this"),
+        )
+        .with_secondary(site.span(open, 1), "this bracket is not closed")
+        .with_help(format!(
+            "close the bracket: `…{}{closer} {}`",
+            tail(site.before, 20),
+            shorten(site.token)
+        )),
+    )
+}
+
+/// The statement stops right after something that needs more: `and`, `where`, `=`, `limit`.
+fn nothing_after(site: &Site) -> Option<Diagnostic> {
+    if !site.at_end() {
+        return None;
+    }
+    let word = last_word(site.before);
+    let start = site.before.len() - word.len();
+    let (message, label, help) = match word {
+        "and" | "or" | "not" | "where" => (
+            format!("`{word}` must be followed by a condition"),
+            "nothing after this",
+            format!(
+                "add a condition after `{word}` (like `partner = \"US\"`), or remove `{word}`"
+            ),
+        ),
+        "!=" | "<=" | ">=" | "=" | "<" | ">" | "contains" | "after" | "before" | "on"
+        | "during" | "between" => (
+            format!("`{word}` needs a value after it"),
+            "nothing to compare with",
+            "add a value: a text in quotes, a number, a date like 2025-09-01, or an entity name"
+                .to_string(),
+        ),
+        "limit" => (
+            "`limit` needs a number of rows".to_string(),
+            "nothing after this",
+            "write e.g. `limit 10`".to_string(),
+        ),
+        "by" => (
+            "`by` needs the fields to use".to_string(),
+            "nothing after this",
+            "name one or more fields, e.g. `order by date desc`".to_string(),
+        ),
+        ":-" => (
+            "`:-` must be followed by the rule's conditions".to_string(),
+            "nothing after this",
+            "add the facts that make the head true, e.g. `:- located_in(place: ?x, region: ?y)`"
+                .to_string(),
+        ),
+        "cite" => (
+            "`cite` needs a citation".to_string(),
+            "nothing after this",
+            "cite as pN.sM (paragraph N, sentence M), e.g. `cite p5.s1`".to_string(),
+        ),
+        _ => return None,
+    };
+    Some(Diagnostic::error(message, site.span(start, word.len()), label).with_help(help))
+}
+
+/// `within(inner: ?x, outer: ?y)` alone: a rule's head without `:-` and a body.
+fn rule_without_body(site: &Site) -> Option<Diagnostic> {
+    if !site.expected.token(":-") || !site.before.contains('?') {
+        return None;
+    }
+    let start = site.chunk.len() - site.chunk.trim_start().len();
+    let head = site.before[start..].trim();
+    let example = if site.at_end() {
+        format!("{head} :- …")
+    } else {
+        format!("{head} :- {}", shorten(site.chunk[site.pos..].trim()))
+    };
+    let d = if site.at_end() {
+        Diagnostic::error(
+            "a rule needs `:-` and the conditions that make it true",
+            site.span(start, head.len()),
+            "a rule head with nothing after it",
+        )
+    } else {
+        Diagnostic::error(
+            format!("expected `:-` before `{}`", shorten(site.token)),
+            site.token_span(),
+            "`:-` is missing before this",
+        )
+        .with_secondary(site.span(start, head.len()), "the head of a rule")
+    };
+    Some(
+        d.with_help(format!("write `{example}`"))
+            .with_note("a fact cannot hold variables like `?x`; only rules can"),
+    )
+}
+
+/// `partner "US"`: a field and a value with nothing between them.
+fn missing_operator(site: &Site) -> Option<Diagnostic> {
+    if !site.expected.operator() || site.at_end() || is_keyword(site.token) {
+        return None;
+    }
+    let first = site.token.chars().next()?;
+    if !(first == '"' || first.is_alphanumeric() || first == '_' || first == '-') {
+        return None;
+    }
+    let field = last_word(site.before);
+    Some(
+        Diagnostic::error(
+            format!("missing an operator between `{field}` and `{}`", shorten(site.token)),
+            site.span(site.before.len(), site.pos - site.before.len()),
+            "an operator is needed here",
+        )
+        .with_help(format!(
+            "compare with `=` (or != < <= > >=, `contains`, `in (…)`): `{field} = {}`",
+            shorten(site.token)
+        )),
+    )
+}
+
+/// `limit ten`.
+fn limit_without_number(site: &Site) -> Option<Diagnostic> {
+    if last_word(site.before) != "limit" || site.at_end() {
+        return None;
+    }
+    Some(
+        Diagnostic::error(
+            "`limit` takes a number of rows",
+            site.token_span(),
+            "not a number",
+        )
+        .with_help("write digits, e.g. `limit 10`"),
+    )
+}
+
+/// `order date`.
+fn order_without_by(site: &Site) -> Option<Diagnostic> {
+    if last_word(site.before) != "order" || !site.expected.rule(Rule::kw_by) && !site.expected.token("by") {
+        return None;
+    }
+    let start = site.before.len() - "order".len();
+    Some(
+        Diagnostic::error(
+            "`order` is always followed by `by`",
+            site.span(start, site.pos + site.token.len() - start),
+            "`by` is missing",
+        )
+        .with_help(format!("write `order by {}`", shorten(site.token))),
+    )
+}
+
+/// `cite p1` or `cite 5.1`.
+fn bad_citation(site: &Site) -> Option<Diagnostic> {
+    let wants = site.expected.rule(Rule::citation)
+        || site.expected.rule(Rule::cite_ref)
+        || last_word(site.before) == "cite";
+    if !wants || site.at_end() {
+        return None;
+    }
+    Some(
+        Diagnostic::error(
+            format!("`{}` is not a citation", shorten(site.token)),
+            site.token_span(),
+            "expected pN.sM",
+        )
+        .with_help("cite a paragraph and a sentence as pN.sM, e.g. `cite p5.s1`"),
+    )
+}
+
+/// `where order = 1`: a keyword where a name should be.
+fn keyword_as_name(site: &Site) -> Option<Diagnostic> {
+    let wants_name = site.expected.words.iter().any(|e| {
+        e.contains("field name") || *e == "a name" || e.contains("condition") || e.contains("value")
+    });
+    if !wants_name || !is_keyword(site.token) {
+        return None;
+    }
+    Some(
+        Diagnostic::error(
+            format!("`{}` is a keyword, not a name", site.token),
+            site.token_span(),
+            "keyword",
+        )
+        .with_help("keywords cannot name kinds, fields or entities; to compare with the word itself, put it in quotes"),
+    )
+}
+
+/// `visit partner = "US"`: a condition without `where`.
+fn missing_where(site: &Site) -> Option<Diagnostic> {
+    if !site.expected.keywords().contains(&"where") || !is_name(site.token) {
+        return None;
+    }
+    let next = site.after_token().trim_start();
+    let starts_test = ["=", "!=", "<", ">", "contains ", "in ", "in(", "is ", "not in"]
+        .iter()
+        .any(|op| next.starts_with(op));
+    if !starts_test {
+        return None;
+    }
+    Some(
+        Diagnostic::error(
+            "a condition must come after `where`",
+            site.token_span(),
+            "this starts a condition",
+        )
+        .with_help(format!(
+            "write `{} where {} …`",
+            site.before.trim(),
+            site.token
+        )),
+    )
+}
+
+/// `wher`, `oder by`, `AND`: a word close to a keyword that would fit here.
+fn misspelt_keyword(site: &Site) -> Option<Diagnostic> {
+    if !is_name(site.token) {
+        return None;
+    }
+    let choices = site.expected.keywords();
+    let lower = site.token.to_lowercase();
+    if lower != site.token && choices.contains(&lower.as_str()) {
+        return Some(
+            Diagnostic::error(
+                format!("keywords are written in lowercase: `{lower}`"),
+                site.token_span(),
+                "uppercase",
+            )
+            .with_help(format!("write `{lower}`")),
+        );
+    }
+    let best = did_you_mean(site.token, choices.iter().copied())?;
+    let shown = if best == "order" { "order by" } else { &best };
+    let mut d = Diagnostic::error(
+        format!("unexpected `{}`", shorten(site.token)),
+        site.token_span(),
+        "not a keyword",
+    )
+    .with_help(format!("did you mean `{shown}`?"));
+    let phrase = site.expected.phrase();
+    if !phrase.is_empty() {
+        d = d.with_note(format!("here dalil {phrase}"));
+    }
+    Some(d)
+}
+
+fn is_name(token: &str) -> bool {
+    let mut chars = token.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The last word or operator of `text`.
+fn last_word(text: &str) -> &str {
+    let text = text.trim_end();
+    let word_start = text
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | ',' | '"'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let word = &text[word_start..];
+    // An operator glued to the field before it: `partner=`.
+    for op in ["!=", "<=", ">=", ":-", "=", "<", ">"] {
+        if word.ends_with(op) {
+            return &word[word.len() - op.len()..];
+        }
+    }
+    word
+}
+
+/// The last `n` characters of `text`.
+fn tail(text: &str, n: usize) -> String {
+    let count = text.chars().count();
+    text.chars().skip(count.saturating_sub(n)).collect()
+}
+
+/// Offsets of the brackets still open at the end of `text` (texts and comments skipped).
+fn open_brackets(text: &str) -> Vec<usize> {
+    let mut stack = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'(' | b'[' => stack.push(i),
+            b')' | b']' => {
+                stack.pop();
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    stack
+}
