@@ -16,4 +16,4 @@ pub use declare::{
 pub use ir::{CheckedQuery, Column, FieldRef, Pred};
 pub use query::{VIRTUAL_FIELDS, check_query, resolve_path};
 pub use rules::{CheckedRule, Strata, check_rule, stratify};
-pub use values::{date_value, typed_value};
+pub use values::{date_for, date_value, typed_value};

@@ -8,13 +8,18 @@ use crate::syntax::ast::{Literal, Value as Lit};
 
 /// Checks a date literal (a 4-digit number counts as a year).
 pub fn date_value(lit: &Lit) -> Result<Date, Diagnostic> {
+    date_for(lit, "a time filter")
+}
+
+/// Checks a date literal for `what` (named in the message when it is not a date at all).
+pub fn date_for(lit: &Lit, what: &str) -> Result<Date, Diagnostic> {
     match &lit.lit {
         Literal::Date(text) => Date::parse(text)
             .map_err(|e| Diagnostic::error(e.message, lit.span, "this date").with_help(e.help)),
         Literal::Number(n) if n.fract() == 0.0 && (1.0..=9999.0).contains(n) => {
             Date::year(*n as i32).ok_or_else(|| Diagnostic::error("not a year", lit.span, "here"))
         }
-        _ => Err(mismatch(lit, Type::Date, "the date")),
+        _ => Err(mismatch(lit, Type::Date, what)),
     }
 }
 
@@ -30,14 +35,11 @@ fn describe(lit: &Literal) -> &'static str {
     }
 }
 
-/// "`date` is a date, but this is a text".
+/// "field `date` takes dates, but this is a text".
 pub fn mismatch(lit: &Lit, expected: Type, what: &str) -> Diagnostic {
     let found = describe(&lit.lit);
     let mut d = Diagnostic::error(
-        format!(
-            "{what} is {} {expected}, but this is {found}",
-            article(expected)
-        ),
+        format!("{what} takes {}, but this is {found}", plural(expected)),
         lit.span,
         format!("{found}, not {} {expected}", article(expected)),
     );
@@ -54,6 +56,18 @@ pub fn mismatch(lit: &Lit, expected: Type, what: &str) -> Diagnostic {
     };
     d = d.with_help_opt(help);
     d
+}
+
+fn plural(t: Type) -> &'static str {
+    match t {
+        Type::Text => "texts",
+        Type::Number => "numbers",
+        Type::Date => "dates",
+        Type::Bool => "true or false",
+        Type::Entity => "entities (people, organisations, places)",
+        Type::Ref => "fact ids",
+        Type::List => "lists",
+    }
 }
 
 fn article(t: Type) -> &'static str {
@@ -101,7 +115,7 @@ pub fn typed_value(
         (Type::Text, Literal::Text(t)) => Value::Text(db.interner.intern(t)),
         (Type::Number, Literal::Number(n)) => Value::Num(*n),
         (Type::Bool, Literal::Bool(b)) => Value::Bool(*b),
-        (Type::Date, _) => Value::Date(date_value(lit)?),
+        (Type::Date, _) => Value::Date(date_for(lit, what)?),
         (Type::Entity, _) => entity_value(db, lit)?,
         (Type::Ref, Literal::Name(n)) => Value::Ref(db.interner.intern(n)),
         (Type::List, Literal::List(items)) => {

@@ -84,6 +84,8 @@ pub struct Database {
     entity_rows: HashMap<Sym, Option<u32>>,
     /// Folded name or alias → entity id.
     aliases: HashMap<String, Sym>,
+    /// Every name and alias as written, for suggestions and completion.
+    spellings: Vec<String>,
     /// Fact id → where the fact is.
     fact_ids: HashMap<Sym, (KindId, u32)>,
 }
@@ -109,6 +111,7 @@ impl Database {
             by_name: HashMap::new(),
             entity_rows: HashMap::new(),
             aliases: HashMap::new(),
+            spellings: Vec::new(),
             fact_ids: HashMap::new(),
         };
         for status in ["stated", "inferred", "background", "derived"] {
@@ -197,6 +200,7 @@ impl Database {
                 Some(_) => {}
                 None => {
                     self.aliases.insert(fold(n), id);
+                    self.spellings.push(n.clone());
                 }
             }
         }
@@ -220,7 +224,7 @@ impl Database {
 
     /// Every name an entity answers to, for suggestions and completion.
     pub fn entity_names(&self) -> impl Iterator<Item = &str> + Clone {
-        self.aliases.keys().map(|s| s.as_str())
+        self.spellings.iter().map(|s| s.as_str())
     }
 
     /// The entity's row, if declared.
