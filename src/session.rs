@@ -177,6 +177,7 @@ impl Session {
         sink: &mut dyn FnMut(Reply),
     ) -> RunSummary {
         let source = self.sources.add(name, text);
+        let lengths: Vec<usize> = self.db.kinds.iter().map(|k| k.relation.len()).collect();
         let (statements, syntax_errors) = parse_program(text, source, self.limits.parse);
         let mut summary = RunSummary {
             statements: statements.len() + syntax_errors.len(),
@@ -232,12 +233,10 @@ impl Session {
                 }
             }
         }
-        let dangling = check::dangling_references(&self.db);
-        if !dangling.is_empty() && summary.failed == 0 {
-            for msg in dangling {
-                let d = Diagnostic::plain(format!("{name}: {msg}"))
-                    .with_help("declare it, or correct the name");
-                sink(Reply::Error(self.render(&d)));
+        let dangling = check::dangling_references(&self.db, &lengths);
+        if !dangling.is_empty() {
+            for d in &dangling {
+                sink(Reply::Error(self.render(d)));
             }
             summary.failed += 1;
         }

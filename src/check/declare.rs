@@ -321,31 +321,55 @@ pub fn unknown_kind(db: &Database, name: &ast::Name) -> Diagnostic {
     }
 }
 
-/// After a batch: every `ref` field and entity affiliation must lead somewhere.
-pub fn dangling_references(db: &Database) -> Vec<String> {
+/// After a batch: every `ref` field and entity field of the rows added since `since` (the
+/// relations' lengths when the batch began) must lead to a declared fact or entity.
+pub fn dangling_references(db: &Database, since: &[usize]) -> Diagnostics {
     let mut missing = Vec::new();
-    for kind in &db.kinds {
-        for (c, f) in kind.fields.iter().enumerate().skip(1) {
-            for row in kind.relation.rows() {
-                match (&row[c], f.ty) {
+    for (k, kind) in db.kinds.iter().enumerate() {
+        if kind.is_derived() {
+            continue;
+        }
+        let start = since.get(k).copied().unwrap_or(0);
+        for i in start..kind.relation.len() {
+            let row = kind.relation.row(i as u32);
+            let span = match kind.relation.origin(i as u32) {
+                Origin::Stated { span: Some(s), .. } => *s,
+                _ => continue,
+            };
+            for (c, f) in kind.fields.iter().enumerate().skip(1) {
+                let msg = match (&row[c], f.ty) {
                     (Value::Ref(s), Type::Ref)
                         if db.fact_by_id(*s).is_none() && !db.has_entity(*s) =>
                     {
-                        missing.push(format!(
-                            "`{}` in field `{}` of a `{}` fact is not the id of any fact",
+                        format!(
+                            "`{}` in field `{}` is not the id of any fact",
                             db.interner.resolve(*s),
-                            f.name,
-                            kind.name
-                        ));
+                            f.name
+                        )
                     }
-                    (Value::Entity(s), _) if db.entity_row(*s).is_none() => missing.push(format!(
-                        "entity `{}` (field `{}` of `{}`) is named but never declared",
+                    (Value::Entity(s), _) if db.entity_row(*s).is_none() => format!(
+                        "entity `{}` in field `{}` is named but never declared",
                         db.interner.resolve(*s),
-                        f.name,
-                        kind.name
-                    )),
-                    _ => {}
-                }
+                        f.name
+                    ),
+                    _ => continue,
+                };
+                let help = match f.ty {
+                    Type::Ref => suggestion(
+                        db.interner.resolve(match &row[c] {
+                            Value::Ref(s) => *s,
+                            _ => continue,
+                        }),
+                        db.fact_id_names(),
+                        "fact ids",
+                    ),
+                    _ => None,
+                };
+                missing.push(
+                    Diagnostic::error(msg, span, "in this fact")
+                        .with_help_opt(help)
+                        .with_note("declare it, or correct the name"),
+                );
             }
         }
     }
