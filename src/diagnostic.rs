@@ -3,6 +3,8 @@
 
 use ariadne::{Color, Config, Label, Report, ReportKind};
 use std::fmt;
+use std::ops::Range;
+use std::sync::OnceLock;
 
 /// Which text a span points into: an index into [`Sources`].
 pub type SourceId = u32;
@@ -33,23 +35,92 @@ impl Span {
 /// Every text the session has read, by name ("<command line>", a file path, "<repl:3>").
 #[derive(Default, Debug, Clone)]
 pub struct Sources {
-    items: Vec<(String, String)>,
+    items: Vec<SourceText>,
+}
+
+#[derive(Debug, Clone)]
+struct SourceText {
+    name: String,
+    text: String,
+    /// Byte offset of the start of each line, computed on first use, so that a text with many
+    /// mistakes costs one scan, not one per report.
+    line_starts: OnceLock<Vec<usize>>,
+    /// (byte offset, characters before it) every [`CHECKPOINT_BYTES`] or so: a column in a
+    /// very long line is then counted from the nearest checkpoint, not from the line's start.
+    checkpoints: OnceLock<Vec<(usize, usize)>>,
+}
+
+const CHECKPOINT_BYTES: usize = 4096;
+
+impl SourceText {
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        })
+    }
+
+    /// How many characters come before byte `offset` (a char boundary).
+    fn chars_before(&self, offset: usize) -> usize {
+        let points = self.checkpoints.get_or_init(|| {
+            let mut points = vec![(0, 0)];
+            let mut chars = 0;
+            let mut at = 0;
+            while at + CHECKPOINT_BYTES < self.text.len() {
+                let next = floor_boundary(&self.text, at + CHECKPOINT_BYTES);
+                chars += self.text[at..next].chars().count();
+                at = next;
+                points.push((at, chars));
+            }
+            points
+        });
+        let i = points.partition_point(|&(b, _)| b <= offset).saturating_sub(1);
+        let (b, c) = points[i];
+        c + self.text[b..offset].chars().count()
+    }
+
+    /// 0-based line of a byte offset.
+    fn line_of(&self, offset: usize) -> usize {
+        let starts = self.line_starts();
+        starts.partition_point(|&s| s <= offset).saturating_sub(1)
+    }
+
+    /// Byte range of a line, without its line break.
+    fn line_range(&self, line: usize) -> Range<usize> {
+        let starts = self.line_starts();
+        let start = starts.get(line).copied().unwrap_or(self.text.len());
+        let end = starts
+            .get(line + 1)
+            .map_or(self.text.len(), |&next| next - 1);
+        let end = if self.text[start..end].ends_with('\r') {
+            end - 1
+        } else {
+            end
+        };
+        start..end.max(start)
+    }
 }
 
 impl Sources {
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> SourceId {
-        self.items.push((name.into(), text.into()));
+        self.items.push(SourceText {
+            name: name.into(),
+            text: text.into(),
+            line_starts: OnceLock::new(),
+            checkpoints: OnceLock::new(),
+        });
         (self.items.len() - 1) as SourceId
     }
 
     pub fn name(&self, id: SourceId) -> &str {
         self.items
             .get(id as usize)
-            .map_or("<unknown>", |s| s.0.as_str())
+            .map_or("<unknown>", |s| s.name.as_str())
     }
 
     pub fn text(&self, id: SourceId) -> &str {
-        self.items.get(id as usize).map_or("", |s| s.1.as_str())
+        self.items.get(id as usize).map_or("", |s| s.text.as_str())
     }
 
     /// The text under a span.
@@ -61,13 +132,23 @@ impl Sources {
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, id: SourceId, offset: usize) -> (usize, usize) {
-        let text = self.text(id);
-        let offset = offset.min(text.len());
-        let before = text.get(..offset).unwrap_or("");
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        (line, col)
+        let Some(src) = self.items.get(id as usize) else {
+            return (1, 1);
+        };
+        let offset = floor_boundary(&src.text, offset);
+        let line = src.line_of(offset);
+        let start = src.line_range(line).start.min(offset);
+        (line + 1, src.chars_before(offset) - src.chars_before(start) + 1)
     }
+}
+
+/// The largest char boundary at or before `i`.
+fn floor_boundary(text: &str, i: usize) -> usize {
+    let mut i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 /// How bad a report is.
@@ -139,6 +220,13 @@ impl Diagnostic {
         self
     }
 
+    pub fn with_note_opt(mut self, note: Option<impl Into<String>>) -> Diagnostic {
+        if let Some(n) = note {
+            self.notes.push(n.into());
+        }
+        self
+    }
+
     pub fn with_secondary(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
         self.secondary.push((span, label.into()));
         self
@@ -153,15 +241,43 @@ impl Diagnostic {
         let Some(span) = self.span else {
             return self.render_plain(color);
         };
-        let name = sources.name(span.source).to_string();
-        let text = sources.text(span.source);
-        // ariadne counts columns in characters; give it character offsets.
-        let to_chars = |byte: usize| {
-            let byte = byte.min(text.len());
-            text.get(..byte).map_or(0, |s| s.chars().count())
+        let Some(src) = sources.items.get(span.source as usize) else {
+            return self.render_plain(color);
         };
-        let char_range = |s: Span| to_chars(s.start)..to_chars(s.end.max(s.start));
-        let primary = char_range(span);
+        let name = src.name.clone();
+        let text = src.text.as_str();
+        let mut span = Span::new(
+            span.source,
+            floor_boundary(text, span.start),
+            floor_boundary(text, span.end.max(span.start)),
+        );
+        // A span over very many lines (a whole long statement) is shown by its first line.
+        let first_line = src.line_of(span.start);
+        if src.line_of(span.end).saturating_sub(first_line) > MAX_EXCERPT_LINES {
+            span.end = src.line_range(first_line).end.max(span.start);
+        }
+        // Secondary spans far from the primary one would drag a long excerpt along.
+        let near = |s: &Span| {
+            s.source == span.source
+                && src.line_of(s.start).abs_diff(src.line_of(span.start)) <= MAX_EXCERPT_LINES
+        };
+        let secondary: Vec<(Span, &str)> = self
+            .secondary
+            .iter()
+            .filter(|(s, _)| near(s))
+            .map(|(s, m)| {
+                let s = Span::new(
+                    s.source,
+                    floor_boundary(text, s.start),
+                    floor_boundary(text, s.end.max(s.start)),
+                );
+                (s, m.as_str())
+            })
+            .collect();
+        let excerpt = Excerpt::new(src, span, secondary.iter().map(|(s, _)| *s));
+        let Some(primary) = excerpt.map(text, span) else {
+            return self.render_plain(color);
+        };
         let mut report = Report::build(kind, (name.clone(), primary.clone()))
             .with_config(Config::default().with_color(color).with_compact(false))
             .with_message(&self.message);
@@ -170,15 +286,15 @@ impl Diagnostic {
         } else {
             Color::Yellow
         };
-        let mut primary_label = Label::new((name.clone(), primary)).with_color(label_color);
+        let mut primary_label = Label::new((name.clone(), primary.clone())).with_color(label_color);
         if !self.label.is_empty() {
             primary_label = primary_label.with_message(&self.label);
         }
         report = report.with_label(primary_label);
-        for (s, msg) in &self.secondary {
-            if s.source == span.source {
+        for (s, msg) in &secondary {
+            if let Some(range) = excerpt.map(text, *s) {
                 report = report.with_label(
-                    Label::new((name.clone(), char_range(*s)))
+                    Label::new((name.clone(), range))
                         .with_message(msg)
                         .with_color(Color::Blue),
                 );
@@ -191,11 +307,35 @@ impl Diagnostic {
             report = report.with_note(note);
         }
         let mut out = Vec::new();
-        let cache = ariadne::sources(vec![(name, text.to_string())]);
-        if report.finish().write(cache, &mut out).is_err() {
+        let source = ariadne::Source::from(excerpt.text.as_str())
+            .with_display_line_offset(excerpt.first_line);
+        if report
+            .finish()
+            .write((name.clone(), source), &mut out)
+            .is_err()
+        {
             return self.render_plain(color);
         }
-        String::from_utf8_lossy(&out).into_owned()
+        let rendered = renumber(
+            &String::from_utf8_lossy(&out),
+            excerpt.first_line,
+            excerpt.text.matches('\n').count() + 1,
+        );
+        // The header's column counts from the excerpt's cut line; give the real one.
+        let (line, col) = sources.line_col(span.source, span.start);
+        let shown_col = excerpt.text[..excerpt.byte_of_char(primary.start)]
+            .rsplit('\n')
+            .next()
+            .map_or(0, |l| l.chars().count())
+            + 1;
+        if shown_col == col {
+            return rendered;
+        }
+        rendered.replacen(
+            &format!("{name}:{line}:{shown_col} "),
+            &format!("{name}:{line}:{col} "),
+            1,
+        )
     }
 
     fn render_plain(&self, color: bool) -> String {
@@ -227,6 +367,181 @@ impl Diagnostic {
     }
 }
 
+/// Lines longer than this are cut to a window around what the report points at.
+const MAX_LINE_CHARS: usize = 160;
+/// How many characters of a cut line to show before the point of interest.
+const CONTEXT_CHARS: usize = 50;
+/// Secondary labels further than this many lines from the primary one are left out.
+const MAX_EXCERPT_LINES: usize = 40;
+
+/// The lines a report shows, with over-long lines cut to a window: ariadne receives only this,
+/// so rendering costs the size of the excerpt, not of the whole text (a 1 MB one-line input
+/// with a mistake in it gives a short report, quickly).
+struct Excerpt {
+    text: String,
+    /// 0-based line number of the excerpt's first line in the whole text.
+    first_line: usize,
+    /// Which bytes of the whole text were kept, and where (in characters) each lands.
+    pieces: Vec<Piece>,
+}
+
+struct Piece {
+    from: usize,
+    to: usize,
+    at: usize,
+}
+
+impl Excerpt {
+    fn new(src: &SourceText, primary: Span, secondary: impl Iterator<Item = Span>) -> Excerpt {
+        let mut focus: Vec<usize> = vec![primary.start];
+        let mut first = src.line_of(primary.start);
+        let mut last = src.line_of(primary.end.saturating_sub(1).max(primary.start));
+        for s in secondary {
+            focus.push(s.start);
+            first = first.min(src.line_of(s.start));
+            last = last.max(src.line_of(s.end.saturating_sub(1).max(s.start)));
+        }
+        let text = src.text.as_str();
+        let mut out = Excerpt {
+            text: String::new(),
+            first_line: first,
+            pieces: vec![],
+        };
+        let mut chars = 0;
+        for line in first..=last {
+            if line > first {
+                out.text.push('\n');
+                chars += 1;
+            }
+            let range = src.line_range(line);
+            let body = &text[range.clone()];
+            let short = body.len() <= MAX_LINE_CHARS || body.chars().nth(MAX_LINE_CHARS).is_none();
+            let (from, to) = if short {
+                (range.start, range.end)
+            } else {
+                let point = focus
+                    .iter()
+                    .copied()
+                    .find(|f| range.contains(f))
+                    .unwrap_or(range.start);
+                let from = back_chars(text, range.start, point, CONTEXT_CHARS);
+                let to = forward_chars(text, from, range.end, MAX_LINE_CHARS);
+                (from, to)
+            };
+            if from > range.start {
+                out.text.push('…');
+                chars += 1;
+            }
+            out.pieces.push(Piece {
+                from,
+                to,
+                at: chars,
+            });
+            out.text.push_str(&text[from..to]);
+            chars += text[from..to].chars().count();
+            if to < range.end {
+                out.text.push('…');
+                chars += 1;
+            }
+        }
+        out
+    }
+
+    /// A span of the whole text as a character range of the excerpt, cut to what is shown.
+    fn map(&self, text: &str, span: Span) -> Option<Range<usize>> {
+        let start_piece = self.pieces.iter().find(|p| p.from <= span.start && span.start <= p.to)?;
+        let start = start_piece.at + text[start_piece.from..span.start].chars().count();
+        let end_piece = self
+            .pieces
+            .iter()
+            .rev()
+            .find(|p| p.from <= span.end)
+            .unwrap_or(start_piece);
+        let end_byte = span.end.min(end_piece.to);
+        let end = end_piece.at + text[end_piece.from..end_byte].chars().count();
+        Some(start..end.max(start))
+    }
+
+    /// The byte offset in the excerpt of a character offset.
+    fn byte_of_char(&self, chars: usize) -> usize {
+        self.text
+            .char_indices()
+            .nth(chars)
+            .map_or(self.text.len(), |(i, _)| i)
+    }
+}
+
+/// ariadne 0.5 numbers the gutter from the excerpt's first line, not the text's (it applies
+/// the display offset to the header only); put the real numbers in, widening the margin when
+/// they have more digits.
+fn renumber(rendered: &str, first_line: usize, excerpt_lines: usize) -> String {
+    if first_line == 0 {
+        return rendered.to_string();
+    }
+    let digits = |n: usize| n.to_string().len();
+    let extra = digits(first_line + excerpt_lines) - digits(excerpt_lines);
+    let mut out = String::with_capacity(rendered.len() + 64);
+    for (i, line) in rendered.split_inclusive('\n').enumerate() {
+        if i == 0 {
+            out.push_str(line);
+            continue;
+        }
+        // The margin: spaces and colour codes, then a line number and a space on numbered lines.
+        let mut spaces = 0;
+        let mut codes = String::new();
+        let mut rest = line;
+        loop {
+            if let Some(r) = rest.strip_prefix(' ') {
+                spaces += 1;
+                rest = r;
+            } else if rest.starts_with("\x1b[") {
+                let end = rest.find('m').map_or(rest.len(), |m| m + 1);
+                codes.push_str(&rest[..end]);
+                rest = &rest[end..];
+            } else {
+                break;
+            }
+        }
+        let number_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if number_len > 0 && rest[number_len..].starts_with(' ') {
+            let n: usize = rest[..number_len].parse().unwrap_or(0);
+            let shown = (n + first_line).to_string();
+            let pad = (spaces + extra + number_len).saturating_sub(shown.len());
+            out.push_str(&" ".repeat(pad));
+            out.push_str(&codes);
+            out.push_str(&shown);
+            out.push_str(&rest[number_len..]);
+        } else if spaces > 0 {
+            out.push_str(&" ".repeat(extra));
+            out.push_str(line);
+        } else if rest.starts_with('─') {
+            out.push_str(&codes);
+            out.push_str(&"─".repeat(extra));
+            out.push_str(rest);
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// The offset `n` characters before `from` (not before `floor`).
+fn back_chars(text: &str, floor: usize, from: usize, n: usize) -> usize {
+    text[floor..from]
+        .char_indices()
+        .rev()
+        .nth(n.saturating_sub(1))
+        .map_or(floor, |(i, _)| floor + i)
+}
+
+/// The offset `n` characters after `from` (not after `ceil`).
+fn forward_chars(text: &str, from: usize, ceil: usize, n: usize) -> usize {
+    text[from..ceil]
+        .char_indices()
+        .nth(n)
+        .map_or(ceil, |(i, _)| from + i)
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
@@ -244,16 +559,27 @@ where
     I: IntoIterator<Item = &'a str>,
 {
     let lower = word.to_lowercase();
-    let mut best: Option<(f64, &str)> = None;
+    let len = word.chars().count();
+    // How many edits still look like a typo: none for one or two letters (`y` is not a typo
+    // of `by`), one for short words, a third of the word for long ones.
+    let allowed = match len {
+        0..=2 => 0,
+        3..=5 => 1,
+        6..=8 => 2,
+        _ => len / 3,
+    };
+    let mut best: Option<(usize, f64, &str)> = None;
     for c in candidates {
-        let score = strsim::jaro_winkler(&lower, &c.to_lowercase());
-        let dist = strsim::damerau_levenshtein(&lower, &c.to_lowercase());
-        let close = dist <= 2.max(word.chars().count() / 3) || score >= 0.88;
-        if close && best.is_none_or(|(s, _)| score > s) {
-            best = Some((score, c));
+        let candidate = c.to_lowercase();
+        let score = strsim::jaro_winkler(&lower, &candidate);
+        let dist = strsim::damerau_levenshtein(&lower, &candidate);
+        let close = dist <= allowed || (len >= 5 && score >= 0.9);
+        let better = best.is_none_or(|(d, s, _)| dist < d || dist == d && score > s);
+        if close && better {
+            best = Some((dist, score, c));
         }
     }
-    best.map(|(_, c)| c.to_string())
+    best.map(|(_, _, c)| c.to_string())
 }
 
 /// "did you mean `x`?" or, when the set is small, the list of valid choices.

@@ -1,42 +1,110 @@
 //! The text of `:help` and its topics.
 
-/// Meta-commands with their one-line descriptions.
+/// Meta-commands with their one-line descriptions, in the order `:help` lists them.
 pub const COMMANDS: &[(&str, &str)] = &[
     (
         "help",
-        ":help [topic]       this list, or a topic: queries, dates, entities, facts, rules, tour",
+        ":help [topic]          this list, or a topic (see below), or a command",
     ),
     (
         "kinds",
-        ":kinds              the kinds of facts, with their row counts",
+        ":kinds                 the kinds of facts, base and derived, with row counts",
     ),
     (
         "schema",
-        ":schema [KIND]      the fields of a kind (or of all kinds)",
+        ":schema [KIND]         the fields of a kind (or of all kinds)",
+    ),
+    (
+        "rules",
+        ":rules                 the rules, numbered as `why` cites them",
     ),
     (
         "entities",
-        ":entities [filter]  people, organisations, countries and places, with their aliases",
+        ":entities [filter]     people, organisations, countries, places, aliases",
     ),
-    ("format", ":format table|json|csv  how results are printed"),
+    (
+        "load",
+        ":load FILE             run a file of facts, rules or queries into the session",
+    ),
+    (
+        "import",
+        ":import KIND FILE      load a CSV or JSON Lines file as facts of KIND",
+    ),
+    (
+        "save",
+        ":save FILE             write the session as a fact file `dalil --facts` loads",
+    ),
+    (
+        "reset",
+        ":reset                 back to the fact base loaded at start",
+    ),
+    ("format", ":format table|json|csv how results are printed"),
     (
         "timing",
-        ":timing on|off      show how long each statement took",
+        ":timing on|off         show how long each statement took",
     ),
     (
         "why",
-        ":why                the last query again, with the evidence for each row",
+        ":why                   the last query again, with the evidence for each row",
     ),
-    ("explain", ":explain            the plan of the last query"),
-    ("quit", ":quit               leave (Ctrl-D does too)"),
+    (
+        "explain",
+        ":explain               the plan of the last query",
+    ),
+    ("quit", ":quit                  leave (Ctrl-D does too)"),
 ];
+
+/// More about a command than its line in the list.
+const COMMAND_DETAILS: &[(&str, &str)] = &[
+    (
+        "load",
+        "Statements run as if typed: facts and rules stay for the session (and `:save` keeps
+them), queries print their results. A relative FILE is read from the current directory.",
+    ),
+    (
+        "save",
+        "The file holds the fact base the session started from, then every declaration, entity,
+fact and rule typed or loaded since, so `dalil --facts FILE` alone rebuilds the session.
+It is checked to load on its own before it is written, and written to a temporary file
+renamed over FILE, so a failure never leaves half a file.",
+    ),
+    (
+        "reset",
+        "Forgets every fact and rule typed or loaded in the session and reloads the fact base
+from the start. Settings (`:format`, `:timing`) stay.",
+    ),
+    (
+        "why",
+        "`:why` runs `why` on the last query; `why QUERY` does the same for any query.",
+    ),
+    (
+        "explain",
+        "`:explain` runs `explain` on the last query; `explain QUERY` for any query.",
+    ),
+];
+
+const KEYS: &str = "\
+Keys at the prompt
+  Enter        run the statement, or go on to the next line (`   ...> `) if it is unfinished
+               (an open bracket or text, or a clause still missing its value)
+  Tab          complete: kinds, the fields of the kind being queried, entity fields after
+               `field.`, known values after = (entity names and aliases, Arabic too),
+               keywords, commands after `:`, file names after :load and :save
+  →  or End    take the grey hint (the rest of a statement from history)
+  ↑ ↓          earlier statements; Ctrl-R searches them
+  Ctrl-C       clear the line (and an unfinished statement), or stop a running query
+  Ctrl-D       leave (on an empty line)
+History is kept in $XDG_STATE_HOME/dalil/history (or ~/.local/state/dalil/history);
+DALIL_HISTORY names another file, --no-history keeps none.
+";
 
 const QUERIES: &str = "\
 Queries
   KIND [ [fields] ] [where CONDITION] [time filters] [order by FIELD [asc|desc], …] [limit N]
   count KIND [by FIELD, …] [where …]
   why QUERY        each row with its evidence (citations, rules)
-  explain QUERY    the plan
+  explain QUERY    the plan: how the rows are reached, and the rules behind a derived kind
+  explain analyze QUERY   the plan, run, with the rows and time of each step
 
 Conditions: = != < <= > >=, in (…), not in (…), contains \"text\", is unknown, is not unknown,
             and, or, not, ( … ). Paths follow entities: led_by.name, partner.name_ar.
@@ -82,22 +150,39 @@ Facts and schemas
 
 const RULES: &str = "\
 Rules
-  within(inner: ?x, outer: ?y) :- located_in(place: ?x, region: ?y);
-  Rules are parsed, but their evaluation is not available in this version.
+  A rule derives a kind from others. Its head names the new kind and its fields; the body
+  lists facts to match, sharing ?variables, with comparisons and `not`:
+    within(inner: ?x, outer: ?y) :- located_in(place: ?x, region: ?y);
+    within(inner: ?x, outer: ?z) :- located_in(place: ?x, region: ?y), within(inner: ?y, outer: ?z);
+    silent(person: ?p) :- entity(id: ?p, type: \"person\"), not statement(speaker: ?p);
+    best_rank(scope: ?s, rank: min(?r)) :- arms_ranking(supplier: russia, scope: ?s, rank: ?r);
+  A derived kind is queried like any other (`within where inner = \"Stuttgart\"`), and `why`
+  shows the rules and facts behind each row. Rules typed at the prompt last for the session.
+  :rules lists them all.
 ";
 
+/// The tour: each numbered line is a query (checked by a test), with what it shows below it.
 const TOUR: &str = "\
-A tour of the article's fact base (type each line):
-  1. visit                                       every visit, with its citations
-  2. visit where partner = \"US\" after 2025-09-01   the US delegation of 14 September
+A tour of the article's fact base. Type each query (Tab completes names as you go):
+  1. visit
+       every visit, each with the sentences of the article it is cited from (pN.sM)
+  2. visit where partner = \"US\" after 2025-09-01
+       the US delegation of 14 September; \"US\" is one of the United States' names
   3. visit[date, partner, led_by.name] order by date
-  4. count statement by speaker                  who said how much
-  5. why agreement where counterparty = \"AFRICOM\"  the memorandum and where the article says it
+       chosen fields, following led_by to the person's name
+  4. count statement by speaker
+       who said how much
+  5. why courted_by_both
+       a kind derived by rules (:rules lists them), traced down to the article's sentences
+Next: :kinds lists what there is to ask about, :schema KIND its fields, :help queries the rest.
 ";
 
-/// The help text for `topic` (empty for the overview).
+const TOPICS: &str = "queries, dates, entities, facts, rules, keys, tour";
+
+/// The help text for `topic` (empty for the overview): a topic, or a command's line and details.
 pub fn help(topic: &str) -> String {
-    match topic.trim() {
+    let topic = topic.trim().trim_start_matches(':');
+    match topic {
         "" => {
             let mut s = String::from("Commands (type a query, or one of these):\n");
             for (_, line) in COMMANDS {
@@ -105,17 +190,70 @@ pub fn help(topic: &str) -> String {
                 s.push_str(line);
                 s.push('\n');
             }
-            s.push_str("\nTopics: :help queries | dates | entities | facts | rules | tour\n");
+            s.push_str(&format!("\nTopics: :help TOPIC, for {TOPICS}\n"));
             s
         }
         "queries" | "query" => QUERIES.into(),
         "dates" | "date" | "time" => DATES.into(),
         "entities" | "entity" => ENTITIES.into(),
         "facts" | "schema" => FACTS.into(),
-        "rules" => RULES.into(),
+        "rules" | "rule" => RULES.into(),
+        "keys" | "keyboard" | "prompt" => KEYS.into(),
         "tour" => TOUR.into(),
-        other => format!(
-            "no help topic `{other}`; the topics are queries, dates, entities, facts, rules, tour\n"
-        ),
+        other => match COMMANDS.iter().find(|(n, _)| *n == other) {
+            Some((name, line)) => {
+                let mut s = format!("{line}\n");
+                if let Some((_, more)) = COMMAND_DETAILS.iter().find(|(n, _)| n == name) {
+                    s.push_str(more);
+                    s.push('\n');
+                }
+                s
+            }
+            None => format!("no help topic `{other}`; the topics are {TOPICS}\n"),
+        },
+    }
+}
+
+/// The queries of the tour, in order.
+pub fn tour_queries() -> Vec<&'static str> {
+    TOUR.lines()
+        .filter_map(|l| {
+            let (n, rest) = l.trim_start().split_once(". ")?;
+            n.parse::<u32>().ok().map(|_| rest.trim())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::{Reply, Session};
+
+    #[test]
+    fn every_tour_query_runs_and_finds_something() {
+        let queries = tour_queries();
+        assert_eq!(queries.len(), 5);
+        let mut s = Session::with_article().expect("article");
+        for q in queries {
+            let mut out = String::new();
+            let summary = s.run("<tour>", q, &mut |r| {
+                if let Reply::Text(t) | Reply::Error(t) = r {
+                    out.push_str(&t)
+                }
+            });
+            assert_eq!(summary.failed, 0, "{q}:\n{out}");
+            assert!(!out.contains("(no rows"), "{q} found nothing:\n{out}");
+        }
+    }
+
+    #[test]
+    fn every_command_has_a_line_and_help() {
+        for (name, line) in COMMANDS {
+            assert!(line.starts_with(&format!(":{name}")), "{line}");
+            // Some commands share their name with a topic, which wins.
+            if !["help", "schema", "rules", "entities"].contains(name) {
+                assert!(help(name).starts_with(line));
+            }
+        }
     }
 }

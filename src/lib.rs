@@ -12,6 +12,7 @@ pub mod date;
 pub mod diagnostic;
 pub mod eval;
 pub mod help;
+pub mod load;
 mod meta;
 pub mod output;
 pub mod plan;

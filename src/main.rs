@@ -16,12 +16,19 @@ Usage:
                                    (reads statements from standard input when it is not a terminal)
   dalil [OPTIONS] -c STATEMENTS    run statements and exit
   dalil [OPTIONS] run FILE…        run script files
+  dalil run --echo [--step] FILE…  replay scripts for an audience: each statement, then its result
   dalil [OPTIONS] check FILE…      check fact files: every mistake, then a summary
 
 Options:
   -c, --command TEXT      statements to run (separate several with `;`)
   --facts FILE            load FILE instead of the embedded article fact base (repeatable)
+  --load KIND=FILE        load a CSV (.csv) or JSON Lines (.jsonl, .ndjson) file as facts of
+                          KIND, declared in a --facts file (repeatable; CSV: a header of fields)
+  --max-errors N          bad rows reported by --load or :import before it stops (default 20)
+  --timing                print the time of each file loaded and of each statement
   --format FORMAT         table (default), json or csv
+  --echo                  print each statement (and the comment above it) before its result
+  --step                  --echo, and wait for Enter before running each statement
   --color WHEN            auto (default: only on a terminal, not with NO_COLOR), always, never
   --no-history            do not read or write the prompt's history file
   --max-depth N           deepest bracket nesting accepted (default 128)
@@ -36,6 +43,7 @@ Examples:
   dalil -c 'visit where partner = \"US\" after 2025-09-01'
   dalil -c 'visit where partner = \"RU\"' --format json
   dalil run examples/01-first-query.dl
+  dalil run --echo --step examples/05-rules.dl
 ";
 
 #[derive(Default)]
@@ -44,9 +52,14 @@ struct Args {
     mode: Mode,
     files: Vec<String>,
     facts: Vec<String>,
+    loads: Vec<(String, String)>,
+    max_errors: Option<usize>,
+    timing: bool,
     format: Option<Format>,
     color: Option<String>,
     no_history: bool,
+    echo: bool,
+    step: bool,
     max_depth: Option<usize>,
     max_input: Option<usize>,
     max_rows: Option<u64>,
@@ -109,6 +122,11 @@ fn parse_args() -> Result<Option<Args>, String> {
                 args.color = Some(v);
             }
             Long("no-history") => args.no_history = true,
+            Long("echo") => args.echo = true,
+            Long("step") => {
+                args.echo = true;
+                args.step = true;
+            }
             Long("max-depth") => {
                 args.max_depth = Some(number(
                     parser.value().map_err(|e| e.to_string())?,
@@ -121,6 +139,23 @@ fn parse_args() -> Result<Option<Args>, String> {
                     "--max-input",
                 )? as usize)
             }
+            Long("load") => {
+                let v = parser.value().map_err(|e| e.to_string())?;
+                let v = v.to_string_lossy().into_owned();
+                match v.split_once('=') {
+                    Some((kind, file)) if !kind.is_empty() && !file.is_empty() => {
+                        args.loads.push((kind.to_string(), file.to_string()))
+                    }
+                    _ => return Err(format!("--load takes KIND=FILE, not `{v}`")),
+                }
+            }
+            Long("max-errors") => {
+                args.max_errors = Some(number(
+                    parser.value().map_err(|e| e.to_string())?,
+                    "--max-errors",
+                )? as usize)
+            }
+            Long("timing") => args.timing = true,
             Long("max-rows") => {
                 args.max_rows = Some(number(
                     parser.value().map_err(|e| e.to_string())?,
@@ -157,12 +192,17 @@ fn parse_args() -> Result<Option<Args>, String> {
     Ok(Some(args))
 }
 
+/// Colour for reports (on standard error).
 fn color_wanted(choice: Option<&str>) -> bool {
+    color_on(choice, std::io::stderr().is_terminal())
+}
+
+fn color_on(choice: Option<&str>, terminal: bool) -> bool {
     match choice {
         Some("always") => true,
         Some("never") => false,
         _ => {
-            std::io::stderr().is_terminal()
+            terminal
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 && std::env::var("TERM").map_or(true, |t| t != "dumb")
         }
@@ -179,20 +219,95 @@ fn read_file(path: &str) -> Result<String, String> {
     })
 }
 
+/// `--echo`: how statements are shown before they run, and where `--step` waits for Enter.
+struct Demo {
+    color: bool,
+    /// The terminal (or standard input) to wait on; `None` once it is closed, or without --step.
+    enter: Option<Box<dyn std::io::BufRead>>,
+}
+
+impl Demo {
+    fn new(args: &Args) -> Option<Demo> {
+        if !args.echo {
+            return None;
+        }
+        let enter: Option<Box<dyn std::io::BufRead>> = if !args.step {
+            None
+        } else if let Ok(tty) = std::fs::File::open("/dev/tty") {
+            Some(Box::new(std::io::BufReader::new(tty)))
+        } else {
+            Some(Box::new(std::io::stdin().lock()))
+        };
+        Some(Demo {
+            color: color_on(args.color.as_deref(), std::io::stdout().is_terminal()),
+            enter,
+        })
+    }
+
+    /// Shows a statement like the prompt would (`dalil> `, `   ...> `), then waits if stepping.
+    /// `gap`: the output before did not end with a blank line, so one is put before the echo.
+    fn show(&mut self, echo: dalil::session::Echo, gap: bool) {
+        let (grey, prompt, bold, reset) = if self.color {
+            ("\x1b[90m", "\x1b[1;32m", "\x1b[1m", "\x1b[0m")
+        } else {
+            ("", "", "", "")
+        };
+        let mut text = String::from(if gap { "\n" } else { "" });
+        for line in echo.comment.lines() {
+            text.push_str(&format!("{grey}{line}{reset}\n"));
+        }
+        for (i, line) in echo.statement.lines().enumerate() {
+            let p = if i == 0 { "dalil>" } else { "   ...>" };
+            text.push_str(&format!("{prompt}{p}{reset} {bold}{line}{reset}\n"));
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+        if let Some(enter) = &mut self.enter {
+            let mut line = String::new();
+            if !matches!(enter.read_line(&mut line), Ok(n) if n > 0) {
+                self.enter = None;
+            }
+        }
+    }
+}
+
 /// Runs a text, printing results on stdout and reports on stderr; true when all went well.
-fn run_text(session: &mut Session, name: &str, text: &str) -> (bool, bool) {
+/// With a [`Demo`], each statement is shown before it runs.
+fn run_text(
+    session: &mut Session,
+    name: &str,
+    text: &str,
+    demo: Option<&mut Demo>,
+) -> (bool, bool) {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let summary = session.run(name, text, &mut |r| match r {
+    // Whether the output so far ends with a blank line (or nothing), for --echo's spacing.
+    let spaced = std::cell::Cell::new(true);
+    let mut sink = |r| match r {
         Reply::Text(t) => {
+            spaced.set((t.is_empty() && spaced.get()) || t.ends_with("\n\n"));
             let _ = out.write_all(t.as_bytes());
         }
         Reply::Note(t) | Reply::Error(t) => {
+            spaced.set(false);
             let _ = out.flush();
             eprint!("{t}");
         }
         Reply::Quit => {}
-    });
+    };
+    let summary = match demo {
+        Some(demo) => session.run_each(
+            name,
+            text,
+            &mut |e| {
+                demo.show(e, !spaced.get());
+                spaced.set(true);
+            },
+            &mut sink,
+        ),
+        None => session.run(name, text, &mut sink),
+    };
     let _ = out.flush();
     (summary.failed == 0, summary.quit)
 }
@@ -228,26 +343,37 @@ fn main() -> ExitCode {
                     return ExitCode::from(1);
                 }
             };
+            let started = std::time::Instant::now();
             if let Err(e) = session.load(f, &text) {
                 eprint!("{e}");
                 eprintln!("Error: `{f}` could not be loaded");
                 return ExitCode::from(1);
             }
+            if args.timing {
+                eprintln!(
+                    "Loaded {f} in {:.1} ms",
+                    started.elapsed().as_secs_f64() * 1000.0
+                );
+            }
         }
+    }
+    if !load_bulk(&mut session, &args) {
+        return ExitCode::from(1);
     }
     session.defined.clear();
     if let Some(f) = args.format {
         session.settings.format = f;
     }
 
+    let mut demo = Demo::new(&args);
     let mut ok = true;
     if let Some(cmd) = &args.command {
-        ok &= run_text(&mut session, "<command line>", cmd).0;
+        ok &= run_text(&mut session, "<command line>", cmd, demo.as_mut()).0;
     } else if args.mode == Mode::Run {
         for f in &args.files {
             match read_file(f) {
                 Ok(text) => {
-                    let (good, quit) = run_text(&mut session, f, &text);
+                    let (good, quit) = run_text(&mut session, f, &text, demo.as_mut());
                     ok &= good;
                     if quit {
                         break;
@@ -266,7 +392,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
         match String::from_utf8(bytes) {
-            Ok(text) => ok &= run_text(&mut session, "<stdin>", &text).0,
+            Ok(text) => ok &= run_text(&mut session, "<stdin>", &text, demo.as_mut()).0,
             Err(e) => {
                 eprintln!(
                     "Error: standard input is not UTF-8 text (invalid byte at offset {})",
@@ -306,6 +432,116 @@ fn apply_limits(session: &mut Session, args: &Args) {
     if let Some(t) = args.timeout {
         session.limits.max_time = Duration::from_secs(t);
     }
+    if let Some(n) = args.max_errors {
+        session.limits.max_errors = n;
+    }
+    session.settings.timing |= args.timing;
+}
+
+/// `--load KIND=FILE`: each file in turn; false (after reporting) when one has bad rows.
+fn load_bulk(session: &mut Session, args: &Args) -> bool {
+    for (kind, file) in &args.loads {
+        match session.import(kind, file) {
+            Ok(report) => {
+                for d in &report.errors {
+                    eprint!("{}", session.render(d));
+                }
+                if args.timing || !report.errors.is_empty() {
+                    eprintln!("{}", capitalized(&report.summary()));
+                }
+                if !report.errors.is_empty() {
+                    eprintln!("Error: `{file}` has rows that could not be loaded");
+                    return false;
+                }
+            }
+            Err(d) => {
+                eprint!("{}", session.render(&d));
+                return false;
+            }
+        }
+    }
+    true
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// `n thing` or `n things`.
+fn plural(n: usize, thing: &str) -> String {
+    match (n, thing.strip_suffix('y')) {
+        (1, _) => format!("1 {thing}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        _ => format!("{n} {thing}s"),
+    }
+}
+
+/// Items after a heading, wrapped under one another: `  kinds     visit (2 facts), …`.
+fn wrapped(heading: &str, items: &[String]) -> String {
+    const WIDTH: usize = 100;
+    let indent = format!("  {heading:<12}");
+    let mut out = indent.clone();
+    let mut line = indent.chars().count();
+    for (i, item) in items.iter().enumerate() {
+        let piece = if i + 1 < items.len() {
+            format!("{item},")
+        } else {
+            item.clone()
+        };
+        let width = piece.chars().count();
+        if i > 0 && line + 1 + width > WIDTH {
+            out.push_str(&format!("\n{}", " ".repeat(indent.chars().count())));
+            line = indent.chars().count();
+        } else if i > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(&piece);
+        line += width;
+    }
+    out.push('\n');
+    out
+}
+
+/// What a checked file declares: its kinds with their facts, its entities, its rules.
+fn declarations(session: &Session) -> String {
+    let db = &session.db;
+    let kinds: Vec<String> = db
+        .kinds
+        .iter()
+        .skip(1)
+        .filter(|k| !k.is_derived())
+        .map(|k| format!("{} ({})", k.name, plural(k.relation.len(), "fact")))
+        .collect();
+    let entities = &db.kinds[0].relation;
+    let ids: Vec<String> = (0..entities.len() as u32)
+        .map(|i| match entities.get(i, dalil::store::entity_cols::ID) {
+            dalil::store::Value::Entity(s) => db.interner.resolve(s).to_string(),
+            other => db.display(&other),
+        })
+        .collect();
+    let mut derived: Vec<(String, usize)> = Vec::new();
+    for r in &session.rules {
+        let name = &db.kind(r.head_kind).name;
+        match derived.iter_mut().find(|(n, _)| n == name) {
+            Some((_, count)) => *count += 1,
+            None => derived.push((name.clone(), 1)),
+        }
+    }
+    let derived: Vec<String> = derived
+        .iter()
+        .map(|(n, c)| format!("{n} ({})", plural(*c, "rule")))
+        .collect();
+    let mut out = String::new();
+    for (heading, items) in [("kinds", kinds), ("entities", ids), ("rules", derived)] {
+        if !items.is_empty() {
+            out.push_str(&wrapped(heading, &items));
+        }
+    }
+    out
 }
 
 /// `dalil check FILE…`: each file on its own, every mistake reported, then a summary.
@@ -329,16 +565,22 @@ fn check_files(files: &[String], color: bool) -> ExitCode {
                 eprint!("{e}");
             }
         });
+        let db = &session.db;
+        let kinds = db.kinds.iter().skip(1).filter(|k| !k.is_derived()).count();
+        let counts = format!(
+            "{} of {}, {}, {}",
+            plural(db.fact_count(), "fact"),
+            plural(kinds, "kind"),
+            plural(db.entity_count(), "entity"),
+            plural(session.rules.len(), "rule")
+        );
         if summary.failed == 0 && errors == 0 {
-            println!("{f}: ok — {}", session.describe());
+            println!("{f}: ok — {counts}");
         } else {
             all_ok = false;
-            println!(
-                "{f}: {errors} error{} — what is valid: {}",
-                if errors == 1 { "" } else { "s" },
-                session.describe()
-            );
+            println!("{f}: {} — what is valid: {counts}", plural(errors, "error"));
         }
+        print!("{}", declarations(&session));
     }
     if all_ok {
         ExitCode::SUCCESS

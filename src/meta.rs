@@ -5,6 +5,16 @@ use crate::diagnostic::{Diagnostic, Span, suggestion};
 use crate::eval;
 use crate::session::{Flow, Reply, Session};
 use crate::store::{ENTITY, Type, Value, entity_cols};
+use std::cell::Cell;
+use std::io::Write;
+use std::path::Path;
+
+/// How deep `:load` may nest (a file that loads itself stops here).
+const MAX_LOAD_DEPTH: usize = 16;
+
+thread_local! {
+    static LOAD_DEPTH: Cell<usize> = const { Cell::new(0) };
+}
 
 impl Session {
     pub(crate) fn meta(
@@ -18,6 +28,10 @@ impl Session {
             "help" | "h" | "?" => sink(Reply::Text(crate::help::help(args))),
             "quit" | "q" | "exit" => return Ok(Flow::Quit),
             "kinds" => sink(Reply::Text(self.kinds_text())),
+            "rules" => sink(Reply::Text(self.rules_text())),
+            "load" => return self.load_file(args, span, sink),
+            "save" => sink(Reply::Note(self.save_file(args, span)?)),
+            "reset" => sink(Reply::Note(self.reset()?)),
             "schema" => sink(Reply::Text(self.schema_text(args, span)?)),
             "entities" => sink(Reply::Text(self.entities_text(args))),
             "format" => {
@@ -30,6 +44,7 @@ impl Session {
                     })?;
                 }
             }
+            "import" => self.import_command(args, span, sink)?,
             "timing" => match args {
                 "on" => self.settings.timing = true,
                 "off" => self.settings.timing = false,
@@ -81,18 +96,156 @@ impl Session {
     }
 
     pub(crate) fn kinds_text(&self) -> String {
+        let width = self
+            .db
+            .kinds
+            .iter()
+            .map(|k| k.name.len())
+            .max()
+            .unwrap_or(0);
         let mut out = String::new();
         for k in &self.db.kinds {
             let what = if k.is_derived() { "derived" } else { "" };
-            out.push_str(&format!(
-                "{:<20} {:>5} rows  {:<8} {}\n",
+            let rows = k.relation.len();
+            let line = format!(
+                "{:<width$} {rows:>5} {:<4}  {what:<8} {}",
                 k.name,
-                k.relation.len(),
-                what,
+                if rows == 1 { "row" } else { "rows" },
                 k.doc.as_deref().unwrap_or("")
-            ));
+            );
+            out.push_str(line.trim_end());
+            out.push('\n');
         }
         out
+    }
+
+    /// `:rules`: the rules in the order they were given, numbered.
+    fn rules_text(&self) -> String {
+        if self.rule_texts.is_empty() {
+            return "(no rules)\n".into();
+        }
+        let mut out = String::new();
+        for (i, text) in self.rule_texts.iter().enumerate() {
+            let number = format!("{:>3}. ", i + 1);
+            for (j, line) in text.trim().lines().enumerate() {
+                out.push_str(if j == 0 { &number } else { "     " });
+                out.push_str(line.trim_start());
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// `:load FILE`: runs the file's statements into the session, as if typed.
+    fn load_file(
+        &mut self,
+        args: &str,
+        span: Span,
+        sink: &mut dyn FnMut(Reply),
+    ) -> Result<Flow, Diagnostic> {
+        let path = file_arg(args, span, "load")?;
+        let text = read_text(&path).map_err(|e| Diagnostic::error(e, span, "this file"))?;
+        if LOAD_DEPTH.get() >= MAX_LOAD_DEPTH {
+            return Err(Diagnostic::error(
+                format!("files load each other more than {MAX_LOAD_DEPTH} deep"),
+                span,
+                "here",
+            )
+            .with_help("a file probably loads itself, directly or through another"));
+        }
+        LOAD_DEPTH.set(LOAD_DEPTH.get() + 1);
+        let summary = self.run_inner(&path, &text, true, sink);
+        LOAD_DEPTH.set(LOAD_DEPTH.get() - 1);
+        if summary.quit {
+            return Ok(Flow::Quit);
+        }
+        if summary.failed > 0 {
+            return Err(Diagnostic::plain(format!(
+                "`{path}`: {} of {} statements failed; the others were loaded",
+                summary.failed, summary.statements
+            )));
+        }
+        sink(Reply::Note(format!(
+            "loaded {path}: {} statements; now {}\n",
+            summary.statements,
+            self.describe()
+        )));
+        Ok(Flow::Continue)
+    }
+
+    /// The file `:save` writes: the fact base the session started from, then what was typed
+    /// (declarations, entities, facts, rules), so that `dalil --facts FILE` alone rebuilds it.
+    pub(crate) fn saved_text(&self) -> String {
+        let mut out = String::from(
+            "# A dalil session written by `:save`: the fact base it started from, then the\n\
+             # declarations, facts and rules typed in it. Load it with `dalil --facts FILE`.\n",
+        );
+        for (name, text) in &self.base {
+            out.push_str(&format!("\n# ══ {name} ══\n\n"));
+            out.push_str(text.trim_end());
+            // A last statement may lack its `;`; an empty statement is harmless.
+            out.push_str(if text.trim_end().ends_with(';') {
+                "\n"
+            } else {
+                "\n;\n"
+            });
+        }
+        out.push_str("\n# ══ typed in the session ══\n\n");
+        for d in &self.defined {
+            out.push_str(d.trim_end());
+            out.push_str(if d.trim_end().ends_with(';') {
+                "\n"
+            } else {
+                ";\n"
+            });
+        }
+        out
+    }
+
+    /// `:save FILE`: writes [`Session::saved_text`] after checking that it loads on its own.
+    fn save_file(&self, args: &str, span: Span) -> Result<String, Diagnostic> {
+        let path = file_arg(args, span, "save")?;
+        let text = self.saved_text();
+        let mut check = Session::new();
+        check.limits = self.limits.clone();
+        if let Err(e) = check.load(&path, &text) {
+            return Err(Diagnostic::error(
+                "the session cannot be saved: the file would not load on its own",
+                span,
+                "here",
+            )
+            .with_note(e));
+        }
+        write_atomically(Path::new(&path), &text)
+            .map_err(|e| Diagnostic::error(format!("cannot write `{path}`: {e}"), span, "here"))?;
+        let base: Vec<&str> = self.base.iter().map(|(n, _)| n.as_str()).collect();
+        Ok(format!(
+            "saved to {path}: {} statements typed in this session, after {}\n",
+            self.defined.len(),
+            if base.is_empty() {
+                "no fact base".into()
+            } else {
+                base.join(", ")
+            }
+        ))
+    }
+
+    /// `:reset`: back to the fact base the session started from; settings stay.
+    fn reset(&mut self) -> Result<String, Diagnostic> {
+        let mut fresh = Session::new();
+        fresh.settings = self.settings.clone();
+        fresh.limits = self.limits.clone();
+        fresh.interrupt = self.interrupt.clone();
+        // Keep every text read so far: reports about statements still to run point into them.
+        fresh.sources = std::mem::take(&mut self.sources);
+        for (name, text) in &self.base {
+            if let Err(e) = fresh.load(name, text) {
+                self.sources = std::mem::take(&mut fresh.sources);
+                return Err(Diagnostic::plain(format!("cannot reload `{name}`")).with_note(e));
+            }
+        }
+        *self = fresh;
+        Ok(format!("back to the fact base: {}\n", self.describe()))
     }
 
     fn schema_text(&self, args: &str, span: Span) -> Result<String, Diagnostic> {
@@ -161,4 +314,75 @@ impl Session {
         }
         crate::output::render(&self.db, &rs, self.settings.format, &self.settings.table)
     }
+}
+
+/// The file named after `:load` or `:save` (quotes and a leading `~/` allowed).
+fn file_arg(args: &str, span: Span, command: &str) -> Result<String, Diagnostic> {
+    let arg = args.trim();
+    let arg = arg
+        .strip_prefix('"')
+        .and_then(|a| a.strip_suffix('"'))
+        .unwrap_or(arg);
+    if arg.is_empty() {
+        return Err(
+            Diagnostic::error(format!("`:{command}` needs a file name"), span, "here").with_help(
+                format!("write `:{command} FILE`, e.g. `:{command} notes.dl`"),
+            ),
+        );
+    }
+    if let Some(rest) = arg.strip_prefix("~/")
+        && let Some(home) = std::env::var_os("HOME")
+    {
+        return Ok(Path::new(&home).join(rest).to_string_lossy().into_owned());
+    }
+    Ok(arg.to_string())
+}
+
+fn read_text(path: &str) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "`{path}` is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// Writes `text` to a temporary file beside `path`, then renames it over `path`: a crash
+/// leaves either the old file or the new one, never half of one.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("there is no directory `{}`", dir.display()),
+        ));
+    }
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".dalil-save-")
+        .tempfile_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    // The temporary file is private (0600); give the result the usual permissions.
+    let permissions = match std::fs::metadata(path) {
+        Ok(m) => m.permissions(),
+        Err(_) => default_permissions(tmp.as_file())?,
+    };
+    tmp.as_file().set_permissions(permissions)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn default_permissions(_: &std::fs::File) -> std::io::Result<std::fs::Permissions> {
+    use std::os::unix::fs::PermissionsExt;
+    Ok(std::fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn default_permissions(f: &std::fs::File) -> std::io::Result<std::fs::Permissions> {
+    Ok(f.metadata()?.permissions())
 }

@@ -8,7 +8,7 @@ use crate::eval::{Budget, Interrupt, LimitHit};
 use crate::output::{Format, TableOptions};
 use crate::store::Database;
 use crate::syntax::ast::{QueryMode, Statement};
-use crate::syntax::{ParseLimits, parse_program};
+use crate::syntax::{ParseLimits, Piece, fact_at, parse_pieces};
 use crate::{eval, plan, why};
 use std::time::{Duration, Instant};
 
@@ -31,6 +31,8 @@ pub struct Limits {
     pub max_rows: u64,
     /// Longest a statement may run.
     pub max_time: Duration,
+    /// Most bad rows reported by a bulk load (`--load`, `:import`) before it stops reading.
+    pub max_errors: usize,
 }
 
 impl Default for Limits {
@@ -39,6 +41,7 @@ impl Default for Limits {
             parse: ParseLimits::default(),
             max_rows: 10_000_000,
             max_time: Duration::from_secs(60),
+            max_errors: 20,
         }
     }
 }
@@ -54,6 +57,40 @@ pub enum Reply {
     Note(String),
     /// `:quit` was asked for.
     Quit,
+}
+
+/// A statement about to run, as written, for `dalil run --echo`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Echo<'a> {
+    /// The comment lines directly above the statement (no blank line between), or "".
+    pub comment: &'a str,
+    pub statement: &'a str,
+}
+
+impl<'a> Echo<'a> {
+    fn of(text: &'a str, span: crate::diagnostic::Span) -> Echo<'a> {
+        let statement = text.get(span.start..span.end).unwrap_or("").trim();
+        let line_start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+        if !text[line_start..span.start].trim().is_empty() {
+            // Something else (an earlier statement) precedes it on its line.
+            return Echo {
+                comment: "",
+                statement,
+            };
+        }
+        let mut start = line_start;
+        while start > 0 {
+            let prev = text[..start - 1].rfind('\n').map_or(0, |i| i + 1);
+            if !text[prev..start - 1].trim_start().starts_with('#') {
+                break;
+            }
+            start = prev;
+        }
+        Echo {
+            comment: text[start..line_start].trim_end(),
+            statement,
+        }
+    }
 }
 
 /// What a run did.
@@ -169,6 +206,18 @@ impl Session {
         self.run_inner(name, text, true, sink)
     }
 
+    /// Like [`Session::run`], but first hands each statement, as written, to `before` (for
+    /// `dalil run --echo`: a script replayed statement by statement).
+    pub fn run_each(
+        &mut self,
+        name: &str,
+        text: &str,
+        before: &mut dyn FnMut(Echo),
+        sink: &mut dyn FnMut(Reply),
+    ) -> RunSummary {
+        self.run_inner_with(name, text, true, Some(before), sink)
+    }
+
     pub(crate) fn run_inner(
         &mut self,
         name: &str,
@@ -176,9 +225,21 @@ impl Session {
         remember: bool,
         sink: &mut dyn FnMut(Reply),
     ) -> RunSummary {
+        self.run_inner_with(name, text, remember, None, sink)
+    }
+
+    fn run_inner_with(
+        &mut self,
+        name: &str,
+        text: &str,
+        remember: bool,
+        mut before: Option<&mut dyn FnMut(Echo)>,
+        sink: &mut dyn FnMut(Reply),
+    ) -> RunSummary {
         let source = self.sources.add(name, text);
         let lengths: Vec<usize> = self.db.kinds.iter().map(|k| k.relation.len()).collect();
-        let (statements, syntax_errors) = parse_program(text, source, self.limits.parse);
+        // Facts the fast path read stay as byte ranges until their turn (see `Piece`).
+        let (statements, syntax_errors) = parse_pieces(text, source, self.limits.parse);
         let mut summary = RunSummary {
             statements: statements.len() + syntax_errors.len(),
             failed: syntax_errors.len(),
@@ -189,7 +250,12 @@ impl Session {
         }
         // Schemas and entity names first, so statements may refer to them in any order.
         let mut skip = vec![false; statements.len()];
-        for (i, st) in statements.iter().enumerate() {
+        for (i, piece) in statements.iter().enumerate() {
+            let Piece::Parsed(st) = piece else { continue };
+            let st: &Statement = st;
+            if let (Some(f), Statement::Kind(_)) = (before.as_deref_mut(), st) {
+                f(Echo::of(text, st.span()));
+            }
             let result = match st {
                 Statement::Kind(k) => Some(check::declare_kind(&mut self.db, k)),
                 Statement::Entity(e) => {
@@ -213,9 +279,20 @@ impl Session {
                 }
             }
         }
-        for (i, st) in statements.iter().enumerate() {
+        for (i, piece) in statements.iter().enumerate() {
             if skip[i] {
                 continue;
+            }
+            let fact;
+            let st = match piece {
+                Piece::Parsed(st) => st,
+                Piece::Fact(range) => {
+                    fact = fact_at(text, range.clone(), source);
+                    &fact
+                }
+            };
+            if let Some(f) = before.as_deref_mut() {
+                f(Echo::of(text, st.span()));
             }
             self.interrupt.clear();
             match self.statement(st, source, sink) {
@@ -280,7 +357,11 @@ impl Session {
             Statement::Query(q) => {
                 let text = self.sources.slice(q.span).to_string();
                 let checked = check::check_query(&mut self.db, q)?;
-                self.last_query = Some(text);
+                // `:why` and `:explain` rerun the query itself, not its `analyze`.
+                self.last_query = Some(match q.mode {
+                    QueryMode::Analyze => text.replacen("analyze", "", 1),
+                    _ => text,
+                });
                 self.query(checked, q.span, sink).map_err(|d| vec![d])?;
                 Ok(Flow::Continue)
             }
@@ -322,10 +403,20 @@ impl Session {
 
     /// Brings the derived kinds up to date (after new facts or rules), within the budget.
     pub fn refresh_derived(&mut self, budget: &mut Budget) -> Result<(), LimitHit> {
-        if !self.derived_stale || self.rules.is_empty() {
+        self.refresh_derived_with(budget, None)
+    }
+
+    /// [`Session::refresh_derived`]; with a profile, always recomputes, measuring each rule.
+    fn refresh_derived_with(
+        &mut self,
+        budget: &mut Budget,
+        profile: Option<&mut eval::FixpointProfile>,
+    ) -> Result<(), LimitHit> {
+        if (!self.derived_stale && profile.is_none()) || self.rules.is_empty() {
             return Ok(());
         }
-        let result = eval::evaluate_rules(&mut self.db, &self.rules, &self.strata, budget);
+        let result =
+            eval::evaluate_rules_profiled(&mut self.db, &self.rules, &self.strata, budget, profile);
         match result {
             Ok(stats) => {
                 self.last_fixpoint = stats;
@@ -358,11 +449,35 @@ impl Session {
     ) -> Result<(), Diagnostic> {
         let started = Instant::now();
         let mut budget = self.budget();
-        self.refresh_derived(&mut budget)
-            .map_err(|hit| limit_error(hit, span))?;
-        let plan = plan::plan(checked);
-        if plan.mode == QueryMode::Explain {
-            sink(Reply::Text(plan::explain(&self.db, &plan)));
+        // `explain analyze` on a derived kind runs its rules again, measured.
+        let mut fixpoint = eval::FixpointProfile::default();
+        let measure = checked.mode == QueryMode::Analyze && self.db.kind(checked.kind).is_derived();
+        // Base kinds never wait for rules: only a query on a derived kind brings them up to date.
+        if self.db.kind(checked.kind).is_derived() {
+            self.refresh_derived_with(&mut budget, measure.then_some(&mut fixpoint))
+                .map_err(|hit| limit_error(hit, span))?;
+        }
+        let plan = plan::plan_for(&self.db, checked);
+        if matches!(plan.mode, QueryMode::Explain | QueryMode::Analyze) {
+            let program = plan::explain::Program {
+                rules: &self.rules,
+                strata: &self.strata,
+                texts: &self.rule_texts,
+            };
+            let text = if plan.mode == QueryMode::Analyze {
+                let mut profile = eval::QueryProfile::default();
+                eval::execute_profiled(&self.db, &plan, &mut budget, Some(&mut profile))
+                    .map_err(|hit| limit_error(hit, span))?;
+                let measured = plan::explain::Measured {
+                    query: &profile,
+                    fixpoint: measure.then_some(&fixpoint),
+                    total: started.elapsed(),
+                };
+                plan::explain::explain(&self.db, &plan, &program, Some(&measured))
+            } else {
+                plan::explain::explain(&self.db, &plan, &program, None)
+            };
+            sink(Reply::Text(text));
             return Ok(());
         }
         let rs =

@@ -82,7 +82,7 @@ fn node(
     depth: usize,
     out: &mut String,
 ) {
-    let origin = db.kind(kind).relation.origin(row);
+    let origin = &db.kind(kind).relation.origin(row);
     match origin {
         Origin::Stated { .. } => {
             out.push_str(&format!("{indent}└─ {}\n", source_line(origin)));
@@ -137,7 +137,7 @@ fn why_json_at(
             fields.insert(f.name.clone(), json_value(db, v));
         }
     }
-    let origin = match k.relation.origin(row) {
+    let origin = match &k.relation.origin(row) {
         Origin::Stated {
             cites,
             inferred,
@@ -145,7 +145,7 @@ fn why_json_at(
             is_background,
             ..
         } => json!({
-            "status": k.relation.origin(row).status(),
+            "status": k.relation.status(row),
             "cites": cites.iter().map(|c| json!({
                 "paragraph": c.paragraph, "sentence": c.sentence, "quote": c.quote
             })).collect::<Vec<_>>(),

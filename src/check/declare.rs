@@ -134,6 +134,9 @@ pub fn announce_entity(db: &mut Database, decl: &EntityDecl) -> Diagnostics {
         .collect()
 }
 
+/// What an entity may be (the word after `entity id:`).
+pub const ENTITY_TYPES: &[&str] = &["person", "organisation", "country", "city", "region", "group"];
+
 /// Second pass over an entity: its fields are checked and its row added.
 pub fn add_entity(db: &mut Database, decl: &EntityDecl) -> Result<(), Diagnostics> {
     let kind_id = db.kind_id(ENTITY).expect("entity kind is built in");
@@ -142,7 +145,22 @@ pub fn add_entity(db: &mut Database, decl: &EntityDecl) -> Result<(), Diagnostic
     let mut row = vec![Value::Null; db.kind(kind_id).fields.len()];
     row[entity_cols::ID] = Value::Entity(id);
     row[entity_cols::TYPE] = Value::Text(ty);
-    let mut errors = fill_fields(db, kind_id, &decl.fields, &mut row, &["id", "type"]);
+    let mut errors = Vec::new();
+    if !ENTITY_TYPES.contains(&decl.entity_type.text.as_str()) {
+        errors.push(
+            Diagnostic::error(
+                format!("`{}` is not a type of entity", decl.entity_type.text),
+                decl.entity_type.span,
+                "unknown entity type",
+            )
+            .with_help_opt(suggestion(
+                &decl.entity_type.text,
+                ENTITY_TYPES.iter().copied(),
+                "entity types",
+            )),
+        );
+    }
+    errors.extend(fill_fields(db, kind_id, &decl.fields, &mut row, &["id", "type"]));
     errors.extend(provenance_errors(&decl.provenance, decl.id.span));
     if !errors.is_empty() {
         return Err(errors);
@@ -182,7 +200,11 @@ fn fill_fields(
                 .collect();
             errors.push(
                 Diagnostic::error(
-                    format!("kind `{}` has no field `{name}`", kind.name),
+                    if kind.name == ENTITY {
+                        format!("an entity has no field `{name}`")
+                    } else {
+                        format!("kind `{}` has no field `{name}`", kind.name)
+                    },
                     fv.name.span,
                     "unknown field",
                 )
@@ -191,10 +213,16 @@ fn fill_fields(
             continue;
         };
         let ty = kind.fields[col].ty;
-        let what = format!("field `{name}`");
-        match typed_value(db, &fv.value, ty, &what) {
+        // The field's name is spelled into the message only when there is one (a million
+        // facts would otherwise format a million names for nothing).
+        match typed_value(db, &fv.value, ty, "") {
             Ok(v) => row[col] = v,
-            Err(d) => errors.push(d),
+            Err(_) => {
+                let what = format!("field `{name}`");
+                if let Err(d) = typed_value(db, &fv.value, ty, &what) {
+                    errors.push(d);
+                }
+            }
         }
     }
     errors
@@ -332,7 +360,7 @@ pub fn dangling_references(db: &Database, since: &[usize]) -> Diagnostics {
         let start = since.get(k).copied().unwrap_or(0);
         for i in start..kind.relation.len() {
             let row = kind.relation.row(i as u32);
-            let span = match kind.relation.origin(i as u32) {
+            let span = match &kind.relation.origin(i as u32) {
                 Origin::Stated { span: Some(s), .. } => *s,
                 _ => continue,
             };

@@ -3,7 +3,7 @@
 
 use super::declare::unknown_kind;
 use super::ir::{CheckedQuery, Column, FieldRef, Pred};
-use super::values::{date_value, mismatch, typed_value};
+use super::values::{plural, date_value, mismatch, typed_value};
 use crate::date::Date;
 use crate::diagnostic::{Diagnostic, Diagnostics, suggestion};
 use crate::store::{Database, ENTITY, KindId, Type, Value};
@@ -60,6 +60,8 @@ pub fn check_query(db: &mut Database, q: &Query) -> Result<CheckedQuery, Diagnos
         }
     }
     if !errors.is_empty() {
+        // In the order they appear in the text, whichever clause found them.
+        errors.sort_by_key(|d| d.span.map(|s| s.start));
         return Err(errors);
     }
     let pred = match preds.len() {
@@ -82,7 +84,7 @@ pub fn check_query(db: &mut Database, q: &Query) -> Result<CheckedQuery, Diagnos
 /// `id` (when any row has one), every declared field, and the citations.
 fn default_columns(db: &Database, kind: KindId) -> Vec<FieldRef> {
     let k = db.kind(kind);
-    let has_ids = k.relation.rows().iter().any(|r| !r[0].is_null());
+    let has_ids = k.relation.any_known(0);
     let mut cols: Vec<FieldRef> = k
         .fields
         .iter()
@@ -211,7 +213,7 @@ fn test_pred(db: &mut Database, field: FieldRef, test: &Test) -> Result<Pred, Di
             let ordered = !matches!(op, CmpOp::Eq | CmpOp::Ne);
             if ordered && matches!(field.ty, Type::Entity | Type::Ref | Type::List | Type::Bool) {
                 return Err(Diagnostic::error(
-                    format!("{what} holds {}s, which have no order", field.ty),
+                    format!("{what} holds {}, which have no order", plural(field.ty)),
                     lit.span,
                     format!("`{}` needs an order", op.symbol()),
                 )
@@ -230,7 +232,7 @@ fn test_pred(db: &mut Database, field: FieldRef, test: &Test) -> Result<Pred, Di
         }
         Test::Contains(lit) => {
             let Literal::Text(t) = &lit.lit else {
-                return Err(mismatch(lit, Type::Text, "the argument of `contains`"));
+                return Err(mismatch(lit, Type::Text, "`contains`"));
             };
             if !matches!(field.ty, Type::Text | Type::List | Type::Entity) {
                 return Err(Diagnostic::error(

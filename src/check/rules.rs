@@ -229,7 +229,14 @@ impl RuleChecker<'_> {
         })
     }
 
-    fn operand(&mut self, term: &Term, hint: Option<Type>) -> Option<(Operand, Option<Type>)> {
+    /// A comparison's side; a literal takes the type `hint` of the other side, and `what`
+    /// names the comparison in a mismatch report.
+    fn operand(
+        &mut self,
+        term: &Term,
+        hint: Option<Type>,
+        what: &str,
+    ) -> Option<(Operand, Option<Type>)> {
         match term {
             Term::Var(name) => {
                 let v = self.var(name);
@@ -243,7 +250,7 @@ impl RuleChecker<'_> {
                     Literal::Bool(_) => Some(Type::Bool),
                     _ => Some(Type::Entity),
                 })?;
-                match typed_value(self.db, lit, ty, "this value") {
+                match typed_value(self.db, lit, ty, what) {
                     Ok(v) => Some((Operand::Const(v), Some(ty))),
                     Err(d) => {
                         self.errors.push(d);
@@ -264,8 +271,8 @@ impl RuleChecker<'_> {
                     );
                     return None;
                 }
-                let (a, ta) = self.operand(&args[0], Some(Type::Date))?;
-                let (b, tb) = self.operand(&args[1], Some(Type::Date))?;
+                let (a, ta) = self.operand(&args[0], Some(Type::Date), "days_between")?;
+                let (b, tb) = self.operand(&args[1], Some(Type::Date), "days_between")?;
                 for (t, arg) in [(ta, &args[0]), (tb, &args[1])] {
                     if t.is_some_and(|t| t != Type::Date) {
                         self.errors.push(Diagnostic::error(
@@ -376,9 +383,13 @@ pub fn check_rule(
                 right,
                 span,
             } => {
-                let l = c.operand(left, None);
+                let l = c.operand(left, None, "this comparison");
                 let hint = l.as_ref().and_then(|(_, t)| *t);
-                let r = c.operand(right, hint);
+                let what = match left {
+                    Term::Var(v) => format!("a comparison with `{}`", v.text),
+                    _ => "this comparison".to_string(),
+                };
+                let r = c.operand(right, hint, &what);
                 if let (Some((lo, lt)), Some((ro, rt))) = (l, r) {
                     if let (Some(a), Some(b)) = (lt, rt)
                         && a != b
@@ -403,8 +414,8 @@ pub fn check_rule(
                 right,
                 span,
             } => {
-                let l = c.operand(left, Some(Type::Date));
-                let r = c.operand(right, Some(Type::Date));
+                let l = c.operand(left, Some(Type::Date), "a time comparison");
+                let r = c.operand(right, Some(Type::Date), "a time comparison");
                 if let (Some((lo, lt)), Some((ro, rt))) = (l, r) {
                     for t in [lt, rt].into_iter().flatten() {
                         if t != Type::Date {

@@ -49,6 +49,11 @@ pub fn mismatch(lit: &Lit, expected: Type, what: &str) -> Diagnostic {
         }
         (Type::Date, _) => Some("write a date like 2025-09-01, 2025-09 or 2025".to_string()),
         (Type::Text, Literal::Name(n)) => Some(format!("put text in double quotes: \"{n}\"")),
+        (Type::Text, Literal::Number(n)) => Some(format!("put text in double quotes: \"{n}\"")),
+        (Type::Entity, _) => Some(
+            "name an entity: a bare name like `algeria`, or one of its names in quotes like \"US\""
+                .to_string(),
+        ),
         (Type::Number, Literal::Text(t)) if t.parse::<f64>().is_ok() => {
             Some(format!("write the number without quotes: {t}"))
         }
@@ -58,7 +63,8 @@ pub fn mismatch(lit: &Lit, expected: Type, what: &str) -> Diagnostic {
     d
 }
 
-fn plural(t: Type) -> &'static str {
+/// "dates", "entities (people, organisations, places)": what a field of type `t` holds.
+pub(crate) fn plural(t: Type) -> &'static str {
     match t {
         Type::Text => "texts",
         Type::Number => "numbers",
@@ -116,7 +122,7 @@ pub fn typed_value(
         (Type::Number, Literal::Number(n)) => Value::Num(*n),
         (Type::Bool, Literal::Bool(b)) => Value::Bool(*b),
         (Type::Date, _) => Value::Date(date_for(lit, what)?),
-        (Type::Entity, _) => entity_value(db, lit)?,
+        (Type::Entity, Literal::Name(_) | Literal::Text(_)) => entity_value(db, lit)?,
         (Type::Ref, Literal::Name(n)) => Value::Ref(db.interner.intern(n)),
         (Type::List, Literal::List(items)) => {
             let mut out = Vec::with_capacity(items.len());

@@ -4,6 +4,7 @@
 //! are ranges of row ids: stable = [0, start), delta = [start, end), all = [0, end).
 
 use super::budget::{Budget, LimitHit};
+use super::profile::{FixpointProfile, StratumProfile};
 use super::query::compare;
 use crate::check::Strata;
 use crate::check::rules::{BodyLit, CheckedRule, HeadArg, Operand, Slot};
@@ -12,6 +13,7 @@ use crate::store::{Database, KindId, Origin, Row, Value};
 use crate::syntax::ast::AggFn;
 use std::collections::HashMap;
 use std::ops::Range;
+use std::time::Instant;
 
 /// What a fixpoint computation did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -33,13 +35,39 @@ pub fn evaluate_rules(
     strata: &Strata,
     budget: &mut Budget,
 ) -> Result<FixpointStats, LimitHit> {
+    evaluate_rules_profiled(db, rules, strata, budget, None)
+}
+
+/// Recomputes every derived kind, recording the time of each rule and stratum in `profile`.
+pub fn evaluate_rules_profiled(
+    db: &mut Database,
+    rules: &[CheckedRule],
+    strata: &Strata,
+    budget: &mut Budget,
+    mut profile: Option<&mut FixpointProfile>,
+) -> Result<FixpointStats, LimitHit> {
     for r in rules {
         db.kind_mut(r.head_kind).relation.clear();
     }
     let mut stats = FixpointStats::default();
     for (members, recursive) in &strata.strata {
         let rs: Vec<&CheckedRule> = members.iter().map(|&i| &rules[i]).collect();
-        stratum(db, &rs, *recursive, budget, &mut stats)?;
+        let (started, before) = (Instant::now(), stats.clone());
+        stratum(
+            db,
+            &rs,
+            *recursive,
+            budget,
+            &mut stats,
+            profile.as_deref_mut(),
+        )?;
+        if let Some(p) = profile.as_deref_mut() {
+            p.strata.push(StratumProfile {
+                rounds: stats.rounds - before.rounds,
+                derived: stats.derived - before.derived,
+                time: started.elapsed(),
+            });
+        }
     }
     Ok(stats)
 }
@@ -50,14 +78,16 @@ fn stratum(
     recursive: bool,
     budget: &mut Budget,
     stats: &mut FixpointStats,
+    mut profile: Option<&mut FixpointProfile>,
 ) -> Result<(), LimitHit> {
     let heads: Vec<KindId> = rules.iter().map(|r| r.head_kind).collect();
     // Round 0: every rule over everything known.
     let all_ranges = ranges(db);
     let mut pending = Vec::new();
     for r in rules {
-        let plan = plan_rule(db, r, None);
+        let (plan, started) = (plan_rule(db, r, None), Instant::now());
         run_rule(db, r, &plan, &all_ranges, budget, &mut pending)?;
+        FixpointProfile::rule_ran(&mut profile, r.index, &plan, started);
     }
     let mut delta = insert(db, pending, budget, stats)?;
     stats.rounds += 1;
@@ -98,7 +128,9 @@ fn stratum(
             for (k, d) in &delta {
                 rs.delta.insert(*k, d.clone());
             }
+            let started = Instant::now();
             run_rule(db, rules[*ri], plan, &rs, budget, &mut pending)?;
+            FixpointProfile::rule_ran(&mut profile, rules[*ri].index, plan, started);
         }
         delta = insert(db, pending, budget, stats)?;
         stats.rounds += 1;
@@ -199,6 +231,7 @@ fn run_rule(
             bindings.push((f.values.clone(), f.premises.clone()));
         })?;
         aggregate(
+            db,
             rule,
             db.kind(rule.head_kind).fields.len(),
             bindings,
@@ -355,7 +388,7 @@ fn filter_holds(f: &Frame, lit: &BodyLit) -> bool {
             match a.args.iter().find(|(_, s)| !is_any(s)) {
                 Some((col, s)) => {
                     let v = slot_value(s, &f.values);
-                    !rel.lookup(*col, v).iter().any(|&r| matches_row(rel.row(r)))
+                    !rel.lookup(*col, v).iter().any(|&r| matches_row(&rel.row(r)))
                 }
                 None => rel.is_empty(),
             }
@@ -364,9 +397,15 @@ fn filter_holds(f: &Frame, lit: &BodyLit) -> bool {
     }
 }
 
-/// Groups the bindings by the head's plain arguments and computes each aggregate over the
-/// distinct values of its variable.
-fn aggregate(rule: &CheckedRule, width: usize, bindings: Vec<Binding>, pending: &mut Vec<Pending>) {
+/// Groups the bindings by the head's plain arguments: `count(?x)` counts the distinct values
+/// of `?x`; `count()` and `sum(?x)` run over every match of the body; `min`/`max` pick a value.
+fn aggregate(
+    db: &Database,
+    rule: &CheckedRule,
+    width: usize,
+    bindings: Vec<Binding>,
+    pending: &mut Vec<Pending>,
+) {
     let mut groups: Vec<(Row, Vec<&Binding>)> = Vec::new();
     let mut index: HashMap<Row, usize> = HashMap::new();
     for b in &bindings {
@@ -400,11 +439,12 @@ fn aggregate(rule: &CheckedRule, width: usize, bindings: Vec<Binding>, pending: 
                 } else {
                     members.len()
                 } as f64),
+                // Every match of the body adds its value: two edges of weight 5 sum to 10.
                 AggFn::Sum => Value::Num(
-                    distinct
+                    members
                         .iter()
-                        .filter_map(|v| match v {
-                            Value::Num(n) => Some(*n),
+                        .filter_map(|(vals, _)| match var.map(|v| &vals[v]) {
+                            Some(Value::Num(n)) => Some(*n),
                             _ => None,
                         })
                         .sum(),
@@ -415,7 +455,7 @@ fn aggregate(rule: &CheckedRule, width: usize, bindings: Vec<Binding>, pending: 
                         let better = match best {
                             None => true,
                             Some(b) => {
-                                let o = order(v, b);
+                                let o = order(db, v, b);
                                 if *func == AggFn::Min {
                                     o.is_lt()
                                 } else {
@@ -452,10 +492,15 @@ fn aggregate(rule: &CheckedRule, width: usize, bindings: Vec<Binding>, pending: 
 /// An aggregate's `why` lists at most this many of the facts it counted.
 const MAX_AGG_PREMISES: usize = 64;
 
-fn order(a: &Value, b: &Value) -> std::cmp::Ordering {
+/// The order `min` and `max` use: numbers and dates by value, texts and names as `<` compares
+/// them (case-insensitively).
+fn order(db: &Database, a: &Value, b: &Value) -> std::cmp::Ordering {
+    use crate::syntax::ast::CmpOp;
     match (a, b) {
         (Value::Num(x), Value::Num(y)) => x.total_cmp(y),
         (Value::Date(x), Value::Date(y)) => x.sort_cmp(y),
+        _ if compare(db, a, CmpOp::Lt, b) => std::cmp::Ordering::Less,
+        _ if compare(db, a, CmpOp::Gt, b) => std::cmp::Ordering::Greater,
         _ => std::cmp::Ordering::Equal,
     }
 }

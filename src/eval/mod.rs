@@ -5,8 +5,10 @@
 
 mod budget;
 mod fixpoint;
+mod profile;
 mod query;
 
 pub use budget::{Budget, Interrupt, LimitHit};
-pub use fixpoint::{FixpointStats, evaluate_rules};
-pub use query::{ResultSet, cell, compare, execute, holds};
+pub use fixpoint::{FixpointStats, evaluate_rules, evaluate_rules_profiled};
+pub use profile::{FixpointProfile, PlanProfile, QueryProfile, StepProfile, StratumProfile};
+pub use query::{ResultSet, cell, compare, execute, execute_profiled, holds};

@@ -1,6 +1,7 @@
 //! Runs a query plan: access, filter, sort, limit, then project or count.
 
 use super::budget::{Budget, LimitHit};
+use super::profile::QueryProfile;
 use crate::check::{Column, FieldRef, Pred};
 use crate::date::{Modality, TimeRel};
 use crate::plan::{Access, Output, Plan};
@@ -23,16 +24,16 @@ pub struct ResultSet {
 pub fn cell(db: &Database, kind: KindId, i: u32, f: &FieldRef) -> Value {
     let rel = &db.kind(kind).relation;
     let mut v = match f.column {
-        Column::Field(c) => rel.row(i)[c].clone(),
+        Column::Field(c) => rel.get(i, c),
         Column::Cite => cite_value(db, kind, i),
-        Column::Status => match db.interner.get(rel.origin(i).status()) {
+        Column::Status => match db.interner.get(rel.status(i)) {
             Some(s) => Value::Text(s),
             None => Value::Null,
         },
     };
     for &c in &f.derefs {
         v = match v {
-            Value::Entity(e) => db.entity_row(e).map_or(Value::Null, |r| r[c].clone()),
+            Value::Entity(e) => db.entity_field(e, c),
             _ => Value::Null,
         };
     }
@@ -64,32 +65,22 @@ fn cite_value(db: &Database, kind: KindId, i: u32) -> Value {
 
 /// Executes a plan within a budget.
 pub fn execute(db: &Database, plan: &Plan, budget: &mut Budget) -> Result<ResultSet, LimitHit> {
-    let rel = &db.kind(plan.kind).relation;
-    let mut ids: Vec<u32> = match &plan.access {
-        Access::Scan => (0..rel.len() as u32).collect(),
-        Access::Lookup { col, keys } => {
-            let index = rel.index(*col);
-            let mut ids: Vec<u32> = keys
-                .iter()
-                .flat_map(|k| index.get(k).into_iter().flatten().copied())
-                .collect();
-            ids.sort_unstable();
-            ids.dedup();
-            ids
-        }
-    };
+    execute_profiled(db, plan, budget, None)
+}
+
+/// Executes a plan, recording the rows and time of each step in `profile` when given.
+pub fn execute_profiled(
+    db: &Database,
+    plan: &Plan,
+    budget: &mut Budget,
+    mut profile: Option<&mut QueryProfile>,
+) -> Result<ResultSet, LimitHit> {
+    let mut ids = access_rows(db, plan.kind, &plan.access, budget)?;
+    QueryProfile::lap(&mut profile, "access", ids.len());
     budget.check()?;
     if let Some(f) = &plan.filter {
-        let mut kept = Vec::with_capacity(ids.len());
-        for (n, &i) in ids.iter().enumerate() {
-            if n % 4096 == 0 {
-                budget.check()?;
-            }
-            if holds(db, plan.kind, i, f) {
-                kept.push(i);
-            }
-        }
-        ids = kept;
+        ids = filter_rows(db, plan.kind, ids, f, budget)?;
+        QueryProfile::lap(&mut profile, "filter", ids.len());
     }
     if !plan.order.is_empty() {
         let keys: Vec<Vec<Value>> = ids
@@ -112,6 +103,7 @@ pub fn execute(db: &Database, plan: &Plan, budget: &mut Budget) -> Result<Result
             Ordering::Equal
         });
         ids = order.into_iter().map(|o| ids[o]).collect();
+        QueryProfile::lap(&mut profile, "sort", ids.len());
     }
     let mut out = match &plan.output {
         Output::Rows(cols) => {
@@ -133,8 +125,78 @@ pub fn execute(db: &Database, plan: &Plan, budget: &mut Budget) -> Result<Result
         out.rows.truncate(n as usize);
         out.sources.truncate(n as usize);
     }
+    QueryProfile::lap(&mut profile, "output", out.rows.len());
     budget.spend(out.rows.len() as u64)?;
     Ok(out)
+}
+
+/// The rows an access path reaches, in increasing order.
+fn access_rows(
+    db: &Database,
+    kind: KindId,
+    access: &Access,
+    budget: &mut Budget,
+) -> Result<Vec<u32>, LimitHit> {
+    let rel = &db.kind(kind).relation;
+    let keyed = |col: usize, keys: &mut dyn Iterator<Item = Value>| -> Vec<u32> {
+        let index = rel.index(col);
+        let mut ids: Vec<u32> = keys
+            .flat_map(|k| index.get(&k).into_iter().flatten().copied())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    Ok(match access {
+        Access::Scan => (0..rel.len() as u32).collect(),
+        Access::Lookup { col, keys } => {
+            build_index(rel, *col, budget)?;
+            keyed(*col, &mut keys.iter().cloned())
+        }
+        Access::Range { col, lo, hi } => rel.range(*col, *lo, *hi),
+        Access::Through { col, entities } => {
+            let (inner, filter) = entities.as_ref();
+            let mut rows = access_rows(db, 0, inner, budget)?;
+            if let Some(f) = filter {
+                rows = filter_rows(db, 0, rows, f, budget)?;
+            }
+            let entity = &db.kind(0).relation;
+            build_index(rel, *col, budget)?;
+            keyed(*col, &mut rows.iter().map(|&r| entity.get(r, 0)))
+        }
+    })
+}
+
+/// Builds (or brings up to date) the hash index on `col`, checking the budget between chunks.
+fn build_index(
+    rel: &crate::store::Relation,
+    col: usize,
+    budget: &Budget,
+) -> Result<(), LimitHit> {
+    while !rel.extend_index(col, crate::store::INDEX_CHUNK) {
+        budget.check()?;
+    }
+    Ok(())
+}
+
+/// The rows of `ids` that satisfy `f`.
+fn filter_rows(
+    db: &Database,
+    kind: KindId,
+    ids: Vec<u32>,
+    f: &Pred,
+    budget: &mut Budget,
+) -> Result<Vec<u32>, LimitHit> {
+    let mut kept = Vec::with_capacity(ids.len().min(1 << 16));
+    for (n, &i) in ids.iter().enumerate() {
+        if n % 4096 == 0 {
+            budget.check()?;
+        }
+        if holds(db, kind, i, f) {
+            kept.push(i);
+        }
+    }
+    Ok(kept)
 }
 
 fn count(db: &Database, kind: KindId, ids: &[u32], groups: &[FieldRef]) -> ResultSet {
@@ -147,6 +209,11 @@ fn count(db: &Database, kind: KindId, ids: &[u32], groups: &[FieldRef]) -> Resul
         types: groups.iter().map(|g| g.ty).chain([Type::Number]).collect(),
         ..Default::default()
     };
+    if groups.is_empty() {
+        rs.rows.push(vec![Value::Num(ids.len() as f64)]);
+        rs.sources.push(None);
+        return rs;
+    }
     let mut order: Vec<Vec<Value>> = Vec::new();
     let mut counts: HashMap<Vec<Value>, u64> = HashMap::new();
     for &i in ids {
@@ -253,6 +320,9 @@ pub fn compare(db: &Database, a: &Value, op: CmpOp, b: &Value) -> bool {
                 _ => false,
             }
         }
+        // Equality needs no order (and the order of texts and entities costs their names).
+        _ if op == CmpOp::Eq => a == b,
+        _ if op == CmpOp::Ne => a != b,
         _ => {
             let ord = if a == b {
                 Some(Ordering::Equal)

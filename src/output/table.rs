@@ -72,8 +72,10 @@ pub fn render_table(db: &Database, rs: &ResultSet, opts: &TableOptions) -> Strin
             widths[i] = widths[i].max(c.width().min(opts.max_cell));
         }
     }
-    if let Some(total) = opts.terminal_width {
-        fit(&mut widths, &rs.columns, total);
+    if let Some(total) = opts.terminal_width
+        && !fit(&mut widths, &rs.columns, total)
+    {
+        return render_expanded(&rs.columns, &cells, total, opts.footer);
     }
     let numeric: Vec<bool> = (0..n)
         .map(|i| rs.types.get(i) == Some(&Type::Number))
@@ -119,24 +121,65 @@ pub fn render_table(db: &Database, rs: &ResultSet, opts: &TableOptions) -> Strin
     out
 }
 
-/// Narrows the widest columns until the table fits `total` terminal columns.
-fn fit(widths: &mut [usize], headers: &[String], total: usize) {
+/// Narrows the widest columns until the table fits `total` terminal columns; false when it
+/// cannot fit without cutting columns below a readable width.
+fn fit(widths: &mut [usize], headers: &[String], total: usize) -> bool {
     let overhead = 3 * widths.len() + 1;
     while widths.iter().sum::<usize>() + overhead > total {
         let Some((i, &w)) = widths.iter().enumerate().max_by_key(|(_, w)| **w) else {
-            return;
+            return false;
         };
         let floor = headers[i].width().clamp(6, 12);
         if w <= floor {
-            return;
+            return false;
         }
         widths[i] = w - 1;
     }
+    true
+}
+
+/// One record per block, one field per line (like psql's expanded display), for results too
+/// wide for the terminal.
+fn render_expanded(headers: &[String], rows: &[Vec<String>], total: usize, footer: bool) -> String {
+    let label = headers.iter().map(|h| h.width()).max().unwrap_or(0);
+    let room = total.saturating_sub(label + 4).max(8);
+    let mut out = String::new();
+    for (n, row) in rows.iter().enumerate() {
+        let head = format!("─[ {} ]", n + 1);
+        let rule = total.saturating_sub(head.width()).min(label + room + 3);
+        out.push_str(&format!("{head}{}\n", "─".repeat(rule)));
+        for (h, c) in headers.iter().zip(row) {
+            let pad = label - h.width();
+            let line = format!(" {h}{} │ {}", " ".repeat(pad), truncate(c, room));
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+    }
+    if footer {
+        out.push_str(&match rows.len() {
+            0 => "(no rows)\n\n".to_string(),
+            1 => "(1 row)\n\n".to_string(),
+            k => format!("({k} rows)\n\n"),
+        });
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn too_wide_for_the_terminal_becomes_one_field_per_line() {
+        let headers: Vec<String> = (0..12).map(|i| format!("column_{i}")).collect();
+        let row: Vec<String> = (0..12).map(|i| format!("a fairly long value {i}")).collect();
+        let mut widths: Vec<usize> = row.iter().map(|c| c.width()).collect();
+        assert!(!fit(&mut widths, &headers, 80));
+        let text = render_expanded(&headers, &[row], 80, true);
+        assert!(text.starts_with("─[ 1 ]"));
+        assert!(text.contains(" column_11 │ a fairly long value 11\n"));
+        assert!(text.lines().all(|l| l.width() <= 80));
+    }
 
     #[test]
     fn truncates_by_width_and_keeps_marks_with_letters() {

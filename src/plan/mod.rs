@@ -1,12 +1,19 @@
 //! Checked queries → plans: how to reach the rows (a scan, or a hash-index lookup on an
-//! equality), what to filter, sort, cut and show. `explain` prints a plan.
+//! equality), what to filter, sort, cut and show. [`explain`] prints a plan.
 //!
 //! Invariant: a plan says *what* to compute; `eval` decides nothing but *how*.
 
+pub mod explain;
 pub mod rules;
 
+pub use explain::describe_pred;
+
+mod choose;
+
+pub use choose::plan_for;
+
 use crate::check::{CheckedQuery, Column, FieldRef, Pred};
-use crate::store::{Database, KindId, Value};
+use crate::store::{KindId, Value};
 use crate::syntax::ast::{CmpOp, QueryMode};
 
 /// How rows of a relation are reached.
@@ -16,6 +23,16 @@ pub enum Access {
     Scan,
     /// Rows whose column `col` equals one of `keys`, through the column's hash index.
     Lookup { col: usize, keys: Vec<Value> },
+    /// Rows whose number, or date's first day (as days of the common era), in column `col`
+    /// lies in `lo..=hi`, through the column's sorted index. A superset: the condition it
+    /// came from stays in the filter.
+    Range { col: usize, lo: f64, hi: f64 },
+    /// Rows whose entity column `col` names an entity that `entities` selects: the entity
+    /// rows first (by their own access and filter), then this kind's hash index on `col`.
+    Through {
+        col: usize,
+        entities: Box<(Access, Option<Pred>)>,
+    },
 }
 
 /// What a query returns.
@@ -57,8 +74,60 @@ pub fn plan(q: CheckedQuery) -> Plan {
     }
 }
 
+/// How an access path reaches the rows of `kind`, in words (one line, no row counts).
+pub fn describe_access(db: &crate::store::Database, kind: KindId, access: &Access) -> String {
+    let k = db.kind(kind);
+    let field = |col: usize| k.fields.get(col).map_or("?", |f| f.name.as_str());
+    match access {
+        Access::Scan => format!("scan {}", k.name),
+        Access::Lookup { col, keys } => format!(
+            "lookup {} by hash index on {} ({} keys)",
+            k.name,
+            field(*col),
+            keys.len()
+        ),
+        Access::Range { col, lo, hi } => {
+            let bound = |x: f64| -> String {
+                if !x.is_finite() {
+                    return "…".into();
+                }
+                match k.fields.get(*col).map(|f| f.ty) {
+                    Some(crate::store::Type::Date) => crate::date::Date {
+                        lo: x as i32,
+                        hi: x as i32,
+                        precision: crate::date::Precision::Day,
+                        approx: false,
+                    }
+                    .to_string(),
+                    _ => crate::store::format_number(x),
+                }
+            };
+            format!(
+                "range of {} by sorted index on {} from {} to {}",
+                k.name,
+                field(*col),
+                bound(*lo),
+                bound(*hi)
+            )
+        }
+        Access::Through { col, entities } => {
+            let (inner, filter) = entities.as_ref();
+            let mut s = format!(
+                "lookup {} by hash index on {} ∈ entities: {}",
+                k.name,
+                field(*col),
+                describe_access(db, 0, inner)
+            );
+            if let Some(f) = filter {
+                s.push_str(&format!(", filter {}", describe_pred(db, f)));
+            }
+            s
+        }
+    }
+}
+
 /// The keys of an equality on a column of the row itself (not through an entity).
-fn lookup_keys(p: &Pred) -> Option<(usize, Vec<Value>)> {
+pub(crate) fn lookup_keys(p: &Pred) -> Option<(usize, Vec<Value>)> {
     match p {
         Pred::Compare(
             FieldRef {
@@ -103,113 +172,4 @@ fn choose_access(pred: Option<Pred>) -> (Access, Option<Pred>) {
         return (Access::Lookup { col, keys }, filter);
     }
     (Access::Scan, Some(pred))
-}
-
-/// The plan in readable form, one step per line, innermost last.
-pub fn explain(db: &Database, plan: &Plan) -> String {
-    let kind = db.kind(plan.kind);
-    let mut steps = Vec::new();
-    match &plan.output {
-        Output::Rows(cols) => steps.push(format!(
-            "project {}",
-            cols.iter()
-                .map(|c| c.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-        Output::Count(g) if g.is_empty() => steps.push("count rows".into()),
-        Output::Count(g) => steps.push(format!(
-            "count rows grouped by {}",
-            g.iter()
-                .map(|c| c.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    }
-    if let Some(n) = plan.limit {
-        steps.push(format!("limit {n}"));
-    }
-    if !plan.order.is_empty() {
-        steps.push(format!(
-            "sort by {}",
-            plan.order
-                .iter()
-                .map(|(f, d)| format!("{}{}", f.name, if *d { " desc" } else { "" }))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    if let Some(f) = &plan.filter {
-        steps.push(format!("filter {}", describe_pred(db, f)));
-    }
-    let rows = kind.relation.len();
-    steps.push(match &plan.access {
-        Access::Scan => format!("scan {} ({rows} rows)", kind.name),
-        Access::Lookup { col, keys } => format!(
-            "lookup {} by hash index on {} = {} ({rows} rows in all)",
-            kind.name,
-            kind.fields[*col].name,
-            keys.iter()
-                .map(|k| value_text(db, k))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        ),
-    });
-    let mut out = String::new();
-    for (i, s) in steps.iter().enumerate() {
-        let indent = "   ".repeat(i);
-        if i == 0 {
-            out.push_str(&format!("{s}\n"));
-        } else {
-            out.push_str(&format!("{indent}└─ {s}\n"));
-        }
-    }
-    out
-}
-
-fn value_text(db: &Database, v: &Value) -> String {
-    match v {
-        Value::Text(_) => format!("\"{}\"", db.display(v)),
-        Value::Entity(s) => db.interner.resolve(*s).to_string(),
-        _ => db.display(v),
-    }
-}
-
-/// A condition written back in the language's own words.
-pub fn describe_pred(db: &Database, p: &Pred) -> String {
-    let join = |ps: &[Pred], sep: &str| {
-        ps.iter()
-            .map(|p| match p {
-                Pred::And(_) | Pred::Or(_) => format!("({})", describe_pred(db, p)),
-                _ => describe_pred(db, p),
-            })
-            .collect::<Vec<_>>()
-            .join(sep)
-    };
-    match p {
-        Pred::And(ps) => join(ps, " and "),
-        Pred::Or(ps) => join(ps, " or "),
-        Pred::Not(inner) => format!("not ({})", describe_pred(db, inner)),
-        Pred::Compare(f, op, v) => format!("{} {} {}", f.name, op.symbol(), value_text(db, v)),
-        Pred::In(f, vs) => format!(
-            "{} in ({})",
-            f.name,
-            vs.iter()
-                .map(|v| value_text(db, v))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Pred::Contains(f, t) => format!("{} contains \"{t}\"", f.name),
-        Pred::IsUnknown(f) => format!("{} is unknown", f.name),
-        Pred::Time(f, rel, m, d) => format!(
-            "{} {}{} {d}",
-            f.name,
-            if *m == crate::date::Modality::Possibly {
-                "possibly "
-            } else {
-                ""
-            },
-            rel.keyword()
-        ),
-    }
 }

@@ -149,6 +149,9 @@ pub fn plan_rule(db: &Database, rule: &CheckedRule, delta: Option<usize>) -> Rul
         };
         let mut key = None;
         let mut args = Vec::new();
+        // The index key must be known before the atom is read: a variable repeated in this
+        // atom (`edge(src: ?x, dst: ?x)`) is checked against the row, never looked up.
+        let bound_before = bound.clone();
         for (col, slot) in &atom.args {
             let m = match slot {
                 Slot::Const(_) => Match::Check(slot.clone()),
@@ -160,6 +163,7 @@ pub fn plan_rule(db: &Database, rule: &CheckedRule, delta: Option<usize>) -> Rul
             };
             if key.is_none()
                 && let Match::Check(s) = &m
+                && !matches!(s, Slot::Var(v) if !bound_before[*v])
             {
                 key = Some((*col, s.clone()));
             }
@@ -182,48 +186,4 @@ pub fn plan_rule(db: &Database, rule: &CheckedRule, delta: Option<usize>) -> Rul
         rule: rule.index,
         steps,
     }
-}
-
-/// A rule plan in words, one step a line.
-pub fn describe_rule_plan(db: &Database, rule: &CheckedRule, plan: &RulePlan) -> String {
-    let mut out = String::new();
-    for (n, step) in plan.steps.iter().enumerate() {
-        let line = match step {
-            Step::Join {
-                kind, rows, key, ..
-            } => {
-                let k = db.kind(*kind);
-                let which = if *rows == Rows::Delta {
-                    "new rows of "
-                } else {
-                    ""
-                };
-                match key {
-                    Some((col, _)) => format!(
-                        "join {which}{} by hash index on {} ({} rows)",
-                        k.name,
-                        k.fields[*col].name,
-                        k.relation.len()
-                    ),
-                    None => format!("scan {which}{} ({} rows)", k.name, k.relation.len()),
-                }
-            }
-            Step::Filter(i) => match &rule.body[*i] {
-                BodyLit::Not(a) => format!("keep if no {} matches", db.kind(a.kind).name),
-                BodyLit::Compare(..) => "keep if the comparison holds".into(),
-                BodyLit::Time(_, rel, m, _) => format!(
-                    "keep if {}{}",
-                    if *m == crate::date::Modality::Possibly {
-                        "possibly "
-                    } else {
-                        ""
-                    },
-                    rel.keyword()
-                ),
-                BodyLit::Atom(_) => String::new(),
-            },
-        };
-        out.push_str(&format!("      {}. {line}\n", n + 1));
-    }
-    out
 }

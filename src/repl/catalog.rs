@@ -7,6 +7,8 @@ use std::collections::BTreeSet;
 
 /// Most values offered for one field.
 const MAX_VALUES: usize = 500;
+/// Most rows read for one field's values, so that a large fact base keeps the prompt quick.
+const MAX_ROWS_READ: usize = 20_000;
 /// Longer texts are not offered as values (nobody completes a whole sentence).
 const MAX_VALUE_CHARS: usize = 60;
 
@@ -40,7 +42,7 @@ impl Catalog {
     pub fn of(db: &Database) -> Catalog {
         let mut entity_names = BTreeSet::new();
         for row in db.entity_kind().relation.rows() {
-            entity_names.extend(entity_forms(db, row));
+            entity_names.extend(entity_forms(db, &row));
         }
         let all_entities: Vec<String> = entity_names.iter().cloned().collect();
         let kinds = db
@@ -54,7 +56,7 @@ impl Catalog {
                     .map(|(col, f)| FieldInfo {
                         name: f.name.clone(),
                         ty: f.ty,
-                        values: column_values(db, k.relation.rows(), col, f.ty, &all_entities),
+                        values: column_values(db, &k.relation, col, f.ty, &all_entities),
                     })
                     .collect();
                 for (name, ty) in [("cite", Type::List), ("status", Type::Text)] {
@@ -84,6 +86,12 @@ impl Catalog {
             kinds,
             entity_names: all_entities,
         }
+    }
+
+    /// What changes when the database does: the number of kinds and of rows in each. The
+    /// prompt rebuilds its catalog only when this changes.
+    pub fn signature(db: &Database) -> Vec<usize> {
+        db.kinds.iter().map(|k| k.relation.len()).collect()
     }
 
     pub fn kind(&self, name: &str) -> Option<&KindInfo> {
@@ -127,7 +135,11 @@ impl KindInfo {
 /// The names an entity's row answers to: English name, Arabic name, aliases.
 fn entity_forms(db: &Database, row: &[Value]) -> Vec<String> {
     let mut out = Vec::new();
-    for col in [entity_cols::NAME, entity_cols::NAME_AR, entity_cols::ALIASES] {
+    for col in [
+        entity_cols::NAME,
+        entity_cols::NAME_AR,
+        entity_cols::ALIASES,
+    ] {
         match &row[col] {
             Value::Text(s) => out.push(db.interner.resolve(*s).to_string()),
             Value::List(items) => out.extend(items.iter().map(|i| db.display(i))),
@@ -145,17 +157,20 @@ fn entity_forms(db: &Database, row: &[Value]) -> Vec<String> {
 /// The distinct values of one column, as completion offers them.
 fn column_values(
     db: &Database,
-    rows: &[crate::store::Row],
+    rel: &crate::store::Relation,
     col: usize,
     ty: Type,
     all_entities: &[String],
 ) -> Vec<String> {
     let mut seen = BTreeSet::new();
-    for row in rows {
-        let Some(v) = row.get(col) else { continue };
+    if ty == Type::Date {
+        return vec![];
+    }
+    for i in 0..rel.len().min(MAX_ROWS_READ) as u32 {
+        let v = &rel.get(i, col);
         match v {
             Value::Entity(s) => match db.entity_row(*s) {
-                Some(r) => seen.extend(entity_forms(db, r)),
+                Some(r) => seen.extend(entity_forms(db, &r)),
                 None => {
                     seen.insert(db.interner.resolve(*s).to_string());
                 }

@@ -12,7 +12,7 @@ use super::complete::{Proposal, propose};
 use super::highlight::{HINT, highlight};
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::highlight::{CmdKind, Highlighter};
-use rustyline::hint::{Hinter, HistoryHinter};
+use rustyline::hint::{Hint, Hinter, HistoryHinter};
 use rustyline::{Context, Helper, Validator};
 use std::borrow::Cow;
 
@@ -49,7 +49,10 @@ impl Completer for DalilHelper {
         let (text, offset) = if self.earlier.is_empty() {
             (line[..pos].to_string(), 0)
         } else {
-            (format!("{}\n{}", self.earlier, &line[..pos]), self.earlier.len() + 1)
+            (
+                format!("{}\n{}", self.earlier, &line[..pos]),
+                self.earlier.len() + 1,
+            )
         };
         match propose(&self.catalog, &text) {
             Proposal::Files => self.files.complete(line, pos, ctx),
@@ -67,15 +70,37 @@ impl Completer for DalilHelper {
     }
 }
 
-impl Hinter for DalilHelper {
-    type Hint = String;
+/// The rest of a statement from history. A multi-line one shows its first line and `…`, and
+/// taking the hint (→ or End) inserts all of it.
+pub struct StatementHint {
+    display: String,
+    rest: String,
+}
 
-    fn hint(&self, line: &str, pos: usize, ctx: &Context<'_>) -> Option<String> {
+impl Hint for StatementHint {
+    fn display(&self) -> &str {
+        &self.display
+    }
+
+    fn completion(&self) -> Option<&str> {
+        Some(&self.rest)
+    }
+}
+
+impl Hinter for DalilHelper {
+    type Hint = StatementHint;
+
+    fn hint(&self, line: &str, pos: usize, ctx: &Context<'_>) -> Option<StatementHint> {
         // History holds whole statements: a continuation line has nothing to match there.
         if !self.earlier.is_empty() {
             return None;
         }
-        self.history.hint(line, pos, ctx)
+        let rest = self.history.hint(line, pos, ctx)?;
+        let display = match rest.split_once('\n') {
+            Some((first, _)) => format!("{first} …"),
+            None => rest.clone(),
+        };
+        Some(StatementHint { display, rest })
     }
 }
 

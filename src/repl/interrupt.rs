@@ -21,6 +21,8 @@ impl CtrlC {
         ctrlc::set_handler(move || {
             if flag.load(Ordering::SeqCst) {
                 interrupt.raise();
+                // The terminal has echoed `^C`; the report starts on the next line.
+                eprintln!();
             }
         })
         .ok()?;

@@ -9,7 +9,9 @@ pub enum Tok {
     /// A name or a path: `visit`, `led_by.name`, `led_by.` (while typing).
     Word,
     /// A text in double quotes; `closed` is false while it is still being typed.
-    Str { closed: bool },
+    Str {
+        closed: bool,
+    },
     Number,
     Date,
     /// `=`, `!=`, `<`, `<=`, `>`, `>=`, `:-`.
@@ -161,7 +163,11 @@ mod tests {
 
     #[test]
     fn covers_every_byte_and_survives_half_typed_input() {
-        for text in ["visit where partner = \"الو", "a.b. <= 2025-09~ ?x :- #c", "é\"\\"] {
+        for text in [
+            "visit where partner = \"الو",
+            "a.b. <= 2025-09~ ?x :- #c",
+            "é\"\\",
+        ] {
             let toks = lex(text);
             let joined: String = toks.iter().map(|t| t.text(text)).collect();
             assert_eq!(joined, text);

@@ -5,6 +5,7 @@
 
 mod catalog;
 mod complete;
+mod context;
 mod helper;
 mod highlight;
 mod history;
@@ -19,10 +20,10 @@ use crate::session::{Reply, Session};
 use crate::syntax::is_incomplete;
 use helper::DalilHelper;
 use interrupt::CtrlC;
+use rustyline::Editor;
 use rustyline::config::{ColorMode, CompletionType, Config};
 use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
-use rustyline::Editor;
 use std::io::Write;
 
 const PROMPT: &str = "dalil> ";
@@ -67,6 +68,7 @@ pub fn run(session: &mut Session, opts: &ReplOptions) -> i32 {
     }
     let ctrl_c = CtrlC::install(session.interrupt.clone());
     println!("{}", welcome(session));
+    let mut signature = Catalog::signature(&session.db);
     let mut pending = String::new();
     let mut history_warned = false;
     let mut n = 0;
@@ -111,9 +113,18 @@ pub fn run(session: &mut Session, opts: &ReplOptions) -> i32 {
             &mut history_warned,
         );
         n += 1;
-        let quit = run_statement(session, &format!("<input {n}>"), &statement, ctrl_c.as_ref());
-        if let Some(h) = editor.helper_mut() {
-            h.catalog = Catalog::of(&session.db);
+        let quit = run_statement(
+            session,
+            &format!("<input {n}>"),
+            &statement,
+            ctrl_c.as_ref(),
+        );
+        let now = Catalog::signature(&session.db);
+        if now != signature {
+            signature = now;
+            if let Some(h) = editor.helper_mut() {
+                h.catalog = Catalog::of(&session.db);
+            }
         }
         if quit {
             break;
@@ -147,13 +158,16 @@ fn new_editor(
 /// One line: what is loaded, and where help is.
 fn welcome(session: &Session) -> String {
     let names: Vec<&str> = session.base.iter().map(|(n, _)| n.as_str()).collect();
+    let embedded: Vec<&str> = crate::session::EMBEDDED.iter().map(|(n, _)| *n).collect();
     let base = if names.is_empty() {
         "no fact base".to_string()
+    } else if names == embedded {
+        "the article".to_string()
     } else {
         names.join(", ")
     };
     format!(
-        "dalil {} — {base}: {}. Type :help for help, :help tour for a tour, Ctrl-D to leave.",
+        "dalil {} · {base}: {} · :help for help, Ctrl-D to leave",
         env!("CARGO_PKG_VERSION"),
         session.describe()
     )

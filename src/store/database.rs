@@ -2,7 +2,7 @@
 //! table of fact ids. Everything a query can read lives here.
 
 use super::relation::Relation;
-use super::value::{Interner, Sym, Type, Value};
+use super::value::{Interner, Row, Sym, Type, Value};
 use crate::diagnostic::Span;
 use std::collections::HashMap;
 
@@ -227,16 +227,28 @@ impl Database {
         self.spellings.iter().map(|s| s.as_str())
     }
 
+    /// The entity's row in the `entity` relation, if declared.
+    pub fn entity_index(&self, id: Sym) -> Option<u32> {
+        *self.entity_rows.get(&id)?
+    }
+
     /// The entity's row, if declared.
-    pub fn entity_row(&self, id: Sym) -> Option<&[Value]> {
-        let row = (*self.entity_rows.get(&id)?)?;
-        Some(self.kinds[0].relation.row(row))
+    pub fn entity_row(&self, id: Sym) -> Option<Row> {
+        Some(self.kinds[0].relation.row(self.entity_index(id)?))
+    }
+
+    /// One field of an entity (unknown when it is not declared).
+    pub fn entity_field(&self, id: Sym, col: usize) -> Value {
+        match self.entity_index(id) {
+            Some(row) => self.kinds[0].relation.get(row, col),
+            None => Value::Null,
+        }
     }
 
     /// The English name of an entity, or its id when it has none.
     pub fn entity_label(&self, id: Sym) -> &str {
-        match self.entity_row(id).map(|r| &r[entity_cols::NAME]) {
-            Some(Value::Text(s)) => self.interner.resolve(*s),
+        match self.entity_field(id, entity_cols::NAME) {
+            Value::Text(s) => self.interner.resolve(s),
             _ => self.interner.resolve(id),
         }
     }

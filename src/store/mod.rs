@@ -4,6 +4,7 @@
 //! Invariant: a relation never holds two equal rows; every row has an origin (its citations,
 //! or the rule and premises it was derived from).
 
+mod column;
 mod database;
 mod relation;
 mod value;
@@ -11,5 +12,6 @@ mod value;
 pub use database::{
     Database, ENTITY, Field, Kind, KindId, KindOrigin, entity_cols, fold, format_number,
 };
-pub use relation::{Cite, Origin, Relation};
+pub use column::Column;
+pub use relation::{Cite, INDEX_CHUNK, Origin, OriginId, Relation, RowOrigin};
 pub use value::{Interner, Row, Sym, Type, Value};

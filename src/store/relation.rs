@@ -1,10 +1,21 @@
-//! A relation: the rows of one kind, where each row came from, and hash indexes on columns
-//! built the first time a plan asks for them.
+//! A relation: the rows of one kind, stored column by column ([`Column`]), where each row came
+//! from, and the indexes plans ask for.
+//!
+//! Rows are kept distinct by a hash table of row ids: a row's hash finds the ids of rows that
+//! may equal it, and the columns say whether one does, so no row is stored twice (the old
+//! design kept a copy of every row as a map key). Origins are shared: rows loaded together
+//! point at one [`Origin`]; a derived row keeps only its rule and its premises, packed.
+//!
+//! Indexes are built the first time a plan asks for them and extended lazily: rows only ever
+//! append, so an index covers a prefix of the rows and catches up when next read.
 
+use super::column::Column;
 use super::value::{Row, Value};
 use crate::diagnostic::Span;
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use std::cell::{Ref, RefCell};
-use std::collections::HashMap;
+use std::cmp::Ordering;
+use std::hash::{BuildHasher, Hash, Hasher};
 
 /// Paragraph and sentence of the article, with an optional short quote.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,80 +81,319 @@ impl Origin {
     }
 }
 
+/// The origin of a row being inserted, without building an [`Origin`] for each row.
+#[derive(Clone, Copy, Debug)]
+pub enum RowOrigin<'a> {
+    /// One of the relation's shared origins (from [`Relation::add_origin`]).
+    Shared(OriginId),
+    /// Derived by rule `rule` from `premises` (kind, row).
+    Derived {
+        rule: usize,
+        premises: &'a [(usize, u32)],
+    },
+}
+
+/// A shared origin of one relation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OriginId(u32);
+
+/// Marks a row's origin word as derived (the rest indexes `derived`).
+const DERIVED: u32 = 1 << 31;
+
+/// Where each row came from, compactly.
+#[derive(Debug, Default)]
+struct Origins {
+    /// Per row: an index into `stated`, or `DERIVED |` an index into `derived`.
+    of_row: Vec<u32>,
+    stated: Vec<Origin>,
+    /// Per derived row: its rule and where its premises start in `premises`.
+    derived: Vec<(u32, u32)>,
+    premises: Vec<(u32, u32)>,
+}
+
+impl Origins {
+    fn push(&mut self, origin: RowOrigin) {
+        match origin {
+            RowOrigin::Shared(OriginId(i)) => self.of_row.push(i),
+            RowOrigin::Derived { rule, premises } => {
+                self.of_row.push(DERIVED | self.derived.len() as u32);
+                self.derived
+                    .push((rule as u32, self.premises.len() as u32));
+                self.premises
+                    .extend(premises.iter().map(|&(k, r)| (k as u32, r)));
+            }
+        }
+    }
+
+    fn get(&self, row: usize) -> Origin {
+        let w = self.of_row[row];
+        if w & DERIVED == 0 {
+            return self.stated[w as usize].clone();
+        }
+        let d = (w & !DERIVED) as usize;
+        let (rule, start) = self.derived[d];
+        let end = self
+            .derived
+            .get(d + 1)
+            .map_or(self.premises.len(), |n| n.1 as usize);
+        Origin::Derived {
+            rule: rule as usize,
+            premises: self.premises[start as usize..end]
+                .iter()
+                .map(|&(k, r)| (k as usize, r))
+                .collect(),
+        }
+    }
+
+    fn status(&self, row: usize) -> &'static str {
+        let w = self.of_row[row];
+        if w & DERIVED == 0 {
+            self.stated[w as usize].status()
+        } else {
+            "derived"
+        }
+    }
+}
+
+/// A hash index on one column: value → rows holding it, in increasing row order, for the
+/// rows `0..upto`.
+#[derive(Debug, Default)]
+struct HashIndex {
+    upto: u32,
+    map: HashMap<Value, Vec<u32>>,
+}
+
+/// Rows with a known value in one column, sorted by that value (numbers, or dates by first
+/// then last day), for range filters. Rebuilt when rows were added since.
+#[derive(Debug, Default)]
+struct SortedIndex {
+    upto: u32,
+    rows: Vec<u32>,
+}
+
 /// The rows of one kind, with their origins, kept free of duplicates.
 #[derive(Debug, Default)]
 pub struct Relation {
-    rows: Vec<Row>,
-    origins: Vec<Origin>,
-    seen: HashMap<Row, u32>,
-    indexes: RefCell<HashMap<usize, HashMap<Value, Vec<u32>>>>,
+    len: u32,
+    columns: Vec<Column>,
+    /// Row ids with 32 bits of their row's hash, found by that hash: a table that grows
+    /// never reads the rows again, and most rows that merely share a bucket are told apart
+    /// without reading their columns.
+    distinct: HashTable<(u32, u32)>,
+    hasher: DefaultHashBuilder,
+    origins: Origins,
+    indexes: RefCell<HashMap<usize, HashIndex>>,
+    sorted: RefCell<HashMap<usize, SortedIndex>>,
 }
+
+/// A table hash from the 32 bits kept of a row's hash (the table wants 64, with the top bits
+/// as varied as the bottom ones).
+#[inline]
+fn spread(h: u32) -> u64 {
+    u64::from(h).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// Rows are read from a hash index this many at a time between budget checks.
+pub const INDEX_CHUNK: u32 = 1 << 16;
 
 impl Relation {
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.len as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.len == 0
     }
 
-    pub fn row(&self, i: u32) -> &Row {
-        &self.rows[i as usize]
+    /// Number of columns (0 until the first row).
+    pub fn width(&self) -> usize {
+        self.columns.len()
     }
 
-    pub fn rows(&self) -> &[Row] {
-        &self.rows
+    /// The value in row `i`, column `col`.
+    #[inline]
+    pub fn get(&self, i: u32, col: usize) -> Value {
+        match self.columns.get(col) {
+            Some(c) => c.get(i as usize),
+            None => Value::Null,
+        }
     }
 
-    pub fn origin(&self, i: u32) -> &Origin {
-        &self.origins[i as usize]
+    /// Is the value in row `i`, column `col` equal to `v`?
+    #[inline]
+    pub fn eq_at(&self, i: u32, col: usize, v: &Value) -> bool {
+        match self.columns.get(col) {
+            Some(c) => c.eq_at(i as usize, v),
+            None => v.is_null(),
+        }
+    }
+
+    /// The column itself, for loops that read one column of many rows.
+    pub fn column(&self, col: usize) -> Option<&Column> {
+        self.columns.get(col)
+    }
+
+    /// Row `i`, assembled from its columns.
+    pub fn row(&self, i: u32) -> Row {
+        self.columns.iter().map(|c| c.get(i as usize)).collect()
+    }
+
+    /// Every row, in order.
+    pub fn rows(&self) -> impl Iterator<Item = Row> + '_ {
+        (0..self.len).map(|i| self.row(i))
+    }
+
+    /// Does any row have a known value in column `col`?
+    pub fn any_known(&self, col: usize) -> bool {
+        self.columns
+            .get(col)
+            .is_some_and(|c| c.any_known(self.len()))
+    }
+
+    /// Where row `i` came from.
+    pub fn origin(&self, i: u32) -> Origin {
+        self.origins.get(i as usize)
+    }
+
+    /// The rule that derived row `i`, if a rule did.
+    pub fn rule_of(&self, i: u32) -> Option<usize> {
+        let w = self.origins.of_row[i as usize];
+        (w & DERIVED != 0).then(|| self.origins.derived[(w & !DERIVED) as usize].0 as usize)
+    }
+
+    /// `stated`, `inferred`, `background` or `derived`, without building the origin.
+    pub fn status(&self, i: u32) -> &'static str {
+        self.origins.status(i as usize)
+    }
+
+    /// Registers an origin that many rows will share (e.g. every row of a loaded file).
+    pub fn add_origin(&mut self, origin: Origin) -> OriginId {
+        self.origins.stated.push(origin);
+        OriginId(self.origins.stated.len() as u32 - 1)
+    }
+
+    /// 32 bits of the hash of a row.
+    fn hash_values<'v>(&self, values: impl Iterator<Item = &'v Value>) -> u32 {
+        let mut h = self.hasher.build_hasher();
+        for v in values {
+            v.hash(&mut h);
+        }
+        (h.finish() >> 32) as u32
+    }
+
+    fn same_row(columns: &[Column], i: u32, row: &[Value]) -> bool {
+        columns.len() >= row.len()
+            && columns
+                .iter()
+                .enumerate()
+                .all(|(c, col)| col.eq_at(i as usize, row.get(c).unwrap_or(&Value::Null)))
     }
 
     /// Adds a row unless an equal one is there; returns its index and whether it is new.
     pub fn insert(&mut self, row: Row, origin: Origin) -> (u32, bool) {
-        if let Some(&i) = self.seen.get(&row) {
+        let h = self.hash_values(row.iter());
+        if let Some(i) = self.find_hashed(h, &row) {
             return (i, false);
         }
-        let i = self.rows.len() as u32;
-        // Indexes already built stay valid: the new row id is the largest, so lists stay sorted.
-        for (&col, idx) in self.indexes.get_mut().iter_mut() {
-            if let Some(v) = row.get(col) {
-                idx.entry(v.clone()).or_default().push(i);
+        let origin = match origin {
+            Origin::Derived { rule, premises } => {
+                return self.push_row(h, &row, RowOrigin::Derived {
+                    rule,
+                    premises: &premises,
+                });
             }
+            stated => RowOrigin::Shared(self.add_origin(stated)),
+        };
+        self.push_row(h, &row, origin)
+    }
+
+    /// Adds a row unless an equal one is there; returns its index and whether it is new.
+    pub fn insert_with(&mut self, row: &[Value], origin: RowOrigin) -> (u32, bool) {
+        let h = self.hash_values(row.iter());
+        if let Some(i) = self.find_hashed(h, row) {
+            return (i, false);
         }
-        self.seen.insert(row.clone(), i);
-        self.rows.push(row);
+        self.push_row(h, row, origin)
+    }
+
+    fn find_hashed(&self, h: u32, row: &[Value]) -> Option<u32> {
+        self.distinct
+            .find(spread(h), |&(i, hi)| hi == h && Self::same_row(&self.columns, i, row))
+            .map(|&(i, _)| i)
+    }
+
+    fn push_row(&mut self, h: u32, row: &[Value], origin: RowOrigin) -> (u32, bool) {
+        let i = self.len;
+        if self.columns.len() < row.len() {
+            self.columns.resize_with(row.len(), Column::default);
+        }
+        for (c, col) in self.columns.iter_mut().enumerate() {
+            col.push(row.get(c).unwrap_or(&Value::Null), i as usize);
+        }
         self.origins.push(origin);
+        self.len += 1;
+        self.distinct
+            .insert_unique(spread(h), (i, h), |&(_, hj)| spread(hj));
         (i, true)
     }
 
     /// Removes every row (derived relations are recomputed from scratch).
     pub fn clear(&mut self) {
-        self.rows.clear();
-        self.origins.clear();
-        self.seen.clear();
+        self.len = 0;
+        self.columns.clear();
+        self.distinct = HashTable::new();
+        self.origins = Origins::default();
         self.indexes.get_mut().clear();
+        self.sorted.get_mut().clear();
+    }
+
+    /// Gives back spare capacity (after a bulk load).
+    pub fn shrink_to_fit(&mut self) {
+        for c in &mut self.columns {
+            c.shrink_to_fit();
+        }
+        self.origins.of_row.shrink_to_fit();
+        self.distinct.shrink_to_fit(|&(_, h)| spread(h));
     }
 
     /// The index of a row equal to `row`, if any.
     pub fn find(&self, row: &[Value]) -> Option<u32> {
-        self.seen.get(row).copied()
+        self.find_hashed(self.hash_values(row.iter()), row)
+    }
+
+    /// Reserves room for `n` more rows (before a bulk load).
+    pub fn reserve(&mut self, n: usize) {
+        self.distinct.reserve(n, |&(_, h)| spread(h));
+        self.origins.of_row.reserve(n);
+    }
+
+    /// Brings the hash index on `col` up to date with at most `max_rows` more rows; true when
+    /// it covers every row. Lets a caller check its budget between chunks of a large build.
+    pub fn extend_index(&self, col: usize, max_rows: u32) -> bool {
+        let mut indexes = self.indexes.borrow_mut();
+        let idx = indexes.entry(col).or_default();
+        let end = self.len.min(idx.upto.saturating_add(max_rows));
+        let column = self.columns.get(col);
+        for i in idx.upto..end {
+            let v = column.map_or(Value::Null, |c| c.get(i as usize));
+            idx.map.entry(v).or_default().push(i);
+        }
+        idx.upto = end;
+        end == self.len
     }
 
     /// The hash index on column `col`: value → rows holding it, in increasing row order.
-    /// Built on first use, then kept up to date by `insert`.
+    /// Built on first use, then extended with the rows added since.
     pub fn index(&self, col: usize) -> Ref<'_, HashMap<Value, Vec<u32>>> {
-        if !self.indexes.borrow().contains_key(&col) {
-            let mut idx: HashMap<Value, Vec<u32>> = HashMap::new();
-            for (i, row) in self.rows.iter().enumerate() {
-                if let Some(v) = row.get(col) {
-                    idx.entry(v.clone()).or_default().push(i as u32);
-                }
-            }
-            self.indexes.borrow_mut().insert(col, idx);
+        let current = self
+            .indexes
+            .borrow()
+            .get(&col)
+            .is_some_and(|i| i.upto == self.len);
+        if !current {
+            self.extend_index(col, u32::MAX);
         }
-        Ref::map(self.indexes.borrow(), |m| &m[&col])
+        Ref::map(self.indexes.borrow(), |m| &m[&col].map)
     }
 
     /// Builds the index on `col` now, so later reads need no mutable borrow.
@@ -151,8 +401,158 @@ impl Relation {
         drop(self.index(col));
     }
 
+    /// Is there an up-to-date hash index on `col`?
+    pub fn has_index(&self, col: usize) -> bool {
+        self.indexes
+            .borrow()
+            .get(&col)
+            .is_some_and(|i| i.upto == self.len)
+    }
+
     /// Rows whose column `col` equals `value`.
     pub fn lookup(&self, col: usize, value: &Value) -> Vec<u32> {
         self.index(col).get(value).cloned().unwrap_or_default()
+    }
+
+    /// Rows with a known number or date in `col`, sorted by it (dates by first day, then last
+    /// day). Built on first use and rebuilt after rows are added.
+    pub fn sorted(&self, col: usize) -> Ref<'_, [u32]> {
+        let current = self
+            .sorted
+            .borrow()
+            .get(&col)
+            .is_some_and(|s| s.upto == self.len);
+        if !current {
+            let rows = self.sort_rows(col);
+            self.sorted.borrow_mut().insert(
+                col,
+                SortedIndex {
+                    upto: self.len,
+                    rows,
+                },
+            );
+        }
+        Ref::map(self.sorted.borrow(), |m| m[&col].rows.as_slice())
+    }
+
+    /// Is there an up-to-date sorted index on `col`?
+    pub fn has_sorted(&self, col: usize) -> bool {
+        self.sorted
+            .borrow()
+            .get(&col)
+            .is_some_and(|s| s.upto == self.len)
+    }
+
+    fn sort_rows(&self, col: usize) -> Vec<u32> {
+        let Some(column) = self.columns.get(col) else {
+            return vec![];
+        };
+        match column {
+            Column::Num(v) => {
+                let mut rows: Vec<u32> = (0..self.len).filter(|&i| !v[i as usize].is_nan()).collect();
+                rows.sort_by(|&a, &b| v[a as usize].total_cmp(&v[b as usize]));
+                rows
+            }
+            _ => {
+                let mut keyed: Vec<((i32, i32), u32)> = (0..self.len)
+                    .filter_map(|i| column.date_at(i as usize).map(|d| ((d.lo, d.hi), i)))
+                    .collect();
+                keyed.sort_unstable();
+                keyed.into_iter().map(|(_, i)| i).collect()
+            }
+        }
+    }
+
+    /// The rows of the sorted index on `col` whose key `k` (first day of a date, or a number)
+    /// satisfies `lo ≤ k ≤ hi`, in row order.
+    pub fn range(&self, col: usize, lo: f64, hi: f64) -> Vec<u32> {
+        let key = |i: u32| -> f64 {
+            match self.get(i, col) {
+                Value::Num(n) => n,
+                Value::Date(d) => f64::from(d.lo),
+                _ => f64::NAN,
+            }
+        };
+        let sorted = self.sorted(col);
+        let start = sorted.partition_point(|&i| key(i).total_cmp(&lo) == Ordering::Less);
+        let end = sorted.partition_point(|&i| key(i).total_cmp(&hi) != Ordering::Greater);
+        let mut out = sorted[start..end.max(start)].to_vec();
+        out.sort_unstable();
+        out
+    }
+
+    /// Bytes held by the rows, their dedup table and their origins (not the indexes, nor the
+    /// interned strings).
+    pub fn heap_bytes(&self) -> usize {
+        let cols: usize = self.columns.iter().map(|c| c.heap_bytes()).sum();
+        let table = self.distinct.capacity() * (8 + 1);
+        let origins = self.origins.of_row.capacity() * 4
+            + self.origins.derived.capacity() * 8
+            + self.origins.premises.capacity() * 8
+            + self.origins.stated.capacity() * std::mem::size_of::<Origin>();
+        cols + table + origins
+    }
+
+    /// How each column is stored, e.g. `symbol`, `date`, `unknown`.
+    pub fn encodings(&self) -> Vec<&'static str> {
+        self.columns.iter().map(|c| c.encoding()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Sym;
+
+    fn stated() -> Origin {
+        Origin::Stated {
+            cites: vec![],
+            inferred: None,
+            background: None,
+            is_background: true,
+            span: None,
+        }
+    }
+
+    #[test]
+    fn keeps_rows_distinct_and_finds_them() {
+        let mut r = Relation::default();
+        let row = |a: u32, n: f64| -> Row { vec![Value::Null, Value::Text(Sym(a)), Value::Num(n)].into() };
+        assert_eq!(r.insert(row(1, 2.0), stated()), (0, true));
+        assert_eq!(r.insert(row(1, 3.0), stated()), (1, true));
+        assert_eq!(r.insert(row(1, 2.0), stated()), (0, false));
+        for i in 0..1000u32 {
+            r.insert(row(i, 0.5), stated());
+        }
+        assert_eq!(r.len(), 1002);
+        assert_eq!(r.find(&row(500, 0.5)), Some(502));
+        assert_eq!(r.find(&row(500, 0.25)), None);
+        assert_eq!(r.lookup(1, &Value::Text(Sym(1))), vec![0, 1, 3]);
+        r.insert(row(1, 9.0), stated());
+        assert_eq!(r.lookup(1, &Value::Text(Sym(1))), vec![0, 1, 3, 1002]);
+        assert_eq!(r.range(2, 2.0, 9.0), vec![0, 1, 1002]);
+    }
+
+    #[test]
+    fn derived_origins_are_packed_and_read_back() {
+        let mut r = Relation::default();
+        let prem = [(3usize, 7u32), (4, 9)];
+        r.insert_with(&[Value::Num(1.0)], RowOrigin::Derived {
+            rule: 2,
+            premises: &prem,
+        });
+        r.insert_with(&[Value::Num(2.0)], RowOrigin::Derived {
+            rule: 0,
+            premises: &prem[..1],
+        });
+        assert_eq!(r.origin(0), Origin::Derived {
+            rule: 2,
+            premises: prem.to_vec()
+        });
+        assert_eq!(r.origin(1), Origin::Derived {
+            rule: 0,
+            premises: vec![(3, 7)]
+        });
+        assert_eq!(r.status(1), "derived");
     }
 }

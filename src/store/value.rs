@@ -1,41 +1,80 @@
 //! Values stored in relations, interned symbols, and field types.
 
 use crate::date::Date;
-use std::collections::HashMap;
+use hashbrown::{DefaultHashBuilder, HashTable};
 use std::fmt;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::rc::Rc;
 
 /// An interned string: texts, entity ids and fact ids are compared and hashed as integers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Sym(pub u32);
 
-/// The table of interned strings.
-#[derive(Default, Debug, Clone)]
+/// The table of interned strings. Every string lives once in one arena (`text`); a hash table
+/// of symbols finds a string's symbol by the string's hash, so a symbol costs its bytes plus
+/// about a dozen, not a separate allocation and a map key of its own.
+#[derive(Default, Clone)]
 pub struct Interner {
-    map: HashMap<Rc<str>, Sym>,
-    names: Vec<Rc<str>>,
+    text: String,
+    /// End of each symbol's bytes in `text` (its start is the end of the one before).
+    ends: Vec<usize>,
+    table: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+}
+
+impl fmt::Debug for Interner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Interner({} symbols)", self.ends.len())
+    }
 }
 
 impl Interner {
+    fn text_of(&self, i: u32) -> &str {
+        let i = i as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+
     pub fn intern(&mut self, s: &str) -> Sym {
-        if let Some(&sym) = self.map.get(s) {
-            return sym;
+        let hash = self.hasher.hash_one(s);
+        if let Some(&i) = self.table.find(hash, |&i| self.text_of(i) == s) {
+            return Sym(i);
         }
-        let sym = Sym(self.names.len() as u32);
-        let rc: Rc<str> = Rc::from(s);
-        self.names.push(rc.clone());
-        self.map.insert(rc, sym);
-        sym
+        let i = self.ends.len() as u32;
+        self.text.push_str(s);
+        self.ends.push(self.text.len());
+        let (text, ends, hasher) = (&self.text, &self.ends, &self.hasher);
+        self.table.insert_unique(hash, i, |&j| {
+            let j = j as usize;
+            let start = if j == 0 { 0 } else { ends[j - 1] };
+            hasher.hash_one(&text[start..ends[j]])
+        });
+        Sym(i)
     }
 
     /// The symbol of `s` if it was ever interned.
     pub fn get(&self, s: &str) -> Option<Sym> {
-        self.map.get(s).copied()
+        let hash = self.hasher.hash_one(s);
+        self.table
+            .find(hash, |&i| self.text_of(i) == s)
+            .map(|&i| Sym(i))
     }
 
     pub fn resolve(&self, sym: Sym) -> &str {
-        self.names.get(sym.0 as usize).map_or("", |s| s)
+        if (sym.0 as usize) < self.ends.len() {
+            self.text_of(sym.0)
+        } else {
+            ""
+        }
+    }
+
+    /// How many strings are interned.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
     }
 }
 

@@ -238,9 +238,11 @@ pub enum QueryMode {
     Rows,
     Why,
     Explain,
+    /// `explain analyze`: the plan, run, with the rows and time of each step.
+    Analyze,
 }
 
-/// `[why|explain] [count] KIND [fields] [by …] [where …] [time filters] [order by …] [limit N]`
+/// `[why|explain [analyze]] [count] KIND [fields] [by …] [where …] [time filters] [order by …] [limit N]`
 #[derive(Clone, Debug, PartialEq)]
 pub struct Query {
     pub mode: QueryMode,

@@ -35,6 +35,7 @@ const KEYWORDS: &[&str] = &[
     "count",
     "why",
     "explain",
+    "analyze",
     "kind",
     "entity",
     "unknown",
@@ -55,7 +56,8 @@ pub fn keywords() -> &'static [&'static str] {
     KEYWORDS
 }
 
-const VALUE: &str = "a value — a text in quotes, a number, a date like 2025-09-01, or an entity name";
+const VALUE: &str =
+    "a value — a text in quotes, a number, a date like 2025-09-01, or an entity name";
 const OPERATOR: &str = "an operator (= != < <= > >=)";
 const TIME_FILTER: &str = "a time filter (after, before, on, during, between)";
 const CONDITION: &str = "a condition like `partner = \"US\"`";
@@ -87,7 +89,7 @@ fn describe_rule(r: &Rule) -> Option<&'static str> {
         Rule::order_by | Rule::kw_order => "`order by`",
         Rule::kw_by => "`by`",
         Rule::order_key => "a field to order by",
-        Rule::kw_asc | Rule::kw_desc => "`asc` or `desc`",
+        Rule::kw_asc | Rule::kw_desc => "`asc`/`desc`",
         Rule::limit | Rule::kw_limit => "`limit`",
         Rule::projection => "`[fields]`",
         Rule::group_by => "`by` and fields to group by",
@@ -129,9 +131,7 @@ fn describe_token(text: &str, all: &[String]) -> Option<&'static str> {
         " " | "\t" | "\r" | "\n" | "#" | "\u{FEFF}" => return None,
         ";" => END,
         "=" | "!=" | "<" | "<=" | ">" | ">=" => OPERATOR,
-        "after" | "before" | "on" | "during" | "between" | "possibly" | "certainly" => {
-            TIME_FILTER
-        }
+        "after" | "before" | "on" | "during" | "between" | "possibly" | "certainly" => TIME_FILTER,
         "where" => "`where`",
         "order" => "`order by`",
         "by" => "`by`",
@@ -144,7 +144,7 @@ fn describe_token(text: &str, all: &[String]) -> Option<&'static str> {
         "not" => "`not`",
         "is" => "`is unknown`",
         "contains" => "`contains`",
-        "asc" | "desc" => "`asc` or `desc`",
+        "asc" | "desc" => "`asc`/`desc`",
         "cite" => "`cite pN.sM`",
         "inferred" => "`inferred \"basis\"`",
         "background" => "`background`",
@@ -219,17 +219,23 @@ impl Expected {
             .map(String::as_str)
             .filter(|t| t.chars().all(|c| c.is_ascii_alphabetic()))
             .collect();
-        out.extend(self.rules.iter().filter_map(|r| {
-            Some(match r {
-                Rule::kw_where | Rule::where_clause => "where",
-                Rule::kw_order | Rule::order_by => "order",
-                Rule::kw_limit | Rule::limit => "limit",
-                Rule::kw_and => "and",
-                Rule::kw_or => "or",
-                Rule::kw_by | Rule::group_by => "by",
-                _ => return None,
-            })
-        }));
+        const TIME: &[&str] = &["after", "before", "on", "during", "between"];
+        for r in &self.rules {
+            out.extend_from_slice(match r {
+                Rule::kw_where | Rule::where_clause => &["where"],
+                Rule::kw_order | Rule::order_by => &["order"],
+                Rule::kw_limit | Rule::limit => &["limit"],
+                Rule::kw_and => &["and"],
+                Rule::kw_or => &["or"],
+                Rule::kw_by | Rule::group_by => &["by"],
+                Rule::kw_asc | Rule::kw_desc => &["asc", "desc"],
+                Rule::kw_in | Rule::in_test => &["in"],
+                Rule::kw_is | Rule::is_test => &["is"],
+                Rule::kw_contains | Rule::contains_test => &["contains"],
+                Rule::time_filter | Rule::path_time | Rule::time_op => TIME,
+                _ => &[],
+            });
+        }
         out.sort_unstable();
         out.dedup();
         out
@@ -264,11 +270,7 @@ pub(super) struct Site<'a> {
 impl Site<'_> {
     /// A span of `len` bytes at byte `start` of the chunk.
     pub fn span(&self, start: usize, len: usize) -> Span {
-        Span::new(
-            self.source,
-            self.offset + start,
-            self.offset + start + len,
-        )
+        Span::new(self.source, self.offset + start, self.offset + start + len)
     }
 
     /// The offending token's span (one character wide at least, empty at the end).
@@ -287,6 +289,30 @@ impl Site<'_> {
             .lines()
             .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
             || self.chunk[self.pos..].trim() == ";"
+    }
+
+    /// Where the statement's code starts: after leading spaces and comment lines.
+    pub fn code_start(&self) -> usize {
+        let mut i = 0;
+        let bytes = self.chunk.as_bytes();
+        while i < bytes.len() {
+            match bytes[i] {
+                b if b.is_ascii_whitespace() => i += 1,
+                b'#' => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                _ => break,
+            }
+        }
+        i
+    }
+
+    /// The statement's code before the stopping point (no leading comments, no trailing spaces).
+    pub fn code_before(&self) -> &str {
+        let start = self.code_start().min(self.before.len());
+        &self.before[start..]
     }
 
     /// The text after the offending token.
@@ -433,10 +459,15 @@ fn first_token(rest: &str) -> &str {
     &rest[..end]
 }
 
+/// A token as quoted in a message: at most 30 characters.
 pub(super) fn shorten(token: &str) -> String {
-    if token.chars().count() > 30 {
-        format!("{}…", token.chars().take(30).collect::<String>())
+    shorten_to(token, 30)
+}
+
+pub(super) fn shorten_to(text: &str, max: usize) -> String {
+    if text.chars().count() > max {
+        format!("{}…", text.chars().take(max).collect::<String>())
     } else {
-        token.to_string()
+        text.to_string()
     }
 }

@@ -5,8 +5,9 @@
 
 pub mod ast;
 mod errors;
+mod fast;
 mod parse;
-mod split;
+pub(crate) mod split;
 
 pub use errors::{is_keyword, keywords};
-pub use parse::{ParseLimits, is_incomplete, parse_program};
+pub use parse::{ParseLimits, Piece, fact_at, is_incomplete, parse_pieces, parse_program};

@@ -4,12 +4,14 @@
 
 use super::ast::*;
 use super::errors::syntax_error;
+use super::fast;
 use super::split::{check_nesting, split_statements};
 use crate::date::{Modality, TimeRel};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceId, Span};
 use pest::Parser as _;
 use pest::iterators::Pair;
 use pest_derive::Parser;
+use std::ops::Range;
 
 #[derive(Parser)]
 #[grammar = "../grammar/dalil.pest"]
@@ -40,6 +42,28 @@ pub fn parse_program(
     source: SourceId,
     limits: ParseLimits,
 ) -> (Vec<Statement>, Diagnostics) {
+    let (pieces, errors) = parse_pieces(text, source, limits);
+    let statements = pieces
+        .into_iter()
+        .map(|p| match p {
+            Piece::Parsed(s) => *s,
+            Piece::Fact(range) => fact_at(text, range, source),
+        })
+        .collect();
+    (statements, errors)
+}
+
+/// One statement of a text: parsed, or — for a fact the fast path read — only where it is, to
+/// be read again by [`fact_at`] when its turn comes, so a file of a million facts never holds
+/// a million syntax trees at once.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Piece {
+    Parsed(Box<Statement>),
+    Fact(Range<usize>),
+}
+
+/// Like [`parse_program`], but facts read by the fast path are left as [`Piece::Fact`].
+pub fn parse_pieces(text: &str, source: SourceId, limits: ParseLimits) -> (Vec<Piece>, Diagnostics) {
     if text.len() > limits.max_input {
         let d = Diagnostic::plain(format!(
             "the input is {} bytes, more than the limit of {} bytes",
@@ -49,33 +73,87 @@ pub fn parse_program(
         .with_help("split it into several files, or raise the limit with --max-input BYTES");
         return (vec![], vec![d]);
     }
-    let mut statements = Vec::new();
+    let mut pieces = Vec::new();
     let mut errors = Vec::new();
+    let mut names = fast::Names::default();
+    // Facts and entities nest at most two brackets deep (a list inside the fields).
+    let fast_ok = limits.max_depth >= 2;
     for piece in split_statements(text) {
         let chunk = &text[piece.clone()];
+        if fast_ok {
+            match fast::check(chunk, piece.start, source, &mut names) {
+                Some(Statement::Fact(_)) => {
+                    pieces.push(Piece::Fact(piece));
+                    continue;
+                }
+                Some(_) => {
+                    if let Some(st) = fast::statement(chunk, piece.start, source, &mut names) {
+                        pieces.push(Piece::Parsed(Box::new(st)));
+                        continue;
+                    }
+                }
+                None => {}
+            }
+        }
         if let Err(d) = check_nesting(chunk, piece.start, source, limits.max_depth) {
             errors.push(d);
             continue;
         }
-        match Grammar::parse(Rule::program, chunk) {
-            Ok(mut pairs) => {
-                let program = pairs.next().expect("program rule always yields one pair");
-                let b = Builder {
-                    source,
-                    offset: piece.start,
-                };
-                for pair in program.into_inner() {
-                    match b.statement(pair) {
-                        Ok(Some(s)) => statements.push(s),
-                        Ok(None) => {}
-                        Err(d) => errors.push(d),
-                    }
+        let (statements, errs) = grammar_piece(text, piece, source);
+        pieces.extend(statements.into_iter().map(|s| Piece::Parsed(Box::new(s))));
+        errors.extend(errs);
+    }
+    (pieces, errors)
+}
+
+/// The fact at `range` of `text`, which the fast path read before (see [`Piece::Fact`]).
+pub fn fact_at(text: &str, range: Range<usize>, source: SourceId) -> Statement {
+    let chunk = &text[range.clone()];
+    let st = fast::NAMES.with_borrow_mut(|names| fast::statement(chunk, range.start, source, names));
+    match st {
+        Some(st) => st,
+        // Unreachable: the fast path read this very piece before. Should it ever not, the
+        // grammar reads it, so the worst outcome is a slower load.
+        None => grammar_piece(text, range, source)
+            .0
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| unreachable!("a fact read once reads again")),
+    }
+}
+
+/// One piece parsed by the grammar: its statements, and a report for what did not parse.
+pub(crate) fn grammar_piece(text: &str, piece: Range<usize>, source: SourceId) -> (Vec<Statement>, Diagnostics) {
+    let chunk = &text[piece.clone()];
+    let mut statements = Vec::new();
+    let mut errors = Vec::new();
+    match Grammar::parse(Rule::program, chunk) {
+        Ok(mut pairs) => {
+            let program = pairs.next().expect("program rule always yields one pair");
+            let b = Builder {
+                source,
+                offset: piece.start,
+            };
+            for pair in program.into_inner() {
+                match b.statement(pair) {
+                    Ok(Some(s)) => statements.push(s),
+                    Ok(None) => {}
+                    Err(d) => errors.push(d),
                 }
             }
-            Err(e) => errors.push(syntax_error(&e, text, piece.start, chunk, source)),
         }
+        Err(e) => errors.push(syntax_error(&e, text, piece.start, chunk, source)),
     }
     (statements, errors)
+}
+
+/// A piece parsed by the grammar alone (the fast path's tests compare against it).
+#[cfg(test)]
+pub(crate) fn parse_with_grammar(chunk: &str, source: SourceId) -> Result<Vec<Statement>, ()> {
+    match grammar_piece(chunk, 0..chunk.len(), source) {
+        (statements, errors) if errors.is_empty() => Ok(statements),
+        _ => Err(()),
+    }
 }
 
 /// Would more input complete this text? True when the only problem is that it stops too early:
@@ -445,11 +523,11 @@ impl Builder {
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::query_mode => {
-                    let kw = p.into_inner().next().expect("mode keyword");
-                    q.mode = if kw.as_rule() == Rule::kw_why {
-                        QueryMode::Why
-                    } else {
-                        QueryMode::Explain
+                    let kws: Vec<Rule> = p.into_inner().map(|k| k.as_rule()).collect();
+                    q.mode = match kws.as_slice() {
+                        [Rule::kw_why] => QueryMode::Why,
+                        [_, Rule::kw_analyze] => QueryMode::Analyze,
+                        _ => QueryMode::Explain,
                     };
                 }
                 Rule::kw_count => q.count = true,

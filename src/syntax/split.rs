@@ -81,8 +81,10 @@ fn skip_string(bytes: &[u8], mut i: usize) -> usize {
     bytes.len()
 }
 
-/// Rejects brackets nested deeper than `max_depth`, pointing at the first one too deep.
-/// This runs before the recursive-descent parser so no input can overflow its stack.
+/// Rejects nesting deeper than `max_depth`, pointing at the first bracket or `not` too deep.
+/// Nesting is the open brackets plus the run of `not`s before a condition (`not not a = 1`
+/// nests as deep as `((a = 1))` but has no brackets). This runs before the recursive-descent
+/// parser, and bounds every later recursive pass too, so no input can overflow a stack.
 pub fn check_nesting(
     chunk: &str,
     offset: usize,
@@ -91,11 +93,22 @@ pub fn check_nesting(
 ) -> Result<(), Diagnostic> {
     let bytes = chunk.as_bytes();
     let mut depth = 0usize;
+    let mut nots = 0usize;
     let mut i = 0;
+    let too_deep = |at: usize, len: usize, what: &str| {
+        let span = Span::new(source, offset + at, offset + at + len);
+        Diagnostic::error(
+            format!("conditions are nested more than {max_depth} deep"),
+            span,
+            format!("this {what} is too deep"),
+        )
+        .with_help("simplify the statement; the limit can be raised with --max-depth N")
+    };
     while i < bytes.len() {
         match bytes[i] {
             b'"' => {
                 i = skip_string(bytes, i);
+                nots = 0;
                 continue;
             }
             b'#' => {
@@ -106,20 +119,31 @@ pub fn check_nesting(
             }
             b'(' | b'[' => {
                 depth += 1;
-                if depth > max_depth {
-                    let span = Span::new(source, offset + i, offset + i + 1);
-                    return Err(Diagnostic::error(
-                        format!("brackets are nested more than {max_depth} deep"),
-                        span,
-                        "this bracket is too deep",
-                    )
-                    .with_help(
-                        "simplify the condition; the limit can be raised with --max-depth N",
-                    ));
+                if depth + nots > max_depth {
+                    return Err(too_deep(i, 1, "bracket"));
                 }
             }
-            b')' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
+            b')' | b']' => {
+                depth = depth.saturating_sub(1);
+                nots = 0;
+            }
+            b if b.is_ascii_alphanumeric() || b == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                if &chunk[start..i] == "not" {
+                    nots += 1;
+                    if depth + nots > max_depth {
+                        return Err(too_deep(start, 3, "`not`"));
+                    }
+                } else {
+                    nots = 0;
+                }
+                continue;
+            }
+            b if b.is_ascii_whitespace() => {}
+            _ => nots = 0,
         }
         i += 1;
     }
@@ -173,6 +197,20 @@ mod tests {
         assert_eq!(pieces("# a; comment\nvisit;"), vec!["# a; comment\nvisit;"]);
         assert_eq!(pieces(":format json\nvisit"), vec![":format json", "visit"]);
         assert!(pieces("  ;; # nothing\n").is_empty());
+    }
+
+    #[test]
+    fn bounds_brackets_and_runs_of_not() {
+        let deep = |text: &str| check_nesting(text, 0, 0, 3).is_err();
+        assert!(!deep("visit where ((a = 1))"));
+        assert!(deep("visit where ((((a = 1))))"));
+        assert!(!deep("visit where not not not a = 1"));
+        assert!(deep("visit where not not not not a = 1"));
+        assert!(deep("visit where ((not not a = 1))"));
+        assert!(!deep(
+            "visit where not a = 1 and not b = 1 and not c = 1 and not d = 1"
+        ));
+        assert!(!deep("visit where a = \"((((((\" # ((((((("));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! stopped, and each given its own explanation. The first that fits wins; when none does, the
 //! caller falls back to "unexpected `x`: expected …".
 
-use super::{Site, is_keyword, shorten};
+use super::{Site, is_keyword, shorten, shorten_to};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::syntax::parse::Rule;
 
@@ -10,17 +10,22 @@ type Check = fn(&Site) -> Option<Diagnostic>;
 
 /// In order: the more specific a check, the earlier it runs.
 const CHECKS: &[Check] = &[
+    unclosed_text,
     sql_select,
+    statement_start,
     double_equals,
     single_quotes,
-    unclosed_text,
     stray_closer,
+    missing_colon,
+    missing_comma,
     unclosed_bracket,
     nothing_after,
     rule_without_body,
     missing_operator,
     limit_without_number,
     order_without_by,
+    clause_order,
+    is_null,
     bad_citation,
     keyword_as_name,
     missing_where,
@@ -33,8 +38,8 @@ pub(super) fn recognise(site: &Site) -> Option<Diagnostic> {
 
 /// `select * from visit where …`: say how dalil writes it.
 fn sql_select(site: &Site) -> Option<Diagnostic> {
-    let text = site.chunk.trim_start();
-    let lead = site.chunk.len() - text.len();
+    let lead = site.code_start();
+    let text = &site.chunk[lead..];
     let words: Vec<&str> = text.split_whitespace().collect();
     if !words.first()?.eq_ignore_ascii_case("select") {
         return None;
@@ -53,7 +58,11 @@ fn sql_select(site: &Site) -> Option<Diagnostic> {
     }
     if !rest.is_empty() {
         dalil.push(' ');
-        dalil.push_str(&rest.replace(" WHERE ", " where ").replace("WHERE ", "where "));
+        dalil.push_str(
+            &rest
+                .replace(" WHERE ", " where ")
+                .replace("WHERE ", "where "),
+        );
     }
     Some(
         Diagnostic::error(
@@ -62,7 +71,9 @@ fn sql_select(site: &Site) -> Option<Diagnostic> {
             "`select … from` is SQL",
         )
         .with_help(format!("write `{dalil}`"))
-        .with_note("fields to show go in brackets after the kind: `visit[partner, date]`"),
+        .with_note_opt((columns == "*").then_some(
+            "fields to show go in brackets after the kind: `visit[partner, date]`",
+        )),
     )
 }
 
@@ -100,19 +111,34 @@ fn single_quotes(site: &Site) -> Option<Diagnostic> {
     )
 }
 
-/// `partner = "US` (the text runs to the end).
+/// `partner = "US` (the text runs to the end of the input).
 fn unclosed_text(site: &Site) -> Option<Diagnostic> {
-    let rest = &site.chunk[site.pos..];
-    if !rest.starts_with('"') || !crate::syntax::split::unclosed(rest) {
+    let start = unclosed_string_start(site.chunk)?;
+    Some(
+        Diagnostic::error(
+            "this text is never closed",
+            site.span(start, 1),
+            "the text starts here",
+        )
+        .with_help("end the text with a double quote `\"`"),
+    )
+}
+
+/// `@`, `*`, `123` where a statement should begin.
+fn statement_start(site: &Site) -> Option<Diagnostic> {
+    if !site.code_before().is_empty() || site.at_end() {
         return None;
     }
     Some(
         Diagnostic::error(
-            "this text is never closed",
-            site.span(site.pos, 1),
-            "the text starts here",
+            format!("a statement cannot start with `{}`", shorten(site.token)),
+            site.token_span(),
+            "not the start of a statement",
         )
-        .with_help("end the text with a double quote `\"`"),
+        .with_help(
+            "start with a kind (a query like `visit where partner = \"US\"`, a fact or a rule), \
+             `kind`, `entity`, or a command like `:help`",
+        ),
     )
 }
 
@@ -130,6 +156,57 @@ fn stray_closer(site: &Site) -> Option<Diagnostic> {
             "no opening bracket before it",
         )
         .with_help("remove it, or add the opening bracket it belongs to"),
+    )
+}
+
+/// `visit(partner algeria)`: a field name and its value without `:` between them.
+fn missing_colon(site: &Site) -> Option<Diagnostic> {
+    if !site.expected.token(":") || site.at_end() || !is_name(last_word(site.before)) {
+        return None;
+    }
+    let field = last_word(site.before);
+    Some(
+        Diagnostic::error(
+            format!("missing `:` after the field name `{field}`"),
+            site.span(site.before.len(), site.pos - site.before.len()),
+            "`:` is needed here",
+        )
+        .with_help(format!("write `{field}: {}`", shorten(site.token))),
+    )
+}
+
+/// `in ("US" "RU")`, `visit[partner date]`: two items without `,` between them, inside a
+/// bracket that is closed later.
+fn missing_comma(site: &Site) -> Option<Diagnostic> {
+    let open = *open_brackets(&site.chunk[..site.pos]).last()?;
+    let closer = if &site.chunk[open..open + 1] == "(" {
+        ')'
+    } else {
+        ']'
+    };
+    if !site.expected.token(",") || site.at_end() || is_keyword(site.token) {
+        return None;
+    }
+    // Closed later on the same statement: the items go on, so a comma is what is missing.
+    if !site.chunk[site.pos..].contains(closer) {
+        return None;
+    }
+    let prev = last_token(site.before);
+    Some(
+        Diagnostic::error(
+            format!(
+                "missing `,` between `{}` and `{}`",
+                shorten(prev),
+                shorten(site.token)
+            ),
+            site.span(site.before.len(), site.pos - site.before.len()),
+            "`,` is needed here",
+        )
+        .with_help(format!(
+            "separate the items with commas: `{}, {}`",
+            shorten(prev),
+            shorten(site.token)
+        )),
     )
 }
 
@@ -160,10 +237,7 @@ fn unclosed_bracket(site: &Site) -> Option<Diagnostic> {
     };
     Some(
         Diagnostic::error(
-            format!(
-                "expected `{closer}` before `{}`{also}",
-                shorten(site.token)
-            ),
+            format!("expected `{closer}` before `{}`{also}", shorten(site.token)),
             site.token_span(),
             format!("`{closer}` is missing before this"),
         )
@@ -187,9 +261,7 @@ fn nothing_after(site: &Site) -> Option<Diagnostic> {
         "and" | "or" | "not" | "where" => (
             format!("`{word}` must be followed by a condition"),
             "nothing after this",
-            format!(
-                "add a condition after `{word}` (like `partner = \"US\"`), or remove `{word}`"
-            ),
+            format!("add a condition after `{word}` (like `partner = \"US\"`), or remove `{word}`"),
         ),
         "!=" | "<=" | ">=" | "=" | "<" | ">" | "contains" | "after" | "before" | "on"
         | "during" | "between" => (
@@ -229,12 +301,13 @@ fn rule_without_body(site: &Site) -> Option<Diagnostic> {
     if !site.expected.token(":-") || !site.before.contains('?') {
         return None;
     }
-    let start = site.chunk.len() - site.chunk.trim_start().len();
-    let head = site.before[start..].trim();
+    let start = site.code_start();
+    let head = site.code_before();
     let example = if site.at_end() {
         format!("{head} :- …")
     } else {
-        format!("{head} :- {}", shorten(site.chunk[site.pos..].trim()))
+        let body = site.chunk[site.pos..].trim().trim_end_matches(';');
+        format!("{head} :- {}", shorten_to(body, 80))
     };
     let d = if site.at_end() {
         Diagnostic::error(
@@ -265,10 +338,13 @@ fn missing_operator(site: &Site) -> Option<Diagnostic> {
     if !(first == '"' || first.is_alphanumeric() || first == '_' || first == '-') {
         return None;
     }
-    let field = last_word(site.before);
+    let field = last_token(site.before);
     Some(
         Diagnostic::error(
-            format!("missing an operator between `{field}` and `{}`", shorten(site.token)),
+            format!(
+                "missing an operator between `{field}` and `{}`",
+                shorten(site.token)
+            ),
             site.span(site.before.len(), site.pos - site.before.len()),
             "an operator is needed here",
         )
@@ -281,7 +357,9 @@ fn missing_operator(site: &Site) -> Option<Diagnostic> {
 
 /// `limit ten`.
 fn limit_without_number(site: &Site) -> Option<Diagnostic> {
-    if last_word(site.before) != "limit" || site.at_end() {
+    let wants_number =
+        site.expected.rule(Rule::number) || site.expected.words.contains(&"a number");
+    if last_word(site.before) != "limit" || site.at_end() || !wants_number {
         return None;
     }
     Some(
@@ -296,7 +374,9 @@ fn limit_without_number(site: &Site) -> Option<Diagnostic> {
 
 /// `order date`.
 fn order_without_by(site: &Site) -> Option<Diagnostic> {
-    if last_word(site.before) != "order" || !site.expected.rule(Rule::kw_by) && !site.expected.token("by") {
+    if last_word(site.before) != "order"
+        || !site.expected.rule(Rule::kw_by) && !site.expected.token("by")
+    {
         return None;
     }
     let start = site.before.len() - "order".len();
@@ -307,6 +387,66 @@ fn order_without_by(site: &Site) -> Option<Diagnostic> {
             "`by` is missing",
         )
         .with_help(format!("write `order by {}`", shorten(site.token))),
+    )
+}
+
+/// `limit 3 order by date`: the parts of a query in the wrong order.
+fn clause_order(site: &Site) -> Option<Diagnostic> {
+    // Each clause, and the clauses that must come after it.
+    const LATER: &[(&str, &[&str])] = &[
+        (
+            "where",
+            &[
+                "after", "before", "on", "during", "between", "order", "limit",
+            ],
+        ),
+        ("after", &["order", "limit"]),
+        ("before", &["order", "limit"]),
+        ("on", &["order", "limit"]),
+        ("during", &["order", "limit"]),
+        ("between", &["order", "limit"]),
+        ("order", &["limit"]),
+    ];
+    let (_, later) = LATER.iter().find(|(k, _)| *k == site.token)?;
+    if site.expected.keywords().contains(&site.token) {
+        return None;
+    }
+    let words: Vec<&str> = site.before.split_whitespace().collect();
+    let first_later = later.iter().find(|l| words.contains(l))?;
+    let show = |k: &str| if k == "order" { "order by" } else { k }.to_string();
+    Some(
+        Diagnostic::error(
+            format!(
+                "`{}` must come before `{}`",
+                show(site.token),
+                show(first_later)
+            ),
+            site.token_span(),
+            "too late here",
+        )
+        .with_help(
+            "the parts of a query go in this order: kind [fields] where … after/before … \
+             order by … limit N",
+        ),
+    )
+}
+
+/// `partner is null`: dalil's missing value is `unknown`.
+fn is_null(site: &Site) -> Option<Diagnostic> {
+    let nullish = ["null", "nil", "none", "empty", "missing"];
+    if last_word(site.before) != "is" || !nullish.contains(&site.token.to_lowercase().as_str()) {
+        return None;
+    }
+    Some(
+        Diagnostic::error(
+            format!(
+                "dalil writes a missing value as `unknown`, not `{}`",
+                site.token
+            ),
+            site.token_span(),
+            "write `unknown`",
+        )
+        .with_help("write `is unknown` (or `is not unknown`)"),
     )
 }
 
@@ -352,9 +492,19 @@ fn missing_where(site: &Site) -> Option<Diagnostic> {
         return None;
     }
     let next = site.after_token().trim_start();
-    let starts_test = ["=", "!=", "<", ">", "contains ", "in ", "in(", "is ", "not in"]
-        .iter()
-        .any(|op| next.starts_with(op));
+    let starts_test = [
+        "=",
+        "!=",
+        "<",
+        ">",
+        "contains ",
+        "in ",
+        "in(",
+        "is ",
+        "not in",
+    ]
+    .iter()
+    .any(|op| next.starts_with(op));
     if !starts_test {
         return None;
     }
@@ -365,9 +515,9 @@ fn missing_where(site: &Site) -> Option<Diagnostic> {
             "this starts a condition",
         )
         .with_help(format!(
-            "write `{} where {} …`",
-            site.before.trim(),
-            site.token
+            "write `{} where {}`",
+            site.code_before(),
+            shorten(site.chunk[site.pos..].trim().trim_end_matches(';'))
         )),
     )
 }
@@ -389,19 +539,21 @@ fn misspelt_keyword(site: &Site) -> Option<Diagnostic> {
             .with_help(format!("write `{lower}`")),
         );
     }
-    let best = did_you_mean(site.token, choices.iter().copied())?;
+    // `descending` for `desc`, `ascending` for `asc`.
+    let prefix = choices
+        .iter()
+        .find(|k| k.len() >= 3 && lower.starts_with(*k))
+        .map(|k| k.to_string());
+    let best = prefix.or_else(|| did_you_mean(site.token, choices.iter().copied()))?;
     let shown = if best == "order" { "order by" } else { &best };
-    let mut d = Diagnostic::error(
-        format!("unexpected `{}`", shorten(site.token)),
-        site.token_span(),
-        "not a keyword",
+    Some(
+        Diagnostic::error(
+            format!("unexpected `{}`", shorten(site.token)),
+            site.token_span(),
+            "not a keyword",
+        )
+        .with_help(format!("did you mean `{shown}`?")),
     )
-    .with_help(format!("did you mean `{shown}`?"));
-    let phrase = site.expected.phrase();
-    if !phrase.is_empty() {
-        d = d.with_note(format!("here dalil {phrase}"));
-    }
-    Some(d)
 }
 
 fn is_name(token: &str) -> bool {
@@ -428,6 +580,25 @@ fn last_word(text: &str) -> &str {
         }
     }
     word
+}
+
+/// The last token of `text`: a whole text in quotes, or else the last word.
+fn last_token(text: &str) -> &str {
+    let text = text.trim_end();
+    if let Some(inner) = text.strip_suffix('"') {
+        let mut start = None;
+        let bytes = inner.as_bytes();
+        for i in (0..bytes.len()).rev() {
+            if bytes[i] == b'"' && (i == 0 || bytes[i - 1] != b'\\') {
+                start = Some(i);
+                break;
+            }
+        }
+        if let Some(start) = start {
+            return &text[start..];
+        }
+    }
+    last_word(text)
 }
 
 /// The last `n` characters of `text`.
@@ -463,4 +634,34 @@ fn open_brackets(text: &str) -> Vec<usize> {
         i += 1;
     }
     stack
+}
+
+/// Where a text that is never closed starts (texts and comments skipped).
+fn unclosed_string_start(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let start = i;
+                i += 1;
+                loop {
+                    match bytes.get(i) {
+                        None => return Some(start),
+                        Some(b'\\') => i += 2,
+                        Some(b'"') => break,
+                        Some(_) => i += 1,
+                    }
+                }
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }

@@ -1,0 +1,460 @@
+//! Bulk facts: a CSV or JSON Lines file loaded as facts of one declared kind, every value
+//! checked against the kind's schema, every bad row reported with its file, line and column
+//! (up to a number of errors), the good rows kept.
+//!
+//! Values are written as in the language, without quotes: texts as they are, numbers, dates
+//! `2025-09-14` / `2025-09` / `2025` (`~` for "about"), entities by id, name or alias, `true` /
+//! `false`; an empty CSV cell (or JSON `null`) is unknown; a list's items are separated by `|`
+//! in CSV (a JSON array in JSON Lines). An entity that no `entity` declaration names is an
+//! error of its row, as in a fact: a typo must not quietly become a new entity.
+//!
+//! Every row of a file shares one origin: `background "loaded from FILE"`.
+
+mod csv_file;
+mod jsonl_file;
+
+use crate::date::Date;
+use crate::diagnostic::{Diagnostic, Span, did_you_mean};
+use crate::eval::Interrupt;
+use crate::session::{Reply, Session};
+use crate::store::{Database, ENTITY, KindId, Origin, OriginId, RowOrigin, Sym, Type, Value};
+use hashbrown::HashMap;
+use std::time::{Duration, Instant};
+
+/// How a load may proceed.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Stop reading after this many bad rows.
+    pub max_errors: usize,
+    /// Checked every few thousand rows: a raised flag stops the load.
+    pub interrupt: Option<Interrupt>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            max_errors: 20,
+            interrupt: None,
+        }
+    }
+}
+
+/// What a load did.
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    pub kind: String,
+    pub file: String,
+    /// Data rows read (not counting the header).
+    pub read: u64,
+    /// Rows added (new).
+    pub added: u64,
+    /// Rows equal to one already there (a relation holds each row once).
+    pub duplicates: u64,
+    /// One report per bad row.
+    pub errors: Vec<Diagnostic>,
+    /// Reading stopped early: too many errors, or an interrupt.
+    pub stopped: Option<String>,
+    pub elapsed: Duration,
+}
+
+impl LoadReport {
+    /// `loaded 1000000 rows into `event` from events.csv in 412.3 ms (2 rejected)`.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "loaded {} rows into `{}` from {} in {:.1} ms",
+            self.added,
+            self.kind,
+            self.file,
+            self.elapsed.as_secs_f64() * 1000.0
+        );
+        let mut notes = Vec::new();
+        if self.duplicates > 0 {
+            notes.push(format!("{} duplicates", self.duplicates));
+        }
+        if !self.errors.is_empty() {
+            notes.push(format!("{} rejected", self.errors.len()));
+        }
+        if !notes.is_empty() {
+            s.push_str(&format!(" ({})", notes.join(", ")));
+        }
+        if let Some(why) = &self.stopped {
+            s.push_str(&format!("; stopped early: {why}"));
+        }
+        s
+    }
+}
+
+/// The formats a file may be in, by its extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileFormat {
+    Csv,
+    JsonLines,
+}
+
+impl FileFormat {
+    pub fn of(path: &str) -> Option<FileFormat> {
+        let ext = path.rsplit_once('.')?.1.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(FileFormat::Csv),
+            "jsonl" | "ndjson" => Some(FileFormat::JsonLines),
+            _ => None,
+        }
+    }
+}
+
+/// Loads `path` as facts of `kind`. Fails as a whole (adding nothing) when the kind, the file
+/// or its header is wrong; otherwise adds the good rows and reports the bad ones.
+pub fn load_file(
+    db: &mut Database,
+    kind: &str,
+    path: &str,
+    opts: &LoadOptions,
+) -> Result<LoadReport, Diagnostic> {
+    let started = Instant::now();
+    let kind_id = loadable_kind(db, kind)?;
+    let format = FileFormat::of(path).ok_or_else(|| {
+        Diagnostic::plain(format!("cannot tell the format of `{path}` from its name"))
+            .with_help("name CSV files `….csv` and JSON Lines files `….jsonl` or `….ndjson`")
+    })?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| Diagnostic::plain(format!("cannot read `{path}`: {e}")))?;
+    let size = file.metadata().map_or(0, |m| m.len());
+    let origin = db.kind_mut(kind_id).relation.add_origin(Origin::Stated {
+        cites: vec![],
+        inferred: None,
+        background: Some(format!("loaded from {path}")),
+        is_background: true,
+        span: None,
+    });
+    let mut loader = Loader::new(db, kind_id, path, origin, opts);
+    match format {
+        FileFormat::Csv => csv_file::read(&mut loader, file, size)?,
+        FileFormat::JsonLines => jsonl_file::read(&mut loader, file)?,
+    }
+    loader.check_refs();
+    let mut report = loader.report;
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+fn loadable_kind(db: &Database, kind: &str) -> Result<KindId, Diagnostic> {
+    let Some(id) = db.kind_id(kind) else {
+        let d = Diagnostic::plain(format!("there is no kind `{kind}` to load into"));
+        return Err(match did_you_mean(kind, db.kind_names()) {
+            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            None => d.with_help("declare it first, e.g. in a file given with --facts"),
+        });
+    };
+    if kind == ENTITY {
+        return Err(
+            Diagnostic::plain("entities cannot be loaded from CSV or JSON Lines")
+                .with_help("declare them with `entity` in a .dl file given with --facts"),
+        );
+    }
+    if db.kind(id).is_derived() {
+        return Err(Diagnostic::plain(format!(
+            "`{kind}` is defined by rules; its facts are derived, not loaded"
+        )));
+    }
+    Ok(id)
+}
+
+/// Where a value was read: for reports.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct At {
+    pub line: u64,
+    pub column: u64,
+}
+
+/// The state of one load: the target kind, cached conversions, and the report so far.
+pub(crate) struct Loader<'a> {
+    db: &'a mut Database,
+    kind: KindId,
+    path: &'a str,
+    origin: OriginId,
+    opts: &'a LoadOptions,
+    /// Per column: text → value, for the values that repeat (entities, dates, categories).
+    memo: Vec<HashMap<Box<[u8]>, Value>>,
+    /// References to fact ids, checked when the whole file is in.
+    refs: Vec<(Sym, String, At)>,
+    row: Vec<Value>,
+    pub report: LoadReport,
+}
+
+/// Most distinct values remembered per column (a column of unique texts gains nothing).
+const MEMO_LIMIT: usize = 1 << 16;
+
+impl<'a> Loader<'a> {
+    fn new(
+        db: &'a mut Database,
+        kind: KindId,
+        path: &'a str,
+        origin: OriginId,
+        opts: &'a LoadOptions,
+    ) -> Loader<'a> {
+        let width = db.kind(kind).fields.len();
+        Loader {
+            report: LoadReport {
+                kind: db.kind(kind).name.clone(),
+                file: path.to_string(),
+                ..LoadReport::default()
+            },
+            db,
+            kind,
+            path,
+            origin,
+            opts,
+            memo: vec![HashMap::new(); width],
+            refs: Vec::new(),
+            row: vec![Value::Null; width],
+        }
+    }
+
+    /// The columns of the kind that `names` (a header, or a JSON object's keys) stand for.
+    pub fn columns(&self, names: &[&str], at: At) -> Result<Vec<usize>, Diagnostic> {
+        let kind = self.db.kind(self.kind);
+        let mut cols = Vec::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            let Some(c) = kind.column(name.trim()) else {
+                let d = self.error(
+                    At {
+                        line: at.line,
+                        column: i as u64 + 1,
+                    },
+                    format!("kind `{}` has no field `{}`", kind.name, name.trim()),
+                );
+                return Err(d.with_help_opt(
+                    did_you_mean(name, kind.field_names())
+                        .map(|s| format!("did you mean `{s}`?"))
+                        .or_else(|| {
+                            Some(format!(
+                                "its fields are {}",
+                                kind.field_names().collect::<Vec<_>>().join(", ")
+                            ))
+                        }),
+                ));
+            };
+            if cols.contains(&c) {
+                return Err(self.error(at, format!("field `{}` is given twice", name.trim())));
+            }
+            cols.push(c);
+        }
+        Ok(cols)
+    }
+
+    pub fn error(&self, at: At, message: impl std::fmt::Display) -> Diagnostic {
+        Diagnostic::plain(format!("{}:{}:{}: {message}", self.path, at.line, at.column))
+    }
+
+    /// Should reading stop (too many errors, or an interrupt)?
+    pub fn should_stop(&mut self) -> bool {
+        if self.report.errors.len() >= self.opts.max_errors {
+            self.report.stopped = Some(format!("{} errors", self.report.errors.len()));
+            return true;
+        }
+        if self.report.read % 4096 == 0
+            && self.opts.interrupt.as_ref().is_some_and(|i| i.is_raised())
+        {
+            self.report.stopped = Some("interrupted".into());
+            return true;
+        }
+        false
+    }
+
+    pub fn reserve(&mut self, rows: usize) {
+        self.db.kind_mut(self.kind).relation.reserve(rows);
+    }
+
+    /// Starts a row: every field unknown.
+    pub fn begin_row(&mut self) {
+        self.report.read += 1;
+        for v in &mut self.row {
+            *v = Value::Null;
+        }
+    }
+
+    /// Sets column `col` of the row from its text; on a bad value, the row's report.
+    pub fn set_text(&mut self, col: usize, text: &[u8], at: At) -> Result<(), Diagnostic> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        if let Some(v) = self.memo[col].get(text) {
+            self.row[col] = v.clone();
+            return Ok(());
+        }
+        let ty = self.db.kind(self.kind).fields[col].ty;
+        let s = std::str::from_utf8(text)
+            .map_err(|_| self.error(at, "this value is not UTF-8 text"))?;
+        let v = self.convert(col, ty, s, at)?;
+        if ty == Type::Ref && col > 0 {
+            self.refs.push((ref_sym(&v), self.field_name(col), at));
+        }
+        if !matches!(ty, Type::Ref) && self.memo[col].len() < MEMO_LIMIT {
+            self.memo[col].insert(text.into(), v.clone());
+        }
+        self.row[col] = v;
+        Ok(())
+    }
+
+    /// Sets column `col` of the row to a value already typed (JSON).
+    pub fn set_value(&mut self, col: usize, v: Value) {
+        self.row[col] = v;
+    }
+
+    fn field_name(&self, col: usize) -> String {
+        self.db.kind(self.kind).fields[col].name.clone()
+    }
+
+    /// A text as a value of type `ty`, as the language would read it without quotes.
+    pub fn convert(&mut self, col: usize, ty: Type, s: &str, at: At) -> Result<Value, Diagnostic> {
+        let field = || format!("field `{}`", self.db.kind(self.kind).fields[col].name);
+        Ok(match ty {
+            Type::Text => Value::Text(self.db.interner.intern(s)),
+            Type::Ref => Value::Ref(self.db.interner.intern(s.trim())),
+            Type::Number => match s.trim().parse::<f64>() {
+                Ok(n) if n.is_finite() => Value::Num(n),
+                _ => {
+                    return Err(self
+                        .error(at, format!("{}: `{s}` is not a number", field()))
+                        .with_help("write a number like 12 or -2.5"));
+                }
+            },
+            Type::Date => match Date::parse(s.trim()) {
+                Ok(d) => Value::Date(d),
+                Err(e) => {
+                    return Err(self
+                        .error(at, format!("{}: {}", field(), e.message))
+                        .with_help(e.help));
+                }
+            },
+            Type::Bool => match s.trim() {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => {
+                    return Err(self
+                        .error(at, format!("{}: `{s}` is neither true nor false", field()))
+                        .with_help("write true or false, or leave the cell empty"));
+                }
+            },
+            Type::Entity => match self.db.resolve_entity(s.trim()) {
+                Some(sym) => Value::Entity(sym),
+                None => {
+                    let d = self.error(at, format!("{}: no entity is called `{s}`", field()));
+                    return Err(match did_you_mean(s.trim(), self.db.entity_names()) {
+                        Some(m) => d.with_help(format!("did you mean `{m}`?")),
+                        None => d.with_help(
+                            "declare it with `entity` (in a --facts file) before loading",
+                        ),
+                    });
+                }
+            },
+            Type::List => Value::List(
+                s.split('|')
+                    .map(|item| Value::Text(self.db.interner.intern(item.trim())))
+                    .collect::<Vec<_>>()
+                    .into(),
+            ),
+        })
+    }
+
+    /// Adds the row (unless a bad value was reported for it).
+    pub fn end_row(&mut self, bad: Option<Diagnostic>, at: At) {
+        if let Some(d) = bad {
+            self.report.errors.push(d);
+            return;
+        }
+        if let Value::Ref(id) = self.row[0]
+            && self.db.fact_by_id(id).is_some()
+        {
+            let msg = format!(
+                "another fact already has the id `{}`",
+                self.db.interner.resolve(id)
+            );
+            self.report.errors.push(self.error(at, msg));
+            return;
+        }
+        let rel = &mut self.db.kind_mut(self.kind).relation;
+        let (i, new) = rel.insert_with(&self.row, RowOrigin::Shared(self.origin));
+        if !new {
+            self.report.duplicates += 1;
+            return;
+        }
+        self.report.added += 1;
+        if let Value::Ref(id) = self.row[0] {
+            self.db.register_fact_id(id, self.kind, i);
+        }
+    }
+
+    /// Every `ref` value must be the id of a fact or an entity, once the file is in.
+    fn check_refs(&mut self) {
+        let refs = std::mem::take(&mut self.refs);
+        for (sym, field, at) in refs {
+            if self.db.fact_by_id(sym).is_none() && !self.db.has_entity(sym) {
+                let d = self.error(
+                    at,
+                    format!(
+                        "field `{field}`: `{}` is not the id of any fact",
+                        self.db.interner.resolve(sym)
+                    ),
+                );
+                self.report.errors.push(d);
+            }
+        }
+        self.db.kind_mut(self.kind).relation.shrink_to_fit();
+    }
+}
+
+fn ref_sym(v: &Value) -> Sym {
+    match v {
+        Value::Ref(s) => *s,
+        _ => Sym(u32::MAX),
+    }
+}
+
+impl Session {
+    /// Loads a CSV or JSON Lines file as facts of `kind` (see [`crate::load`]). Derived kinds
+    /// are recomputed at the next query.
+    pub fn import(&mut self, kind: &str, path: &str) -> Result<LoadReport, Diagnostic> {
+        let opts = LoadOptions {
+            max_errors: self.limits.max_errors,
+            interrupt: Some(self.interrupt.clone()),
+        };
+        let report = load_file(&mut self.db, kind, path, &opts)?;
+        if report.added > 0 {
+            self.derived_stale = true;
+        }
+        Ok(report)
+    }
+
+    /// `:import KIND FILE`: each bad row reported, then a line saying what was loaded.
+    pub(crate) fn import_command(
+        &mut self,
+        args: &str,
+        span: Span,
+        sink: &mut dyn FnMut(Reply),
+    ) -> Result<(), Diagnostic> {
+        let mut words = args.splitn(2, char::is_whitespace);
+        let (Some(kind), Some(path)) = (words.next().filter(|k| !k.is_empty()), words.next())
+        else {
+            return Err(
+                Diagnostic::error("`:import` takes a kind and a file", span, "here")
+                    .with_help("write e.g. `:import event data/events.csv`"),
+            );
+        };
+        let path = path.trim().trim_matches('"');
+        let report = self.import(kind, path)?;
+        for d in &report.errors {
+            sink(Reply::Error(self.render(d)));
+        }
+        sink(Reply::Note(format!("{}\n", report.summary())));
+        if report.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Diagnostic::plain(format!(
+                "{} rows of `{path}` were rejected",
+                report.errors.len()
+            ))
+            .with_help("correct them and import the file again: rows already loaded stay once"))
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! One column of a relation, stored as compactly as its values allow: symbols as 32-bit
+//! integers, numbers as `f64`, dates in eight bytes, and a column that is unknown in every row
+//! so far takes no space at all. A value that does not fit the column's encoding (another
+//! type, an over-long date) turns the column into plain [`Value`]s, so nothing is ever refused.
+
+use super::value::{Sym, Value};
+use crate::date::{Date, Precision};
+
+/// The unknown symbol.
+const NO_SYM: u32 = u32::MAX;
+/// The unknown boolean.
+const NO_BOOL: u8 = 2;
+
+/// Which of the three symbol values a symbol column holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SymKind {
+    Text,
+    Entity,
+    Ref,
+}
+
+impl SymKind {
+    fn wrap(self, s: Sym) -> Value {
+        match self {
+            SymKind::Text => Value::Text(s),
+            SymKind::Entity => Value::Entity(s),
+            SymKind::Ref => Value::Ref(s),
+        }
+    }
+
+    fn of(v: &Value) -> Option<(SymKind, Sym)> {
+        match v {
+            Value::Text(s) => Some((SymKind::Text, *s)),
+            Value::Entity(s) => Some((SymKind::Entity, *s)),
+            Value::Ref(s) => Some((SymKind::Ref, *s)),
+            _ => None,
+        }
+    }
+}
+
+/// A date in eight bytes: its first day, how many days it spans, its precision and whether it
+/// is approximate. `flags == 0` is the unknown date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PackedDate {
+    lo: i32,
+    span: u16,
+    flags: u8,
+}
+
+impl PackedDate {
+    const NULL: PackedDate = PackedDate {
+        lo: 0,
+        span: 0,
+        flags: 0,
+    };
+
+    fn pack(d: &Date) -> Option<PackedDate> {
+        let span = u16::try_from(d.hi.checked_sub(d.lo)?).ok()?;
+        let p = match d.precision {
+            Precision::Year => 1,
+            Precision::Month => 2,
+            Precision::Day => 3,
+        };
+        Some(PackedDate {
+            lo: d.lo,
+            span,
+            flags: p | if d.approx { 4 } else { 0 },
+        })
+    }
+
+    fn unpack(self) -> Option<Date> {
+        let precision = match self.flags & 3 {
+            0 => return None,
+            1 => Precision::Year,
+            2 => Precision::Month,
+            _ => Precision::Day,
+        };
+        Some(Date {
+            lo: self.lo,
+            hi: self.lo + i32::from(self.span),
+            precision,
+            approx: self.flags & 4 != 0,
+        })
+    }
+}
+
+/// The values of one column, in row order.
+#[derive(Clone, Debug, Default)]
+pub enum Column {
+    /// Unknown in every row so far.
+    #[default]
+    Null,
+    Sym(SymKind, Vec<u32>),
+    /// `NaN` is unknown (no number a user writes or loads is `NaN`).
+    Num(Vec<f64>),
+    Date(Vec<PackedDate>),
+    Bool(Vec<u8>),
+    /// Anything else, or a mixture.
+    Any(Vec<Value>),
+}
+
+impl Column {
+    /// The value in row `i` (unknown past the end).
+    #[inline]
+    pub fn get(&self, i: usize) -> Value {
+        match self {
+            Column::Null => Value::Null,
+            Column::Sym(k, v) => match v.get(i) {
+                Some(&s) if s != NO_SYM => k.wrap(Sym(s)),
+                _ => Value::Null,
+            },
+            Column::Num(v) => match v.get(i) {
+                Some(n) if !n.is_nan() => Value::Num(*n),
+                _ => Value::Null,
+            },
+            Column::Date(v) => v
+                .get(i)
+                .and_then(|d| d.unpack())
+                .map_or(Value::Null, Value::Date),
+            Column::Bool(v) => match v.get(i) {
+                Some(&b) if b != NO_BOOL => Value::Bool(b == 1),
+                _ => Value::Null,
+            },
+            Column::Any(v) => v.get(i).cloned().unwrap_or(Value::Null),
+        }
+    }
+
+    /// Is row `i` equal to `v`? (Faster than `get(i) == *v` for symbols.)
+    #[inline]
+    pub fn eq_at(&self, i: usize, v: &Value) -> bool {
+        match (self, v) {
+            (Column::Sym(k, col), _) => match SymKind::of(v) {
+                Some((vk, s)) => vk == *k && col.get(i) == Some(&s.0),
+                None => v.is_null() && col.get(i).is_none_or(|&s| s == NO_SYM),
+            },
+            _ => self.get(i) == *v,
+        }
+    }
+
+    /// The date in row `i`, if it has one.
+    #[inline]
+    pub fn date_at(&self, i: usize) -> Option<Date> {
+        match self {
+            Column::Date(v) => v.get(i).and_then(|d| d.unpack()),
+            Column::Any(v) => match v.get(i) {
+                Some(Value::Date(d)) => Some(*d),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Appends `v` as row `len` (the number of rows before it).
+    pub fn push(&mut self, v: &Value, len: usize) {
+        match (&mut *self, v) {
+            (Column::Null, Value::Null) => {}
+            (Column::Null, _) => {
+                *self = Column::empty_for(v, len);
+                self.push(v, len);
+            }
+            (Column::Sym(k, col), _) => match SymKind::of(v) {
+                Some((vk, s)) if vk == *k && s.0 != NO_SYM => col.push(s.0),
+                None if v.is_null() => col.push(NO_SYM),
+                _ => self.widen_and_push(v, len),
+            },
+            (Column::Num(col), Value::Num(n)) if !n.is_nan() => col.push(*n),
+            (Column::Num(col), Value::Null) => col.push(f64::NAN),
+            (Column::Date(col), Value::Date(d)) => match PackedDate::pack(d) {
+                Some(p) => col.push(p),
+                None => self.widen_and_push(v, len),
+            },
+            (Column::Date(col), Value::Null) => col.push(PackedDate::NULL),
+            (Column::Bool(col), Value::Bool(b)) => col.push(u8::from(*b)),
+            (Column::Bool(col), Value::Null) => col.push(NO_BOOL),
+            (Column::Any(col), _) => col.push(v.clone()),
+            _ => self.widen_and_push(v, len),
+        }
+    }
+
+    /// A column of `len` unknowns, in the encoding that suits `v`.
+    fn empty_for(v: &Value, len: usize) -> Column {
+        match v {
+            Value::Null => Column::Null,
+            Value::Text(_) | Value::Entity(_) | Value::Ref(_) => {
+                let (k, _) = SymKind::of(v).expect("a symbol");
+                Column::Sym(k, vec![NO_SYM; len])
+            }
+            Value::Num(_) => Column::Num(vec![f64::NAN; len]),
+            Value::Date(_) => Column::Date(vec![PackedDate::NULL; len]),
+            Value::Bool(_) => Column::Bool(vec![NO_BOOL; len]),
+            Value::List(_) => Column::Any(vec![Value::Null; len]),
+        }
+    }
+
+    fn widen_and_push(&mut self, v: &Value, len: usize) {
+        let mut all: Vec<Value> = (0..len).map(|i| self.get(i)).collect();
+        all.push(v.clone());
+        *self = Column::Any(all);
+    }
+
+    pub fn clear(&mut self) {
+        *self = Column::Null;
+    }
+
+    /// Does any row hold a known value?
+    pub fn any_known(&self, len: usize) -> bool {
+        match self {
+            Column::Null => false,
+            _ => (0..len).any(|i| !self.get(i).is_null()),
+        }
+    }
+
+    /// Bytes held by the column's values.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Column::Null => 0,
+            Column::Sym(_, v) => v.capacity() * 4,
+            Column::Num(v) => v.capacity() * 8,
+            Column::Date(v) => v.capacity() * std::mem::size_of::<PackedDate>(),
+            Column::Bool(v) => v.capacity(),
+            Column::Any(v) => v.capacity() * std::mem::size_of::<Value>(),
+        }
+    }
+
+    pub fn shrink_to_fit(&mut self) {
+        match self {
+            Column::Null => {}
+            Column::Sym(_, v) => v.shrink_to_fit(),
+            Column::Num(v) => v.shrink_to_fit(),
+            Column::Date(v) => v.shrink_to_fit(),
+            Column::Bool(v) => v.shrink_to_fit(),
+            Column::Any(v) => v.shrink_to_fit(),
+        }
+    }
+
+    /// The encoding's name, for `:stats`-style reports.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Column::Null => "unknown",
+            Column::Sym(..) => "symbol",
+            Column::Num(_) => "number",
+            Column::Date(_) => "date",
+            Column::Bool(_) => "bool",
+            Column::Any(_) => "value",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_come_back_as_they_went_in() {
+        let d = Date::parse("2025-09~").expect("date");
+        let vals = [
+            Value::Null,
+            Value::Text(Sym(3)),
+            Value::Num(2.5),
+            Value::Date(d),
+            Value::Bool(true),
+            Value::Entity(Sym(7)),
+        ];
+        // Each value pushed into a column that started with each other value.
+        for first in &vals {
+            for second in &vals {
+                let mut c = Column::Null;
+                c.push(&Value::Null, 0);
+                c.push(first, 1);
+                c.push(second, 2);
+                assert_eq!(c.get(0), Value::Null);
+                assert_eq!(&c.get(1), first);
+                assert_eq!(&c.get(2), second);
+                assert!(c.eq_at(2, second));
+                assert_eq!(c.get(3), Value::Null);
+            }
+        }
+    }
+
+    #[test]
+    fn a_typed_column_stays_compact() {
+        let mut c = Column::Null;
+        for i in 0..10u32 {
+            c.push(&Value::Entity(Sym(i)), i as usize);
+        }
+        c.push(&Value::Null, 10);
+        assert_eq!(c.encoding(), "symbol");
+        assert!(c.eq_at(10, &Value::Null));
+        assert!(!c.eq_at(3, &Value::Text(Sym(3))));
+    }
+}

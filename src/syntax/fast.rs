@@ -1,0 +1,573 @@
+//! A fast path for the two statements fact files are made of — facts and entity declarations —
+//! so that a file of a million facts loads at tens of megabytes a second. It reads the common
+//! forms by hand and builds exactly the syntax tree the grammar would (spans included, down to
+//! pest's habit of counting the blanks after a statement's last token into its span); anything
+//! it is not sure of — an escape in a text, a keyword, an unexpected character — makes it give
+//! up, and the grammar parses the piece instead, with its precise error reports.
+//!
+//! Invariant: for any piece, the fast path either gives up or returns what the grammar and
+//! the tree builder would have returned (tested in `tests` below against the grammar).
+
+use super::ast::{
+    Citation, EntityDecl, Fact, FieldValue, Literal, Name, Provenance, Statement, Value,
+};
+use super::parse::{Grammar, Rule};
+use crate::diagnostic::{SourceId, Span};
+use hashbrown::HashMap;
+use pest::Parser as _;
+
+/// Remembers which words the grammar accepts as names (not keywords), so each distinct word is
+/// asked about once.
+#[derive(Default)]
+pub struct Names {
+    /// Lowercase words of up to 16 letters, packed into an integer (no string to compare).
+    short: HashMap<u128, bool>,
+    known: HashMap<String, bool>,
+}
+
+thread_local! {
+    /// The cache [`super::parse::fact_at`] uses when it reads a fact again.
+    pub static NAMES: std::cell::RefCell<Names> = std::cell::RefCell::new(Names::default());
+}
+
+impl Names {
+    fn is_name(&mut self, word: &str) -> bool {
+        // Every keyword is a lowercase word (tested below), so `p01234` or `Tudor` is a name.
+        if word.bytes().any(|b| !b.is_ascii_lowercase()) {
+            return true;
+        }
+        let packed = (word.len() <= 16).then(|| {
+            let mut key = [0u8; 16];
+            key[..word.len()].copy_from_slice(word.as_bytes());
+            u128::from_le_bytes(key)
+        });
+        let cached = match packed {
+            Some(k) => self.short.get(&k),
+            None => self.known.get(word),
+        };
+        if let Some(&ok) = cached {
+            return ok;
+        }
+        let ok = matches!(Grammar::parse(Rule::name, word), Ok(p) if p.as_str().len() == word.len());
+        match packed {
+            Some(k) => {
+                self.short.insert(k, ok);
+            }
+            None if self.known.len() < 100_000 => {
+                self.known.insert(word.to_string(), ok);
+            }
+            None => {}
+        }
+        ok
+    }
+}
+
+struct Cursor<'a, 'n> {
+    /// False to only check that the piece reads (no strings or lists are built).
+    build: bool,
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    offset: usize,
+    source: SourceId,
+    names: &'n mut Names,
+}
+
+/// Gives up on the fast path.
+struct GiveUp;
+
+type Fast<T> = Result<T, GiveUp>;
+
+fn is_name_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+impl Cursor<'_, '_> {
+    /// `s` as an owned string, or an empty one (no allocation) when only checking.
+    fn owned(&self, s: &str) -> String {
+        if self.build { s.to_string() } else { String::new() }
+    }
+
+    fn span(&self, start: usize, end: usize) -> Span {
+        Span::new(self.source, self.offset + start, self.offset + end)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    /// The grammar's implicit whitespace and comments.
+    fn skip(&mut self) {
+        loop {
+            match self.peek() {
+                Some(b' ' | b'\t' | b'\r' | b'\n') => self.pos += 1,
+                Some(b'#') => {
+                    while self.peek().is_some_and(|b| b != b'\n') {
+                        self.pos += 1;
+                    }
+                }
+                Some(0xEF) if self.text[self.pos..].starts_with('\u{FEFF}') => self.pos += 3,
+                _ => return,
+            }
+        }
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        if self.peek() == Some(b) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, b: u8) -> Fast<()> {
+        if self.eat(b) { Ok(()) } else { Err(GiveUp) }
+    }
+
+    /// `[A-Za-z_][A-Za-z0-9_]*` at the cursor, without moving.
+    fn word_end(&self) -> Option<usize> {
+        let first = self.peek()?;
+        if !(first.is_ascii_alphabetic() || first == b'_') {
+            return None;
+        }
+        let mut end = self.pos + 1;
+        while self.bytes.get(end).is_some_and(|&b| is_name_char(b)) {
+            end += 1;
+        }
+        Some(end)
+    }
+
+    /// A keyword such as `cite` (followed by no name character), consumed when present.
+    fn keyword(&mut self, kw: &str) -> bool {
+        let end = self.pos + kw.len();
+        if self.text[self.pos..].starts_with(kw) && !self.bytes.get(end).is_some_and(|&b| is_name_char(b)) {
+            self.pos = end;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// A name (an identifier that is not a keyword).
+    fn name(&mut self) -> Fast<Name> {
+        let end = self.word_end().ok_or(GiveUp)?;
+        let word = &self.text[self.pos..end];
+        if !self.names.is_name(word) {
+            return Err(GiveUp);
+        }
+        let name = Name {
+            text: self.owned(word),
+            span: self.span(self.pos, end),
+        };
+        self.pos = end;
+        Ok(name)
+    }
+
+    fn keep<T>(&self, items: &mut Vec<T>, item: T) {
+        if self.build {
+            items.push(item);
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    /// A text without escapes (one with an escape is left to the grammar).
+    fn string(&mut self) -> Fast<(String, usize, usize)> {
+        let start = self.pos;
+        self.expect(b'"')?;
+        let body = self.pos;
+        let len = self.bytes[body..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\')
+            .ok_or(GiveUp)?;
+        if self.bytes[body + len] == b'\\' {
+            return Err(GiveUp);
+        }
+        self.pos = body + len + 1;
+        Ok((self.owned(&self.text[body..body + len]), start, self.pos))
+    }
+
+    /// `value = { date | number | string | boolean | kw_unknown | list | name }`.
+    fn value(&mut self) -> Fast<Value> {
+        let start = self.pos;
+        let lit = match self.peek().ok_or(GiveUp)? {
+            b'0'..=b'9' => {
+                if let Some(end) = self.date_end() {
+                    self.pos = end;
+                    Literal::Date(self.owned(&self.text[start..end]))
+                } else {
+                    self.number()?
+                }
+            }
+            b'-' => self.number()?,
+            b'"' => Literal::Text(self.string()?.0),
+            b'[' => self.list()?,
+            _ => {
+                if self.keyword("true") {
+                    Literal::Bool(true)
+                } else if self.keyword("false") {
+                    Literal::Bool(false)
+                } else if self.keyword("unknown") {
+                    Literal::Unknown
+                } else {
+                    Literal::Name(self.name()?.text)
+                }
+            }
+        };
+        Ok(Value {
+            lit,
+            span: self.span(start, self.pos),
+        })
+    }
+
+    /// `date = @{ DIGIT+ ~ (("-" | "/") ~ DIGIT+){1,2} ~ "~"? | DIGIT{4} ~ "~" }`: where a
+    /// date starting at the cursor ends, if one does.
+    fn date_end(&self) -> Option<usize> {
+        let b = self.bytes;
+        let digits_from = |mut i: usize| {
+            let s = i;
+            while b.get(i).is_some_and(|c| c.is_ascii_digit()) {
+                i += 1;
+            }
+            (i > s).then_some(i)
+        };
+        let first = digits_from(self.pos)?;
+        let mut end = first;
+        let mut groups = 0;
+        while groups < 2 {
+            match b.get(end) {
+                Some(b'-' | b'/') => match digits_from(end + 1) {
+                    Some(e) => {
+                        end = e;
+                        groups += 1;
+                    }
+                    None => break,
+                },
+                _ => break,
+            }
+        }
+        if groups > 0 {
+            return Some(if b.get(end) == Some(&b'~') { end + 1 } else { end });
+        }
+        (first - self.pos == 4 && b.get(first) == Some(&b'~')).then_some(first + 1)
+    }
+
+    /// `number = @{ "-"? ~ DIGIT+ ~ ("." ~ DIGIT+)? ~ !name_char }`.
+    fn number(&mut self) -> Fast<Literal> {
+        let start = self.pos;
+        self.eat(b'-');
+        if self.digits() == 0 {
+            return Err(GiveUp);
+        }
+        if self.peek() == Some(b'.') && self.bytes.get(self.pos + 1).is_some_and(|b| b.is_ascii_digit()) {
+            self.pos += 1;
+            self.digits();
+        }
+        if self.peek().is_some_and(is_name_char) {
+            return Err(GiveUp);
+        }
+        let n: f64 = self.text[start..self.pos].parse().map_err(|_| GiveUp)?;
+        Ok(Literal::Number(n))
+    }
+
+    /// `list = { "[" ~ (value ~ ("," ~ value)* ~ ","?)? ~ "]" }`.
+    fn list(&mut self) -> Fast<Literal> {
+        self.expect(b'[')?;
+        self.skip();
+        let mut items = Vec::new();
+        if self.peek() != Some(b']') {
+            let v = self.value()?;
+            self.keep(&mut items, v);
+            loop {
+                self.skip();
+                if !self.eat(b',') {
+                    break;
+                }
+                self.skip();
+                if self.peek() == Some(b']') {
+                    break;
+                }
+                let v = self.value()?;
+                self.keep(&mut items, v);
+            }
+        }
+        self.skip();
+        self.expect(b']')?;
+        Ok(Literal::List(items))
+    }
+
+    /// `"(" ~ field_list? ~ ")"` where `field_list = field_value ~ ("," ~ field_value)* ~ ","?`.
+    fn fields(&mut self) -> Fast<Vec<FieldValue>> {
+        self.expect(b'(')?;
+        self.skip();
+        let mut fields = Vec::new();
+        if self.peek() != Some(b')') {
+            let f = self.field_value()?;
+            self.keep(&mut fields, f);
+            loop {
+                self.skip();
+                if !self.eat(b',') {
+                    break;
+                }
+                self.skip();
+                if self.peek() == Some(b')') {
+                    break;
+                }
+                let f = self.field_value()?;
+                self.keep(&mut fields, f);
+            }
+        }
+        self.skip();
+        self.expect(b')')?;
+        Ok(fields)
+    }
+
+    fn field_value(&mut self) -> Fast<FieldValue> {
+        let name = self.name()?;
+        self.skip();
+        self.expect(b':')?;
+        self.skip();
+        let value = self.value()?;
+        Ok(FieldValue { name, value })
+    }
+
+    /// `provenance = { citations? ~ inferred? ~ background? }`, entered after the blanks
+    /// that follow `)`. Like the grammar, each part's blanks are skipped before the next part
+    /// is tried, so the statement's span ends after them when a later part is missing.
+    fn provenance(&mut self) -> Fast<Provenance> {
+        let mut prov = Provenance::default();
+        if self.keyword("cite") {
+            self.skip();
+            let c = self.citation()?;
+            self.keep(&mut prov.cites, c);
+            loop {
+                self.skip();
+                let save = self.pos;
+                if !self.eat(b',') {
+                    break;
+                }
+                self.skip();
+                if !self.text[self.pos..].starts_with('p') {
+                    self.pos = save;
+                    break;
+                }
+                let c = self.citation()?;
+                self.keep(&mut prov.cites, c);
+            }
+        }
+        self.skip();
+        if self.keyword("inferred") {
+            self.skip();
+            prov.inferred = Some(self.string()?.0);
+        }
+        self.skip();
+        if self.keyword("background") {
+            prov.is_background = true;
+            self.skip();
+            if self.peek() == Some(b'"') {
+                prov.background = Some(self.string()?.0);
+            }
+        }
+        Ok(prov)
+    }
+
+    /// `citation = { cite_ref ~ string? }`, `cite_ref = @{ "p" ~ DIGIT+ ~ "." ~ "s" ~ DIGIT+ }`.
+    fn citation(&mut self) -> Fast<Citation> {
+        let start = self.pos;
+        self.expect(b'p')?;
+        let p_start = self.pos;
+        if self.digits() == 0 {
+            return Err(GiveUp);
+        }
+        let paragraph = self.text[p_start..self.pos].parse().map_err(|_| GiveUp)?;
+        self.expect(b'.')?;
+        self.expect(b's')?;
+        let s_start = self.pos;
+        if self.digits() == 0 {
+            return Err(GiveUp);
+        }
+        let sentence = self.text[s_start..self.pos].parse().map_err(|_| GiveUp)?;
+        self.skip();
+        let quote = if self.peek() == Some(b'"') {
+            Some(self.string()?.0)
+        } else {
+            None
+        };
+        Ok(Citation {
+            paragraph,
+            sentence,
+            quote,
+            span: self.span(start, self.pos),
+        })
+    }
+
+    /// After the statement: blanks, then `;` or the end, then nothing but blanks.
+    fn end(&mut self) -> Fast<()> {
+        self.skip();
+        self.eat(b';');
+        self.skip();
+        if self.pos == self.bytes.len() {
+            Ok(())
+        } else {
+            Err(GiveUp)
+        }
+    }
+
+    fn statement(&mut self) -> Fast<Statement> {
+        self.skip();
+        let start = self.pos;
+        if self.keyword("entity") {
+            // `entity id: type(fields) provenance`
+            self.skip();
+            let id = self.name()?;
+            self.skip();
+            self.expect(b':')?;
+            self.skip();
+            let entity_type = self.name()?;
+            self.skip();
+            let fields = self.fields()?;
+            self.skip();
+            let provenance = self.provenance()?;
+            let span = self.span(start, self.pos);
+            self.end()?;
+            return Ok(Statement::Entity(EntityDecl {
+                id,
+                entity_type,
+                fields,
+                provenance,
+                span,
+            }));
+        }
+        let kind = self.name()?;
+        self.skip();
+        let fields = self.fields()?;
+        self.skip();
+        let provenance = self.provenance()?;
+        let span = self.span(start, self.pos);
+        self.end()?;
+        Ok(Statement::Fact(Fact {
+            kind,
+            fields,
+            provenance,
+            span,
+        }))
+    }
+}
+
+/// The fact or entity declaration that `chunk` (a piece of a text starting at byte `offset`)
+/// holds, when the fast path is sure of it; `None` leaves the piece to the grammar.
+pub fn statement(chunk: &str, offset: usize, source: SourceId, names: &mut Names) -> Option<Statement> {
+    read(chunk, offset, source, names, true)
+}
+
+/// Whether the fast path reads `chunk`, and as what: the statement comes back with its
+/// spans but without its texts, names and lists (nothing is allocated for them).
+pub fn check(chunk: &str, offset: usize, source: SourceId, names: &mut Names) -> Option<Statement> {
+    read(chunk, offset, source, names, false)
+}
+
+fn read(chunk: &str, offset: usize, source: SourceId, names: &mut Names, build: bool) -> Option<Statement> {
+    let mut c = Cursor {
+        build,
+        text: chunk,
+        bytes: chunk.as_bytes(),
+        pos: 0,
+        offset,
+        source,
+        names,
+    };
+    c.statement().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse::parse_with_grammar;
+
+    /// The fast path agrees with the grammar, or gives up.
+    fn same(text: &str) -> bool {
+        let fast = statement(text, 0, 0, &mut Names::default());
+        let slow = parse_with_grammar(text, 0);
+        match fast {
+            Some(f) => {
+                assert_eq!(slow, Ok(vec![f]), "fast path differs on {text:?}");
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn agrees_with_the_grammar() {
+        let sure = [
+            "visit(partner: united_states, date: 2025-09-14);",
+            "visit(id: v1, partner: \"US\", n: -2.5, ok: true, x: unknown,) cite p5.s1 \"في 14\", p2.s1;",
+            "  # a comment\n visit ( partner : us , date : 2025-09 ) cite p1.s2 ;  ",
+            "visit(date: 2023~) inferred \"why\" background \"note\";",
+            "visit(date: 2023) cite p1.s1 background;",
+            "visit(date: 2023/09/01) background ;\n# after",
+            "visit() cite p1.s1 # c\n , p2.s2 \"q\"  ;",
+            "visit(a: 12-3, b: 2025-01-01~, c: [\"a\", b, 3,], d: [])",
+            "entity claude: person(name: \"Claude\", aliases: [\"Tudor\", \"تيودر\"]) cite p5.s1;",
+            "entity x: country();",
+            "visit(a: b) cite p1.s1  \n\n",
+            "visit(whereabouts: b, indexed: unknownx, trueish: c);",
+        ];
+        for t in sure {
+            assert!(same(t), "the fast path gave up on {t:?}");
+        }
+        let unsure = [
+            "visit(a: \"x\\\"y\");",
+            "visit(where: 1);",
+            "visit(a: 1) cite p0.s99999999999;",
+            "within(a: ?x) :- visit(a: ?x);",
+            "visit where partner = us;",
+            "visit(a: 1) nonsense;",
+            "entity(a: 1);",
+            "visit(a: 12abc);",
+            "kind visit(a: text);",
+            "count(a: 1);",
+        ];
+        for t in unsure {
+            assert!(!same(t), "the fast path should give up on {t:?}");
+        }
+    }
+
+    #[test]
+    fn every_keyword_is_a_lowercase_word() {
+        for kw in crate::syntax::keywords() {
+            assert!(kw.bytes().all(|b| b.is_ascii_lowercase()), "{kw}");
+            assert!(!Names::default().is_name(kw), "{kw} is taken for a name");
+        }
+        let grammar = include_str!("../../grammar/dalil.pest");
+        for line in grammar.lines().filter(|l| l.starts_with("kw_")) {
+            let word = line.split('"').nth(1).expect("a keyword rule quotes its word");
+            assert!(word.bytes().all(|b| b.is_ascii_lowercase()), "{line}");
+        }
+    }
+
+    /// Every statement of the article's fact base: the fast path reads nearly all of them, and
+    /// reads each exactly as the grammar does.
+    #[test]
+    fn agrees_on_the_article() {
+        let text = crate::session::ARTICLE;
+        let (mut fast_count, mut all) = (0, 0);
+        for piece in crate::syntax::split::split_statements(text) {
+            let chunk = &text[piece.clone()];
+            all += 1;
+            if let Some(f) = statement(chunk, piece.start, 0, &mut Names::default()) {
+                let slow = super::super::parse::grammar_piece(text, piece, 0);
+                assert_eq!(slow, (vec![f], vec![]), "fast path differs on {chunk:?}");
+                fast_count += 1;
+            }
+        }
+        assert!(fast_count * 10 > all * 8, "{fast_count} of {all} pieces took the fast path");
+    }
+}

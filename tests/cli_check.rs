@@ -1,0 +1,96 @@
+//! `dalil check FILE`: the way a teacher checks a fact base of their own. Every mistake is
+//! reported with its file:line:col, a summary says what the file declares, the exit code says
+//! whether it was clean. Runs the real binary on files in tests/fixtures/ and examples/template/.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn dalil(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dalil"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .env_remove("DALIL_HISTORY")
+        .output()
+        .expect("run dalil")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn three_independent_mistakes_are_all_reported() {
+    let file = "tests/fixtures/three-mistakes.dl";
+    assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join(file).exists());
+    let out = dalil(&["check", file]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "stderr:\n{stderr}");
+    for (place, message) in [
+        ("three-mistakes.dl:16:1", "there is no kind `vist`"),
+        (
+            "three-mistakes.dl:19:28",
+            "kind `visit` has no field `guest`",
+        ),
+        ("three-mistakes.dl:22:50", "month 13 does not exist"),
+    ] {
+        assert!(stderr.contains(place), "no report at {place}:\n{stderr}");
+        assert!(stderr.contains(message), "no `{message}`:\n{stderr}");
+    }
+    assert_eq!(stderr.matches("Error:").count(), 3, "{stderr}");
+    assert!(
+        stdout.starts_with(&format!(
+            "{file}: 3 errors — what is valid: 1 fact of 1 kind"
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("kinds       visit (1 fact)"), "{stdout}");
+    assert!(
+        stdout.contains("entities    riverton, tom_okafor"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_template_is_clean_and_its_summary_lists_what_it_declares() {
+    let file = "examples/template/my-article.dl";
+    let out = dalil(&["check", file]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    let expected = format!(
+        "{file}: ok — 7 facts of 4 kinds, 7 entities, 4 rules
+  kinds       visit (1 fact), agreement (1 fact), statement (2 facts), located_in (3 facts)
+  entities    riverton, lakeside, vale_county, water_board, ada_moreno, tom_okafor, northland
+  rules       within (2 rules), partners (2 rules)
+"
+    );
+    assert_eq!(stdout, expected);
+}
+
+#[test]
+fn the_template_loads_with_facts_and_answers_queries() {
+    let out = dalil(&[
+        "--facts",
+        "examples/template/my-article.dl",
+        "-c",
+        "count within where inner = \"Riverton\"; partners[other] where town = \"Riverton town\"",
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{stderr}");
+    assert!(stdout.contains("     2\n"), "{stdout}");
+    assert!(stdout.contains(" Lakeside\n"), "{stdout}");
+}
+
+#[test]
+fn checking_several_files_reports_each_and_fails_if_one_fails() {
+    let out = dalil(&[
+        "check",
+        "examples/template/my-article.dl",
+        "tests/fixtures/three-mistakes.dl",
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout.contains("my-article.dl: ok"), "{stdout}");
+    assert!(stdout.contains("three-mistakes.dl: 3 errors"), "{stdout}");
+}

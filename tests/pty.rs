@@ -1,0 +1,258 @@
+//! The prompt through a real pseudo-terminal: the built binary is started in a pty (so it sees a
+//! terminal even in CI), keys are typed, and what it prints is read back. History goes to a file
+//! in a temporary directory, and `NO_COLOR=1` keeps escape codes out of the way.
+#![cfg(unix)]
+
+use rexpect::session::{Options, PtySession, spawn_with_options};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+use tempfile::TempDir;
+
+const PROMPT: &str = "dalil> ";
+const TIMEOUT_MS: u64 = 30_000;
+
+/// A running prompt, with its own directory for history and files.
+struct Repl {
+    pty: PtySession,
+    dir: TempDir,
+}
+
+impl Repl {
+    fn start(args: &[&str]) -> Repl {
+        Repl::start_in(TempDir::new().expect("temp dir"), args)
+    }
+
+    fn start_in(dir: TempDir, args: &[&str]) -> Repl {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dalil"));
+        cmd.args(args)
+            .current_dir(dir.path())
+            .env("DALIL_HISTORY", history(dir.path()))
+            .env("NO_COLOR", "1")
+            .env("TERM", "xterm")
+            .env_remove("COLUMNS");
+        let options = Options::new()
+            .timeout_ms(Some(TIMEOUT_MS))
+            .strip_ansi_escape_codes(true);
+        let pty = spawn_with_options(cmd, options).expect("start dalil in a pty");
+        let mut repl = Repl { pty, dir };
+        repl.expect("Ctrl-D to leave");
+        repl.expect(PROMPT);
+        repl
+    }
+
+    /// Waits for `text`; returns what came before it.
+    fn expect(&mut self, text: &str) -> String {
+        match self.pty.exp_string(text) {
+            Ok(before) => before,
+            Err(e) => panic!("waiting for {text:?}: {e}"),
+        }
+    }
+
+    /// Types `keys` (no Enter).
+    fn type_keys(&mut self, keys: &str) {
+        self.pty.send(keys).expect("send");
+        self.pty.flush().expect("flush");
+    }
+
+    /// Types a line and Enter.
+    fn line(&mut self, text: &str) {
+        self.type_keys(&format!("{text}\r"));
+    }
+
+    /// Types a statement and returns everything it printed up to the next prompt.
+    fn run(&mut self, text: &str) -> String {
+        self.line(text);
+        // While a line is edited the prompt is redrawn (hints, completion), never followed by
+        // a new line: the statement's output starts after the first one.
+        self.expect("\r\n");
+        self.expect(PROMPT)
+    }
+
+    fn ctrl(&mut self, key: char) {
+        self.pty.send_control(key).expect("send control key");
+    }
+
+    /// Ctrl-D, then the exit status.
+    fn leave(mut self) -> (i32, TempDir) {
+        self.ctrl('d');
+        if let Err(e) = self.pty.exp_eof() {
+            panic!("dalil did not exit on Ctrl-D: {e}");
+        }
+        let status = self.pty.process().wait().expect("wait");
+        let code = match status {
+            rexpect::process::WaitStatus::Exited(_, code) => code,
+            other => panic!("dalil ended with {other:?}"),
+        };
+        (code, self.dir)
+    }
+}
+
+fn history(dir: &Path) -> PathBuf {
+    dir.join("history")
+}
+
+#[test]
+fn a_query_prints_its_rows_as_a_table() {
+    let mut r = Repl::start(&[]);
+    let out = r.run("visit where partner = \"US\" after 2025-09-01");
+    assert!(out.contains("us_visit_2025_09_14"), "{out}");
+    assert!(out.contains("Claude Tudor"), "{out}");
+    assert!(out.contains("(1 row)"), "{out}");
+    let (code, _) = r.leave();
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn tab_completes_a_kind_then_a_field_of_that_kind() {
+    let mut r = Repl::start(&[]);
+    r.type_keys("vis\t");
+    r.expect("visit");
+    r.type_keys(" where par\t");
+    r.expect("visit where partner");
+    // Had completion gone wrong, this would be an error instead of the Tudor visit.
+    let out = r.run(" = \"US\" after 2025-09-01");
+    assert!(out.contains("us_visit_2025_09_14"), "{out}");
+}
+
+#[test]
+fn tab_completes_a_field_after_where_and_a_value_in_quotes() {
+    let mut r = Repl::start(&[]);
+    r.type_keys("count visit where ho\t = \"Alg\t");
+    r.expect("count visit where host = \"Algeria\"");
+    let out = r.run("");
+    assert!(out.contains(" 2\r\n") || out.contains(" 2\n"), "{out}");
+}
+
+#[test]
+fn an_unfinished_statement_continues_on_the_next_line() {
+    let mut r = Repl::start(&[]);
+    r.line("visit where");
+    r.expect("...> ");
+    let out = r.run("partner = \"RU\"");
+    assert!(out.contains("ru_visit_2025_09_23"), "{out}");
+    let (_, dir) = r.leave();
+    let saved = std::fs::read_to_string(history(dir.path())).expect("history file");
+    // One entry for the whole statement (rustyline writes its newline as `\n`).
+    assert!(saved.contains("visit where\\npartner = \"RU\""), "{saved}");
+}
+
+#[test]
+fn ctrl_c_clears_the_line_and_an_unfinished_statement() {
+    let mut r = Repl::start(&[]);
+    r.type_keys("visit where partner = ");
+    r.ctrl('c');
+    r.expect(PROMPT);
+    r.line("visit where");
+    r.expect("...> ");
+    r.ctrl('c');
+    r.expect(PROMPT);
+    // Nothing of the cleared text is left to spoil the next statement.
+    let out = r.run("count visit");
+    assert!(out.contains("(1 row)"), "{out}");
+    assert!(!out.contains("rror"), "{out}");
+}
+
+#[test]
+fn ctrl_c_stops_a_running_query_and_the_session_goes_on() {
+    // A chain of 3000 edges: its transitive closure has 4.5 million rows, and computing it
+    // takes seconds in a debug build (the rules are typed at the prompt, so the work happens
+    // when they are first queried, with Ctrl-C armed).
+    let dir = TempDir::new().expect("temp dir");
+    let mut facts = String::from("kind edge \"a generated edge\" (a: number, b: number);\n");
+    for i in 0..3000 {
+        facts.push_str(&format!(
+            "edge(a: {i}, b: {}) background \"generated\";\n",
+            i + 1
+        ));
+    }
+    std::fs::write(dir.path().join("edges.dl"), facts).expect("write facts");
+    let mut r = Repl::start_in(dir, &["--facts", "edges.dl"]);
+    r.run("reach(x: ?a, y: ?b) :- edge(a: ?a, b: ?b);");
+    r.run("reach(x: ?a, y: ?c) :- reach(x: ?a, y: ?b), edge(a: ?b, b: ?c);");
+    r.line("count reach");
+    std::thread::sleep(Duration::from_millis(700));
+    r.ctrl('c');
+    let out = r.expect(PROMPT);
+    assert!(out.contains("interrupted"), "{out}");
+    // The session goes on. (Not with a query: the derived kinds are still out of date, so the
+    // next query would compute the closure again.)
+    let out = r.run(":rules");
+    assert!(out.contains("2. reach(x: ?a, y: ?c)"), "{out}");
+    let (code, _) = r.leave();
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn ctrl_d_leaves() {
+    let r = Repl::start(&[]);
+    let (code, _) = r.leave();
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn history_is_written_and_read_back() {
+    let mut r = Repl::start(&[]);
+    r.run("count statement");
+    let (_, dir) = r.leave();
+    let saved = std::fs::read_to_string(history(dir.path())).expect("history file");
+    assert!(saved.contains("count statement"), "{saved}");
+    // A new session finds it: Up brings the statement back.
+    let mut r = Repl::start_in(dir, &[]);
+    r.type_keys("\x1b[A");
+    r.expect("count statement");
+    let out = r.run("");
+    assert!(out.contains("(1 row)"), "{out}");
+}
+
+#[test]
+fn an_error_is_reported_and_the_session_goes_on() {
+    let mut r = Repl::start(&[]);
+    let out = r.run("visit where partnr = \"US\"");
+    assert!(out.contains("partnr"), "{out}");
+    assert!(out.contains("partner"), "{out}");
+    let out = r.run("count visit");
+    assert!(out.contains("(1 row)"), "{out}");
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let mut r = Repl::start(&[]);
+    let out = r.run(":help");
+    for command in [
+        ":kinds", ":schema", ":rules", ":load", ":save", ":reset", ":quit",
+    ] {
+        assert!(out.contains(command), "{command} missing from\n{out}");
+    }
+    let out = r.run(":hlep");
+    assert!(out.contains("did you mean `help`"), "{out}");
+}
+
+#[test]
+fn what_is_typed_can_be_saved_and_loaded_again() {
+    let mut r = Repl::start(&[]);
+    r.run("kind note \"a note\" (text: text, about: entity);");
+    r.run("note(text: \"typed at the prompt\", about: algeria) background \"test\";");
+    r.run("noted(who: ?w) :- note(about: ?w);");
+    let out = r.run(":save notes.dl");
+    assert!(out.contains("saved to notes.dl"), "{out}");
+    // :reset forgets them; the saved file, a whole fact base, brings them back.
+    r.run(":reset");
+    let out = r.run("note");
+    assert!(out.contains("`note`"), "{out}");
+    let (_, dir) = r.leave();
+    let out = Command::new(env!("CARGO_BIN_EXE_dalil"))
+        .args(["--facts", "notes.dl", "-c", "noted; note[text]"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run dalil");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("Algeria"), "{stdout}");
+    assert!(stdout.contains("typed at the prompt"), "{stdout}");
+}
