@@ -27,7 +27,14 @@ impl Session {
         match name {
             "help" | "h" | "?" => sink(Reply::Text(crate::help::help(args))),
             "quit" | "q" | "exit" => return Ok(Flow::Quit),
-            "kinds" => sink(Reply::Text(self.kinds_text())),
+            "kinds" => {
+                // Derived kinds are computed on demand; count their rows as a query would.
+                let mut budget = self.budget();
+                if let Err(hit) = self.refresh_derived(&mut budget) {
+                    return Err(crate::session::limit_error(hit, span));
+                }
+                sink(Reply::Text(self.kinds_text()))
+            }
             "rules" => sink(Reply::Text(self.rules_text())),
             "load" => return self.load_file(args, span, sink),
             "save" => sink(Reply::Note(self.save_file(args, span)?)),

@@ -433,7 +433,7 @@ impl Session {
         }
     }
 
-    fn budget(&self) -> Budget {
+    pub(crate) fn budget(&self) -> Budget {
         Budget::new(
             self.limits.max_rows,
             self.limits.max_time,
@@ -543,7 +543,7 @@ pub(crate) enum Flow {
     Quit,
 }
 
-fn limit_error(hit: LimitHit, span: crate::diagnostic::Span) -> Diagnostic {
+pub(crate) fn limit_error(hit: LimitHit, span: crate::diagnostic::Span) -> Diagnostic {
     match hit {
         LimitHit::Rows(n) => Diagnostic::error(
             format!("the query was stopped after producing {n} rows"),
