@@ -81,7 +81,12 @@ impl Session {
                     .trim_start_matches("why ")
                     .trim_start_matches("explain ")
                     .to_string();
-                let text = format!("{name} {body}");
+                // `:explain analyze` measures the last query as it runs.
+                let mode = match (name, args.trim()) {
+                    ("explain", "analyze") => "explain analyze",
+                    _ => name,
+                };
+                let text = format!("{mode} {body}");
                 let summary = self.run_inner(&format!("<:{name}>"), &text, false, sink);
                 if summary.failed > 0 {
                     return Err(Diagnostic::plain(format!("`:{name}` failed")));

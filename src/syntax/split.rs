@@ -38,7 +38,9 @@ pub fn split_statements(text: &str) -> Vec<Range<usize>> {
             }
             b'(' | b'[' => depth += 1,
             b')' | b']' => depth -= 1,
-            b';' if depth <= 0 => {
+            // `;` is never valid inside brackets, so it ends a statement even when a bracket
+            // was left open: one unclosed `(` must not swallow the rest of a script.
+            b';' => {
                 pieces.push(start..i + 1);
                 start = i + 1;
                 depth = 0;

@@ -1,0 +1,430 @@
+#!/usr/bin/env python3
+"""Runs the same workloads on dalil, SQLite, DuckDB, SWI-Prolog and ascent (compiled Datalog),
+checks that they agree on every count, and prints a table of times, peak memory and dalil's
+ratio to each. Run it through bench/compare.sh, which installs what it needs first.
+
+Every measurement runs in a fresh process; a system reports its own load and query times (so
+interpreter start-up is not counted against it), and its peak memory is read from the kernel
+(wait4's ru_maxrss). Times are medians over --runs runs; query times are "warm": the median of
+the repetitions after the first inside one process (the first, "cold", is shown too — for dalil
+it includes building the index the plan uses).
+
+Workloads (see docs/PERFORMANCE.md):
+  W1  selective filter over 1M events: type, partner and a two-year date range
+  W2  join of 1M events with 10k entities, filtered on the entity's affiliation
+  W3  transitive closure: a chain of 4,000 nodes; a random graph of 5,000 nodes, 20,000 edges
+  W4  loading 1M events: from CSV (every system), and from dalil's own syntax
+  W5  start-up: `dalil -c` on the embedded article fact base, to the answer
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+DALIL = os.path.join(ROOT, "target", "release", "dalil")
+ASCENT = os.path.join(HERE, "ascent", "target", "release", "tc-ascent")
+
+W1_DALIL = 'count event where type = "meeting" and partner = c07 between 2015-01-01 and 2016-12-31'
+W1_SQL = ("SELECT count(*) FROM event WHERE type = 'meeting' AND partner = 'c07' "
+          "AND date BETWEEN '2015-01-01' AND '2016-12-31'")
+W2_DALIL = "count event where actor.affiliation = c07"
+W2_SQL = ("SELECT count(*) FROM event JOIN entity ON entity.id = event.actor "
+          "WHERE entity.affiliation = 'c07'")
+TC_RULES = """kind edge "An edge of a graph" (from: number, to: number);
+tc(from: ?x, to: ?y) :- edge(from: ?x, to: ?y);
+tc(from: ?x, to: ?z) :- tc(from: ?x, to: ?y), edge(from: ?y, to: ?z);
+"""
+TC_SQL = ("WITH RECURSIVE tc(a, b) AS (SELECT src, dst FROM edge UNION "
+          "SELECT tc.a, edge.dst FROM tc JOIN edge ON edge.src = tc.b) SELECT count(*) FROM tc")
+TC_PROLOG = """:- table tc/2.
+tc(X, Y) :- edge(X, Y).
+tc(X, Z) :- tc(X, Y), edge(Y, Z).
+main :- statistics(walltime, _), aggregate_all(count, tc(_, _), N), statistics(walltime, [_, Q]),
+        format("{\\"count\\": ~d, \\"query_ms\\": ~d}~n", [N, Q]).
+"""
+# SQLite: the indexes a user would create for these queries (one per filtered or joined column).
+SQLITE_INDEXES = [
+    "CREATE INDEX event_partner ON event(partner)",
+    "CREATE INDEX event_type ON event(type)",
+    "CREATE INDEX event_date ON event(date)",
+    "CREATE INDEX event_actor ON event(actor)",
+    "CREATE UNIQUE INDEX entity_id ON entity(id)",
+    "CREATE INDEX entity_affiliation ON entity(affiliation)",
+]
+
+
+def run(cmd, stdin=None, timeout=None, cwd=None):
+    """Runs `cmd`; returns (stdout, stderr, wall seconds, peak RSS in MB, exit code)."""
+    started = time.perf_counter()
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
+    try:
+        out, err = p.communicate(stdin, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        return None, "timeout", timeout, 0.0, -1
+    wall = time.perf_counter() - started
+    # Peak memory needs wait4 on this very child, so it is measured by a separate run
+    # (`peak_rss`).
+    return out, err, wall, 0.0, p.returncode
+
+
+def peak_rss(cmd, stdin=None, timeout=None):
+    """Peak resident memory (MB) of one run of `cmd`, from wait4."""
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    if stdin is not None:
+        p.stdin.write(stdin)
+        p.stdin.close()
+    deadline = time.time() + (timeout or 1e9)
+    while True:
+        pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            p.returncode = os.waitstatus_to_exitcode(status)
+            return usage.ru_maxrss / 1024.0
+        if time.time() > deadline:
+            p.kill()
+            os.wait4(p.pid, 0)
+            return None
+        time.sleep(0.005)
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+class Result:
+    def __init__(self, system, workload, count=None, load_ms=None, cold_ms=None, warm_ms=None,
+                 rss_mb=None, note=""):
+        self.system, self.workload, self.count = system, workload, count
+        self.load_ms, self.cold_ms, self.warm_ms = load_ms, cold_ms, warm_ms
+        self.rss_mb, self.note = rss_mb, note
+
+
+# ── dalil ─────────────────────────────────────────────────────────────────────────────────────
+
+def dalil_times(stderr):
+    loads = [float(x) for x in re.findall(r"from \S+ in ([0-9.]+) ms", stderr)]
+    facts = [float(x) for x in re.findall(r"^Loaded \S+ in ([0-9.]+) ms", stderr, re.M)]
+    times = [float(x) for x in re.findall(r"^Time: ([0-9.]+) ms", stderr, re.M)]
+    return loads, facts, times
+
+
+def dalil_counts(stdout):
+    return [int(x) for x in re.findall(r"^ *([0-9]+)\s*$", stdout, re.M)]
+
+
+def dalil_query(data, name, query, loads, reps, runs, extra=(), facts=("schema.dl",), timeout=None):
+    cmd = [DALIL, "--timing", "--max-rows", "1000000000", "--timeout", "3600", *extra]
+    for f in facts:
+        cmd += ["--facts", os.path.join(data, f)]
+    for kind, f in loads:
+        cmd += ["--load", f"{kind}={os.path.join(data, f)}"]
+    cmd += ["-c", "; ".join([query] * reps)]
+    loads_ms, colds, warms, counts = [], [], [], set()
+    for _ in range(runs):
+        out, err, wall, _, code = run(cmd, timeout=timeout)
+        if code != 0:
+            return Result("dalil", name, note=f"failed: {err.strip()[:200]}")
+        l, f, t = dalil_times(err)
+        loads_ms.append(sum(l) if l else None)
+        colds.append(t[0])
+        warms.append(median(t[1:]) if len(t) > 1 else None)
+        counts.update(dalil_counts(out))
+    rss = peak_rss(cmd, timeout=timeout)
+    return Result("dalil", name, count=counts.pop() if len(counts) == 1 else sorted(counts),
+                  load_ms=median(loads_ms), cold_ms=median(colds), warm_ms=median(warms),
+                  rss_mb=rss)
+
+
+# ── SQLite (the sqlite3 command-line shell: .import is its bulk loader) ───────────────────────
+
+def sqlite_script(data, queries, reps, indexes, tables):
+    lines = [".bail on", ".timer on"]
+    for table, f in tables:
+        lines.append(f".import --csv {os.path.join(data, f)} {table}")
+    lines += [i + ";" for i in indexes]
+    lines.append("SELECT 'QUERIES';")
+    for q in queries:
+        lines += [q + ";"] * reps
+    return "\n".join(lines) + "\n"
+
+
+def sqlite_run(data, name, query, reps, runs, tables, indexes, timeout=None):
+    script = sqlite_script(data, [query], reps, indexes, tables)
+    colds, warms, loads, counts = [], [], [], set()
+    for _ in range(runs):
+        started = time.perf_counter()
+        p = subprocess.Popen(["sqlite3", ":memory:"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        p.stdin.write(script)
+        p.stdin.close()
+        # Read line by line to time the load (until the QUERIES marker) from outside.
+        load_ms = None
+        out_lines = []
+        for line in p.stdout:
+            if line.strip() == "QUERIES" and load_ms is None:
+                load_ms = (time.perf_counter() - started) * 1000
+            out_lines.append(line)
+            if timeout and time.perf_counter() - started > timeout:
+                p.kill()
+                return Result("SQLite", name, note="timeout")
+        p.wait()
+        if p.returncode != 0:
+            return Result("SQLite", name, note="failed: " + p.stderr.read()[:200])
+        out = "".join(out_lines)
+        after = out.split("QUERIES", 1)[1]
+        t = [float(x) * 1000 for x in re.findall(r"Run Time: real ([0-9.]+)", after)]
+        counts.update(int(x) for x in re.findall(r"^([0-9]+)$", after, re.M))
+        loads.append(load_ms)
+        colds.append(t[0])
+        warms.append(median(t[1:]) if len(t) > 1 else None)
+    rss = peak_rss(["sqlite3", ":memory:"], stdin=script, timeout=timeout)
+    return Result("SQLite", name, count=counts.pop() if len(counts) == 1 else sorted(counts),
+                  load_ms=median(loads), cold_ms=median(colds), warm_ms=median(warms), rss_mb=rss,
+                  note="indexed" if indexes else "")
+
+
+# ── DuckDB and Python-driven runs (a worker process reports JSON) ─────────────────────────────
+
+DUCKDB_WORKER = r"""
+import duckdb, json, sys, time
+data, query, reps, tables = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4])
+con = duckdb.connect()
+con.execute("SET threads TO 2")
+t = time.perf_counter()
+for table, f in tables:
+    con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv('{data}/{f}', header=true, all_varchar=false)")
+load = (time.perf_counter() - t) * 1000
+times, counts = [], set()
+for _ in range(reps):
+    t = time.perf_counter()
+    counts.add(con.execute(query).fetchone()[0])
+    times.append((time.perf_counter() - t) * 1000)
+print(json.dumps({"load_ms": load, "times": times, "counts": sorted(counts)}))
+"""
+
+
+def python_worker(system, code, args, name, runs, timeout=None):
+    cmd = [sys.executable, "-c", code, *args]
+    colds, warms, loads, counts = [], [], [], set()
+    for _ in range(runs):
+        out, err, wall, _, rc = run(cmd, timeout=timeout)
+        if rc != 0:
+            return Result(system, name, note=("timeout" if err == "timeout" else
+                                               "failed: " + err.strip()[-200:]))
+        r = json.loads(out.strip().splitlines()[-1])
+        loads.append(r["load_ms"])
+        colds.append(r["times"][0])
+        warms.append(median(r["times"][1:]) if len(r["times"]) > 1 else None)
+        counts.update(r["counts"])
+    rss = peak_rss(cmd, timeout=timeout)
+    return Result(system, name, count=counts.pop() if len(counts) == 1 else sorted(counts),
+                  load_ms=median(loads), cold_ms=median(colds), warm_ms=median(warms), rss_mb=rss)
+
+
+def duckdb_query(data, name, query, reps, runs, tables, timeout=None):
+    return python_worker("DuckDB", DUCKDB_WORKER, [data, query, str(reps), json.dumps(tables)],
+                         name, runs, timeout)
+
+
+# ── SWI-Prolog and ascent (transitive closure only) ───────────────────────────────────────────
+
+def prolog_tc(data, name, graph, runs, timeout):
+    tmp = tempfile.mkdtemp()
+    prog = os.path.join(tmp, "tc.pl")
+    with open(prog, "w") as f:
+        f.write(TC_PROLOG)
+    cmd = ["swipl", "-q", "-O", "--stack-limit=16g", "--table-space=16g", "-g",
+           f"statistics(walltime,_),consult('{os.path.join(data, graph + '.pl')}'),"
+           "statistics(walltime,[_,L]),format('{\"load_ms\": ~d}~n',[L]),main", "-t", "halt", prog]
+    qs, ls, counts = [], [], set()
+    for _ in range(runs):
+        out, err, wall, _, rc = run(cmd, timeout=timeout)
+        if rc != 0 or out is None:
+            return Result("SWI-Prolog", name, note="timeout" if err == "timeout" else
+                          "failed: " + (err or "").strip()[-200:])
+        rows = [json.loads(x) for x in out.strip().splitlines() if x.startswith("{")]
+        ls.append(rows[0]["load_ms"])
+        qs.append(rows[1]["query_ms"])
+        counts.add(rows[1]["count"])
+    rss = peak_rss(cmd, timeout=timeout)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return Result("SWI-Prolog", name, count=counts.pop(), load_ms=median(ls), cold_ms=median(qs),
+                  warm_ms=median(qs), rss_mb=rss, note="tabling")
+
+
+def ascent_tc(data, name, graph, runs, timeout):
+    cmd = [ASCENT, os.path.join(data, graph + ".csv")]
+    qs, ls, counts = [], [], set()
+    for _ in range(runs):
+        out, err, wall, _, rc = run(cmd, timeout=timeout)
+        if rc != 0 or out is None:
+            return Result("ascent", name, note="failed")
+        r = json.loads(out)
+        qs.append(r["query_ms"])
+        ls.append(r["load_ms"])
+        counts.add(r["count"])
+    rss = peak_rss(cmd, timeout=timeout)
+    return Result("ascent", name, count=counts.pop(), load_ms=median(ls), cold_ms=median(qs),
+                  warm_ms=median(qs), rss_mb=rss, note="compiled")
+
+
+# ── The workloads ─────────────────────────────────────────────────────────────────────────────
+
+def w1_w2(data, runs):
+    results = []
+    tables = [("event", "events.csv"), ("entity", "entities.csv")]
+    for name, dq, sq in [("W1 filter", W1_DALIL, W1_SQL), ("W2 join", W2_DALIL, W2_SQL)]:
+        results.append(dalil_query(data, name, dq, [("event", "events.csv")], 6, runs))
+        results.append(sqlite_run(data, name, sq, 6, runs, tables, SQLITE_INDEXES))
+        results.append(duckdb_query(data, name, sq, 6, runs, tables))
+    return results
+
+
+def w3(data, runs, timeout, slow_runs):
+    results = []
+    tmp = tempfile.mkdtemp()
+    rules = os.path.join(tmp, "tc.dl")
+    with open(rules, "w") as f:
+        f.write(TC_RULES)
+    for graph in ["chain", "graph"]:
+        name = f"W3 tc {graph}"
+        r = dalil_query(data, name, "count tc", [("edge", f"{graph}.csv")], 1, runs,
+                        facts=(rules,), timeout=timeout)
+        results.append(r)
+        results.append(ascent_tc(data, name, graph, runs, timeout))
+        edge = [("edge", f"{graph}.csv")]
+        sql = TC_SQL
+        results.append(sqlite_run(data, name, sql.replace("src", '"from"').replace("dst", '"to"'),
+                                  1, slow_runs, edge,
+                                  ['CREATE INDEX edge_from ON edge("from")'], timeout))
+        results.append(duckdb_query(data, name, sql.replace("src", '"from"').replace("dst", '"to"'),
+                                    1, slow_runs, edge, timeout))
+        results.append(prolog_tc(data, name, graph, slow_runs, timeout))
+    shutil.rmtree(tmp, ignore_errors=True)
+    return results
+
+
+def w4(data, runs):
+    results = []
+    r = dalil_query(data, "W4 load CSV", "count event", [("event", "events.csv")], 1, runs)
+    results.append(r)
+    results.append(sqlite_run(data, "W4 load CSV", "SELECT count(*) FROM event", 1, runs,
+                              [("event", "events.csv")], []))
+    results.append(duckdb_query(data, "W4 load CSV", "SELECT count(*) FROM event", 1, runs,
+                                [("event", "events.csv")]))
+    # dalil's own syntax: the facts file is loaded by --facts, timed by --timing.
+    cmd = [DALIL, "--timing", "--max-input", "4000000000", "--facts", os.path.join(data, "schema.dl"),
+           "--facts", os.path.join(data, "events.dl"), "-c", "count event"]
+    loads, counts = [], set()
+    for _ in range(runs):
+        out, err, wall, _, rc = run(cmd)
+        f = [float(x) for x in re.findall(r"^Loaded \S*events.dl in ([0-9.]+) ms", err, re.M)]
+        loads.append(f[0] if f else None)
+        counts.update(dalil_counts(out))
+    size = os.path.getsize(os.path.join(data, "events.dl"))
+    ms = median(loads)
+    results.append(Result("dalil", "W4 load .dl", count=counts.pop() if len(counts) == 1 else None,
+                          load_ms=ms, rss_mb=peak_rss(cmd),
+                          note=f"{size / 1e6 / (ms / 1000):.0f} MB/s" if ms else ""))
+    # Memory: the events' share of dalil's peak memory, against the CSV's size.
+    base = peak_rss([DALIL, "--facts", os.path.join(data, "schema.dl"), "-c", "count event"])
+    full = next(x.rss_mb for x in results if x.workload == "W4 load CSV" and x.system == "dalil")
+    csv_mb = os.path.getsize(os.path.join(data, "events.csv")) / 2**20
+    results.append(Result("dalil", "memory", load_ms=None, rss_mb=full - base,
+                          note=f"events take {(full - base) / csv_mb:.2f}× their CSV "
+                               f"({csv_mb:.1f} MiB)"))
+    return results
+
+
+def w5(runs):
+    cmd = [DALIL, "-c", 'visit where partner = "US" after 2025-09-01']
+    walls = []
+    for _ in range(max(runs * 4, 20)):
+        out, err, wall, _, rc = run(cmd)
+        walls.append(wall * 1000)
+    return [Result("dalil", "W5 start-up", count=1, cold_ms=median(walls), warm_ms=median(walls),
+                   rss_mb=peak_rss(cmd), note="whole process, to the answer")]
+
+
+# ── Report ────────────────────────────────────────────────────────────────────────────────────
+
+def fmt_ms(x):
+    if x is None:
+        return "–"
+    return f"{x:.1f}" if x < 100 else f"{x:.0f}"
+
+
+def report(results):
+    workloads = []
+    for r in results:
+        if r.workload not in workloads:
+            workloads.append(r.workload)
+    lines = ["| workload | system | load ms | query ms (cold) | query ms (warm) | peak MB | count | dalil × | note |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    problems = []
+    for w in workloads:
+        rs = [r for r in results if r.workload == w]
+        d = next((r for r in rs if r.system == "dalil"), None)
+        counts = {str(r.count) for r in rs if r.count is not None}
+        if len(counts) > 1:
+            problems.append(f"{w}: the systems disagree: " +
+                            ", ".join(f"{r.system} {r.count}" for r in rs))
+        for r in rs:
+            ratio = ""
+            if d and r is not d:
+                mine = d.warm_ms if w.startswith(("W1", "W2", "W3")) else d.load_ms
+                theirs = r.warm_ms if w.startswith(("W1", "W2", "W3")) else r.load_ms
+                if r.note == "timeout":
+                    ratio = "> " + fmt_ms(None)
+                elif mine and theirs:
+                    ratio = f"{theirs / mine:.1f}"
+            lines.append(f"| {w} | {r.system} | {fmt_ms(r.load_ms)} | {fmt_ms(r.cold_ms)} | "
+                         f"{fmt_ms(r.warm_ms)} | {fmt_ms(r.rss_mb)} | "
+                         f"{r.count if r.count is not None else '–'} | {ratio} | {r.note} |")
+    return "\n".join(lines), problems
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default=os.path.join(HERE, "data"), help="where dalil-gen wrote")
+    ap.add_argument("--runs", type=int, default=5, help="runs per fast measurement (median)")
+    ap.add_argument("--slow-runs", type=int, default=1, help="runs of the slow baselines of W3")
+    ap.add_argument("--timeout", type=int, default=600, help="seconds before a run is given up")
+    ap.add_argument("--only", default="", help="comma-separated: w1,w2 (together), w3, w4, w5")
+    ap.add_argument("--json", help="also write every result to this file")
+    args = ap.parse_args()
+    only = set(args.only.split(",")) if args.only else {"w1", "w3", "w4", "w5"}
+    results = []
+    if only & {"w1", "w2"}:
+        results += w1_w2(args.data, args.runs)
+    if "w3" in only:
+        results += w3(args.data, args.runs, args.timeout, args.slow_runs)
+    if "w4" in only:
+        results += w4(args.data, args.runs)
+    if "w5" in only:
+        results += w5(args.runs)
+    table, problems = report(results)
+    print(table)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump([r.__dict__ for r in results], f, indent=1)
+    for p in problems:
+        print("MISMATCH:", p, file=sys.stderr)
+    sys.exit(1 if problems else 0)
+
+
+if __name__ == "__main__":
+    main()

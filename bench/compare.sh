@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The side-by-side benchmark: installs the other systems with their ordinary package tools,
+# builds dalil and the ascent baseline, writes the synthetic data (seeded: the same bytes on
+# every machine), then runs bench/compare.py, which prints the table. Not part of `cargo test`.
+#
+#   bash bench/compare.sh                 # W1–W5, about ten minutes on 2 cores
+#   bash bench/compare.sh --only w3       # one workload
+#   bash bench/compare.sh --runs 3        # fewer runs per measurement
+# Options after the script's name go to compare.py (see `python3 bench/compare.py --help`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need sqlite3 || ! need swipl; then
+  if need apt-get; then
+    apt-get update -qq && apt-get install -y -qq sqlite3 swi-prolog-nox >/dev/null
+  else
+    echo "install sqlite3 and SWI-Prolog (swipl) first" >&2
+    exit 1
+  fi
+fi
+python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install --quiet duckdb
+
+cargo build --release --bins --quiet
+(cd bench/ascent && cargo build --release --quiet)
+
+DATA=bench/data
+if [ ! -f "$DATA/events.csv" ]; then
+  ./target/release/dalil-gen --events 1000000 --entities 10000 --chain 4000 \
+    --nodes 5000 --edges 20000 --seed 42 "$DATA"
+fi
+python3 bench/compare.py --data "$DATA" "$@"
