@@ -99,9 +99,9 @@ impl Session {
                     "unknown command",
                 );
                 let names = crate::help::COMMANDS.iter().map(|(n, _)| *n);
-                return Err(d
-                    .with_help_opt(suggestion(name, names, "commands"))
-                    .with_note("`:help` lists the commands"));
+                let help = crate::diagnostic::did_you_mean(name, names)
+                    .map(|best| format!("did you mean `:{best}`?"));
+                return Err(d.with_help_opt(help).with_note("`:help` lists the commands"));
             }
         }
         Ok(Flow::Continue)

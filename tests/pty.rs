@@ -225,7 +225,7 @@ fn help_lists_the_commands() {
         assert!(out.contains(command), "{command} missing from\n{out}");
     }
     let out = r.run(":hlep");
-    assert!(out.contains("did you mean `help`"), "{out}");
+    assert!(out.contains("did you mean `:help`"), "{out}");
 }
 
 #[test]

@@ -30,12 +30,16 @@ pub fn check_query(db: &mut Database, q: &Query) -> Result<CheckedQuery, Diagnos
         resolve_all(&q.projection, &mut errors)
     };
     let group_by = resolve_all(&q.group_by, &mut errors);
-    let order_paths: Vec<Path> = q.order_by.iter().map(|k| k.path.clone()).collect();
-    let order_refs = resolve_all(&order_paths, &mut errors);
-    let order = order_refs
-        .into_iter()
-        .zip(q.order_by.iter().map(|k| k.descending))
-        .collect();
+    let order = if q.count {
+        count_order(q, &group_by, &mut errors)
+    } else {
+        let order_paths: Vec<Path> = q.order_by.iter().map(|k| k.path.clone()).collect();
+        let order_refs = resolve_all(&order_paths, &mut errors);
+        order_refs
+            .into_iter()
+            .zip(q.order_by.iter().map(|k| k.descending))
+            .collect()
+    };
     if !q.group_by.is_empty() && !q.count {
         errors.push(
             Diagnostic::error(
@@ -79,6 +83,37 @@ pub fn check_query(db: &mut Database, q: &Query) -> Result<CheckedQuery, Diagnos
         order,
         limit: q.limit.map(|(n, _)| n),
     })
+}
+
+/// A count's result is ordered by its own columns: the groups, or `count`.
+fn count_order(q: &Query, groups: &[FieldRef], errors: &mut Diagnostics) -> Vec<(FieldRef, bool)> {
+    let mut order = Vec::new();
+    for key in &q.order_by {
+        let name = key.path.text();
+        if let Some(g) = groups.iter().find(|g| g.name == name) {
+            order.push((g.clone(), key.descending));
+        } else if name == "count" {
+            let count = FieldRef {
+                column: Column::Field(0),
+                derefs: vec![],
+                ty: Type::Number,
+                name,
+            };
+            order.push((count, key.descending));
+        } else {
+            let mut choices: Vec<String> = groups.iter().map(|g| format!("`{}`", g.name)).collect();
+            choices.push("`count`".into());
+            errors.push(
+                Diagnostic::error(
+                    format!("a count can only be ordered by its own columns, not `{name}`"),
+                    key.path.span,
+                    "not a column of the count",
+                )
+                .with_help(format!("order by {}", choices.join(" or "))),
+            );
+        }
+    }
+    order
 }
 
 /// `id` (when any row has one), every declared field, and the citations.

@@ -61,6 +61,11 @@ impl Budget {
         self.check()
     }
 
+    /// Rows that may still be produced.
+    pub fn rows_left(&self) -> u64 {
+        self.max_rows.saturating_sub(self.spent_rows)
+    }
+
     /// Checks the clock and the interrupt flag.
     pub fn check(&self) -> Result<(), LimitHit> {
         if self.interrupt.is_raised() {

@@ -86,10 +86,10 @@ fn stratum(
     let mut pending = Vec::new();
     for r in rules {
         let (plan, started) = (plan_rule(db, r, None), Instant::now());
-        run_rule(db, r, &plan, &all_ranges, budget, &mut pending)?;
+        run_rule(db, r, &plan, &all_ranges, budget, &mut pending, stats)?;
         FixpointProfile::rule_ran(&mut profile, r.index, &plan, started);
     }
-    let mut delta = insert(db, pending, budget, stats)?;
+    let mut delta = insert(db, pending, &all_ranges, budget, stats)?;
     stats.rounds += 1;
     if !recursive {
         return Ok(());
@@ -129,10 +129,10 @@ fn stratum(
                 rs.delta.insert(*k, d.clone());
             }
             let started = Instant::now();
-            run_rule(db, rules[*ri], plan, &rs, budget, &mut pending)?;
+            run_rule(db, rules[*ri], plan, &rs, budget, &mut pending, stats)?;
             FixpointProfile::rule_ran(&mut profile, rules[*ri].index, plan, started);
         }
-        delta = insert(db, pending, budget, stats)?;
+        delta = insert(db, pending, &all, budget, stats)?;
         stats.rounds += 1;
     }
     Ok(())
@@ -157,29 +157,78 @@ fn ranges(db: &Database) -> Ranges {
     }
 }
 
-/// Adds the round's new rows; returns, per kind, the range of rows that are really new.
+/// Adds the rows still pending at the end of a round (an aggregate's); returns, per kind, the
+/// rows that are new since the round began (`before`: the lengths it began with).
 fn insert(
     db: &mut Database,
     pending: Vec<Pending>,
+    before: &Ranges,
     budget: &mut Budget,
     stats: &mut FixpointStats,
 ) -> Result<HashMap<KindId, Range<u32>>, LimitHit> {
-    let mut starts: HashMap<KindId, u32> = HashMap::new();
     let mut added = 0u64;
-    for (kind, row, origin) in pending {
-        let rel = &mut db.kind_mut(kind).relation;
-        let start = rel.len() as u32;
-        starts.entry(kind).or_insert(start);
-        if rel.insert(row, origin).1 {
+    for (n, (kind, row, origin)) in pending.into_iter().enumerate() {
+        if n % 65536 == 65535 {
+            budget.check()?;
+        }
+        if db.kind_mut(kind).relation.insert(row, origin).1 {
             added += 1;
         }
     }
     stats.derived += added;
     budget.spend(added)?;
-    Ok(starts
-        .into_iter()
-        .map(|(k, s)| (k, s..db.kind(k).relation.len() as u32))
+    Ok(db
+        .kinds
+        .iter()
+        .enumerate()
+        .filter_map(|(k, kind)| {
+            let start = before.all.get(&k).copied().unwrap_or(0);
+            let end = kind.relation.len() as u32;
+            (end > start).then_some((k, start..end))
+        })
         .collect())
+}
+
+/// Rows one rule derived from a chunk of its outer rows, side by side: for row `i`, its hash,
+/// its values (`width` of them) and its premises (`arity` of them, in body order).
+struct Derived {
+    width: usize,
+    arity: usize,
+    hashes: Vec<u32>,
+    values: Vec<Value>,
+    premises: Vec<(KindId, u32)>,
+}
+
+/// How many outer rows a rule reads before the rows it derived are added: the pending rows
+/// stay few, and a row derived twice in a round is found the second time.
+const CHUNK: u32 = 1 << 14;
+
+/// Adds a chunk's derived rows to the head kind, counting them against the budget.
+fn add_derived(
+    db: &mut Database,
+    rule: &CheckedRule,
+    out: &mut Derived,
+    budget: &mut Budget,
+    stats: &mut FixpointStats,
+) -> Result<(), LimitHit> {
+    let rel = &mut db.kind_mut(rule.head_kind).relation;
+    let mut added = 0u64;
+    for (i, &h) in out.hashes.iter().enumerate() {
+        let values = &out.values[i * out.width..(i + 1) * out.width];
+        let premises = &out.premises[i * out.arity..(i + 1) * out.arity];
+        let origin = RowOrigin::Derived {
+            rule: rule.index,
+            premises,
+        };
+        if rel.insert_hashed(h, values, origin).1 {
+            added += 1;
+        }
+    }
+    out.hashes.clear();
+    out.values.clear();
+    out.premises.clear();
+    stats.derived += added;
+    budget.spend(added)
 }
 
 struct Frame<'a> {
@@ -189,6 +238,8 @@ struct Frame<'a> {
     values: Vec<Value>,
     premises: Vec<(KindId, u32)>,
     steps_done: u64,
+    /// The rows the outermost join reads, when they are read a chunk at a time.
+    outer: Option<Range<u32>>,
 }
 
 fn slot_value<'v>(slot: &'v Slot, values: &'v [Value]) -> &'v Value {

@@ -82,7 +82,8 @@ pub fn execute_profiled(
         ids = filter_rows(db, plan.kind, ids, f, budget)?;
         QueryProfile::lap(&mut profile, "filter", ids.len());
     }
-    if !plan.order.is_empty() {
+    let counting = matches!(plan.output, Output::Count(_));
+    if !plan.order.is_empty() && !counting {
         let keys: Vec<Vec<Value>> = ids
             .iter()
             .map(|&i| {
@@ -119,7 +120,11 @@ pub fn execute_profiled(
             }
             rs
         }
-        Output::Count(groups) => count(db, plan.kind, &ids, groups),
+        Output::Count(groups) => {
+            let mut rs = count(db, plan.kind, &ids, groups);
+            order_by_columns(db, &mut rs, &plan.order);
+            rs
+        }
     };
     if let Some(n) = plan.limit {
         out.rows.truncate(n as usize);
@@ -246,6 +251,23 @@ fn count(db: &Database, kind: KindId, ids: &[u32], groups: &[FieldRef]) -> Resul
         rs.sources.push(None);
     }
     rs
+}
+
+/// Sorts a result by its own columns, named by the order keys (a count's groups or `count`).
+fn order_by_columns(db: &Database, rs: &mut ResultSet, order: &[(FieldRef, bool)]) {
+    let keys: Vec<(usize, bool)> = order
+        .iter()
+        .filter_map(|(f, desc)| rs.columns.iter().position(|c| *c == f.name).map(|i| (i, *desc)))
+        .collect();
+    if keys.is_empty() {
+        return;
+    }
+    rs.rows.sort_by(|a, b| {
+        keys.iter()
+            .map(|&(i, desc)| compare_for_sort(db, &a[i], &b[i], desc))
+            .find(|o| *o != Ordering::Equal)
+            .unwrap_or(Ordering::Equal)
+    });
 }
 
 /// Sort order: unknown values last whatever the direction.

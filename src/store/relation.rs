@@ -316,7 +316,22 @@ impl Relation {
         self.push_row(h, row, origin)
     }
 
-    fn find_hashed(&self, h: u32, row: &[Value]) -> Option<u32> {
+    /// 32 bits of the hash this relation gives `row` (for [`Relation::find_hashed`] and
+    /// [`Relation::insert_hashed`], so a row hashed once is looked up and added with one hash).
+    pub fn hash_of(&self, row: &[Value]) -> u32 {
+        self.hash_values(row.iter())
+    }
+
+    /// Like [`Relation::insert_with`], with the row's hash from [`Relation::hash_of`].
+    pub fn insert_hashed(&mut self, h: u32, row: &[Value], origin: RowOrigin) -> (u32, bool) {
+        if let Some(i) = self.find_hashed(h, row) {
+            return (i, false);
+        }
+        self.push_row(h, row, origin)
+    }
+
+    /// The index of a row equal to `row`, whose hash from [`Relation::hash_of`] is `h`.
+    pub fn find_hashed(&self, h: u32, row: &[Value]) -> Option<u32> {
         self.distinct
             .find(spread(h), |&(i, hi)| hi == h && Self::same_row(&self.columns, i, row))
             .map(|&(i, _)| i)

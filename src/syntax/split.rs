@@ -11,7 +11,6 @@ pub fn split_statements(text: &str) -> Vec<Range<usize>> {
     let mut pieces = Vec::new();
     let mut start = 0;
     let mut i = 0;
-    let mut depth: i64 = 0;
     let mut at_statement_start = true;
     while i < bytes.len() {
         let b = bytes[i];
@@ -36,14 +35,11 @@ pub fn split_statements(text: &str) -> Vec<Range<usize>> {
                 start = i;
                 continue;
             }
-            b'(' | b'[' => depth += 1,
-            b')' | b']' => depth -= 1,
             // `;` is never valid inside brackets, so it ends a statement even when a bracket
             // was left open: one unclosed `(` must not swallow the rest of a script.
             b';' => {
                 pieces.push(start..i + 1);
                 start = i + 1;
-                depth = 0;
                 at_statement_start = true;
                 i += 1;
                 continue;
