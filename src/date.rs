@@ -183,9 +183,25 @@ impl Date {
         for (i, p) in parts.iter().enumerate().skip(1) {
             if p.len() != 2 {
                 let what = if i == 1 { "month" } else { "day" };
+                let help = if p.len() == 1 {
+                    let fixed: Vec<String> = parts
+                        .iter()
+                        .enumerate()
+                        .map(|(j, q)| {
+                            if j > 0 {
+                                format!("{q:0>2}")
+                            } else {
+                                q.to_string()
+                            }
+                        })
+                        .collect();
+                    format!("write months and days with two digits: {}", fixed.join("-"))
+                } else {
+                    format!("a {what} has two digits; {FORMS}")
+                };
                 return Err(date_err(
                     format!("the {what} `{p}` in `{text}` does not have two digits"),
-                    format!("write the {what} with two digits, e.g. {:0>2}", p),
+                    help,
                 ));
             }
         }

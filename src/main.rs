@@ -31,8 +31,8 @@ Options:
   --step                  --echo, and wait for Enter before running each statement
   --color WHEN            auto (default: only on a terminal, not with NO_COLOR), always, never
   --no-history            do not read or write the prompt's history file
-  --max-depth N           deepest bracket nesting accepted (default 128)
-  --max-input BYTES       largest input accepted (default 67108864)
+  --max-depth N           deepest nesting of brackets and `not` accepted (default 128)
+  --max-input BYTES       largest script, fact file or standard input (default 67108864)
   --max-rows N            most rows a statement may produce (default 10000000)
   --timeout SECONDS       longest a statement may run (default 60)
   -h, --help              this help
@@ -209,15 +209,50 @@ fn color_on(choice: Option<&str>, terminal: bool) -> bool {
     }
 }
 
+/// Reads a script or fact file: at most `MAX_FILE` bytes (so `/dev/zero` cannot fill the
+/// memory), as UTF-8. The error is a message and a help line, printed after "Error: ".
 fn read_file(path: &str) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
+    use std::io::ErrorKind;
+    let max = MAX_FILE.load(std::sync::atomic::Ordering::Relaxed);
+    let cannot = |e: std::io::Error| {
+        let (what, help) = match e.kind() {
+            ErrorKind::NotFound => (
+                "there is no such file".to_string(),
+                "check the name; a relative path starts from the current directory",
+            ),
+            ErrorKind::PermissionDenied => (
+                "permission denied".to_string(),
+                "check the file's permissions",
+            ),
+            ErrorKind::IsADirectory => ("it is a directory".to_string(), "name a file inside it"),
+            _ => (e.to_string(), "check the name and the file"),
+        };
+        format!("cannot read `{path}`: {what}\n  help: {help}")
+    };
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    file.take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() > max {
+        return Err(format!(
+            "`{path}` is more than {max} bytes\n  help: split it, or raise the limit with --max-input BYTES"
+        ));
+    }
     String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
         format!(
-            "`{path}` is not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
+            "`{path}` is not UTF-8 text: line {line} has a byte that is not UTF-8 (offset {at})\n  \
+             help: save the file as UTF-8"
         )
     })
 }
+
+/// The largest file [`read_file`] accepts: `--max-input`, once the arguments are read.
+static MAX_FILE: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(64 * 1024 * 1024);
 
 /// `--echo`: how statements are shown before they run, and where `--step` waits for Enter.
 struct Demo {
@@ -328,12 +363,15 @@ fn main() -> ExitCode {
     session.settings.color = color;
     apply_limits(&mut session, &args);
     if args.facts.is_empty() {
+        // --max-input limits what the user gives, not the embedded fact base.
+        let max_input = std::mem::replace(&mut session.limits.parse.max_input, usize::MAX);
         for (name, text) in dalil::session::EMBEDDED {
             if let Err(e) = session.load(name, text) {
                 eprint!("{e}");
                 return ExitCode::from(1);
             }
         }
+        session.limits.parse.max_input = max_input;
     } else {
         for f in &args.facts {
             let text = match read_file(f) {
@@ -387,8 +425,20 @@ fn main() -> ExitCode {
         }
     } else if !std::io::stdin().is_terminal() {
         let mut bytes = Vec::new();
-        if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
+        let max = session.limits.parse.max_input;
+        // One byte more than the limit is enough to know it is over.
+        let read = std::io::stdin()
+            .take(max as u64 + 1)
+            .read_to_end(&mut bytes);
+        if let Err(e) = read {
             eprintln!("Error: cannot read standard input: {e}");
+            return ExitCode::from(1);
+        }
+        if bytes.len() > max {
+            eprintln!(
+                "Error: standard input is more than {max} bytes\n  \
+                 help: split it, or raise the limit with --max-input BYTES"
+            );
             return ExitCode::from(1);
         }
         match String::from_utf8(bytes) {
@@ -425,6 +475,7 @@ fn apply_limits(session: &mut Session, args: &Args) {
     }
     if let Some(m) = args.max_input {
         session.limits.parse.max_input = m;
+        MAX_FILE.store(m, std::sync::atomic::Ordering::Relaxed);
     }
     if let Some(r) = args.max_rows {
         session.limits.max_rows = r;

@@ -101,7 +101,9 @@ impl Session {
                 let names = crate::help::COMMANDS.iter().map(|(n, _)| *n);
                 let help = crate::diagnostic::did_you_mean(name, names)
                     .map(|best| format!("did you mean `:{best}`?"));
-                return Err(d.with_help_opt(help).with_note("`:help` lists the commands"));
+                return Err(d
+                    .with_help_opt(help)
+                    .with_note("`:help` lists the commands"));
             }
         }
         Ok(Flow::Continue)

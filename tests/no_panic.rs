@@ -21,7 +21,10 @@ fn session() -> Session {
 /// Runs `text`, checks every report is a rendered report, and that the session still works.
 fn survives(session: &RefCell<Session>, text: &str) -> Result<(), TestCaseError> {
     // The commands that read or write files are left out: they would touch the file system.
-    if [":save", ":load", ":import"].iter().any(|c| text.contains(c)) {
+    if [":save", ":load", ":import"]
+        .iter()
+        .any(|c| text.contains(c))
+    {
         return Ok(());
     }
     let mut s = session.borrow_mut();
@@ -69,15 +72,91 @@ fn arbitrary_bytes_never_crash() {
 /// Pieces of the language: keywords, kinds, fields, values, punctuation, mistakes.
 fn token() -> impl Strategy<Value = String> {
     let fixed = prop::sample::select(vec![
-        "visit", "meeting", "statement", "entity", "within", "where", "and", "or", "not", "in",
-        "contains", "after", "before", "between", "on", "during", "order", "by", "asc", "desc",
-        "limit", "count", "why", "explain", "kind", "is", "unknown", "possibly", "certainly",
-        "true", "false", "cite", "inferred", "background", "partner", "date", "host", "led_by",
-        "name", "aliases", "id", "=", "!=", "<", "<=", ">", ">=", "==", "(", ")", "[", "]", ",",
-        ";", ":", ":-", ".", "?x", "?y", "count(?x)", "\"US\"", "\"", "'", "#", "\n", "p5.s1",
-        "2025-09-01", "2025-13-01", "2025-02-29", "25-09-01", "2025/09/01", "2023~", "-3",
-        "2.5", "99999999999999999999999", ":help", ":format json", ":schema visit",
-        ":entities", ":reset", ":kinds", ":quit", "\u{0627}\u{0644}", "\u{FEFF}", "~",
+        "visit",
+        "meeting",
+        "statement",
+        "entity",
+        "within",
+        "where",
+        "and",
+        "or",
+        "not",
+        "in",
+        "contains",
+        "after",
+        "before",
+        "between",
+        "on",
+        "during",
+        "order",
+        "by",
+        "asc",
+        "desc",
+        "limit",
+        "count",
+        "why",
+        "explain",
+        "kind",
+        "is",
+        "unknown",
+        "possibly",
+        "certainly",
+        "true",
+        "false",
+        "cite",
+        "inferred",
+        "background",
+        "partner",
+        "date",
+        "host",
+        "led_by",
+        "name",
+        "aliases",
+        "id",
+        "=",
+        "!=",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "==",
+        "(",
+        ")",
+        "[",
+        "]",
+        ",",
+        ";",
+        ":",
+        ":-",
+        ".",
+        "?x",
+        "?y",
+        "count(?x)",
+        "\"US\"",
+        "\"",
+        "'",
+        "#",
+        "\n",
+        "p5.s1",
+        "2025-09-01",
+        "2025-13-01",
+        "2025-02-29",
+        "25-09-01",
+        "2025/09/01",
+        "2023~",
+        "-3",
+        "2.5",
+        "99999999999999999999999",
+        ":help",
+        ":format json",
+        ":schema visit",
+        ":entities",
+        ":reset",
+        ":kinds",
+        ":quit",
+        "\u{0627}\u{0644}",
+        "\u{FEFF}",
+        "~",
     ])
     .prop_map(str::to_string);
     prop_oneof![
@@ -175,7 +254,15 @@ fn the_largest_inputs_end_in_a_report_or_a_result() {
     );
     let big_text = format!("visit where purpose = \"{}\"", "x".repeat(1 << 20));
     let many = "vist;".repeat(10_000);
-    for text in ["", "   ;;; # nothing\n", &parens, &nots, &big_query, &big_text, &many] {
+    for text in [
+        "",
+        "   ;;; # nothing\n",
+        &parens,
+        &nots,
+        &big_query,
+        &big_text,
+        &many,
+    ] {
         survives(&session, text).unwrap();
     }
 }

@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     // A fresh session per input, so that a crash never depends on what earlier inputs declared.
     let mut session = dalil::Session::with_article().expect("the article loads");
     // Small budgets, so that a runaway query ends in its limit report quickly.
-    session.limits.max_rows = 100_000;
-    session.limits.max_time = Duration::from_secs(2);
+    session.limits.max_rows = 10_000;
+    session.limits.max_time = Duration::from_millis(300);
     session.run("<fuzz>", text, &mut |_| {});
 });

@@ -95,13 +95,19 @@ fn parse_args() -> Result<Opts, String> {
         return Err("name the directory to write into".into());
     }
     if o.entities < REGIONS + COUNTRIES + 1 {
-        return Err(format!("--entities must be at least {}", REGIONS + COUNTRIES + 1));
+        return Err(format!(
+            "--entities must be at least {}",
+            REGIONS + COUNTRIES + 1
+        ));
     }
     Ok(o)
 }
 
 fn create(dir: &Path, name: &str) -> std::io::Result<BufWriter<File>> {
-    Ok(BufWriter::with_capacity(1 << 20, File::create(dir.join(name))?))
+    Ok(BufWriter::with_capacity(
+        1 << 20,
+        File::create(dir.join(name))?,
+    ))
 }
 
 fn region(i: usize) -> String {
@@ -136,12 +142,19 @@ fn all_days() -> Vec<String> {
 fn write_entities(o: &Opts, rng: &mut Rng) -> std::io::Result<Vec<usize>> {
     let mut dl = create(&o.dir, "schema.dl")?;
     let mut csv = create(&o.dir, "entities.csv")?;
-    writeln!(dl, "# Synthetic fact base written by dalil-gen (seed {}).", o.seed)?;
+    writeln!(
+        dl,
+        "# Synthetic fact base written by dalil-gen (seed {}).",
+        o.seed
+    )?;
     writeln!(
         dl,
         "kind event \"Something that happened\" (type: text, actor: entity, partner: entity, host: entity, date: date);"
     )?;
-    writeln!(dl, "kind edge \"An edge of a graph\" (from: number, to: number);")?;
+    writeln!(
+        dl,
+        "kind edge \"An edge of a graph\" (from: number, to: number);"
+    )?;
     writeln!(csv, "id,type,name,affiliation")?;
     for r in 0..REGIONS {
         writeln!(dl, "entity {}: region(name: \"Region {r}\");", region(r))?;

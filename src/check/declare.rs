@@ -135,7 +135,14 @@ pub fn announce_entity(db: &mut Database, decl: &EntityDecl) -> Diagnostics {
 }
 
 /// What an entity may be (the word after `entity id:`).
-pub const ENTITY_TYPES: &[&str] = &["person", "organisation", "country", "city", "region", "group"];
+pub const ENTITY_TYPES: &[&str] = &[
+    "person",
+    "organisation",
+    "country",
+    "city",
+    "region",
+    "group",
+];
 
 /// Second pass over an entity: its fields are checked and its row added.
 pub fn add_entity(db: &mut Database, decl: &EntityDecl) -> Result<(), Diagnostics> {
@@ -160,7 +167,13 @@ pub fn add_entity(db: &mut Database, decl: &EntityDecl) -> Result<(), Diagnostic
             )),
         );
     }
-    errors.extend(fill_fields(db, kind_id, &decl.fields, &mut row, &["id", "type"]));
+    errors.extend(fill_fields(
+        db,
+        kind_id,
+        &decl.fields,
+        &mut row,
+        &["id", "type"],
+    ));
     errors.extend(provenance_errors(&decl.provenance, decl.id.span));
     if !errors.is_empty() {
         return Err(errors);
@@ -301,21 +314,30 @@ pub fn add_fact(db: &mut Database, fact: &ast::Fact) -> Result<(), Diagnostics> 
         _ => None,
     };
     if let Some(sym) = id
-        && db.fact_by_id(sym).is_some()
+        && let Some((other_kind, other_row)) = db.fact_by_id(sym)
     {
         let span = fact
             .fields
             .iter()
             .find(|f| f.name.text == "id")
             .map_or(fact.span, |f| f.value.span);
-        errors.push(Diagnostic::error(
+        let mut d = Diagnostic::error(
             format!(
                 "another fact already has the id `{}`",
                 db.interner.resolve(sym)
             ),
             span,
             "id used twice",
-        ));
+        )
+        .with_help("give each fact its own id");
+        if let Origin::Stated {
+            span: Some(first), ..
+        } = db.kind(other_kind).relation.origin(other_row)
+            && first.source == span.source
+        {
+            d = d.with_secondary(first, "the first fact with this id");
+        }
+        errors.push(d);
     }
     if !errors.is_empty() {
         return Err(errors);

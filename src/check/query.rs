@@ -3,7 +3,7 @@
 
 use super::declare::unknown_kind;
 use super::ir::{CheckedQuery, Column, FieldRef, Pred};
-use super::values::{plural, date_value, mismatch, typed_value};
+use super::values::{date_value, mismatch, plural, typed_value};
 use crate::date::Date;
 use crate::diagnostic::{Diagnostic, Diagnostics, suggestion};
 use crate::store::{Database, ENTITY, KindId, Type, Value};

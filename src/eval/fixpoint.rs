@@ -9,7 +9,7 @@ use super::query::compare;
 use crate::check::Strata;
 use crate::check::rules::{BodyLit, CheckedRule, HeadArg, Operand, Slot};
 use crate::plan::rules::{Match, Rows, RulePlan, Step, plan_rule};
-use crate::store::{Database, KindId, Origin, Row, Value};
+use crate::store::{Database, KindId, Origin, Row, RowOrigin, Value};
 use crate::syntax::ast::AggFn;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -189,19 +189,27 @@ fn insert(
         .collect())
 }
 
-/// Rows one rule derived from a chunk of its outer rows, side by side: for row `i`, its hash,
-/// its values (`width` of them) and its premises (`arity` of them, in body order).
+/// Rows one rule derived from a chunk of its outer rows, side by side: for row `i`, the row
+/// packed into an integer (`NOT_PACKED` when it does not pack: then its hash and `width`
+/// values follow in `hashes` and `values`) and its premises (`arity` of them, in body order).
 struct Derived {
     width: usize,
     arity: usize,
+    keys: Vec<u64>,
     hashes: Vec<u32>,
     values: Vec<Value>,
     premises: Vec<(KindId, u32)>,
 }
 
+/// A row of `Derived` that does not pack.
+const NOT_PACKED: u64 = u64::MAX;
+
 /// How many outer rows a rule reads before the rows it derived are added: the pending rows
 /// stay few, and a row derived twice in a round is found the second time.
-const CHUNK: u32 = 1 << 14;
+const CHUNK: u32 = 1 << 13;
+
+/// How many rows ahead `add_derived` prefetches.
+const PREFETCH: usize = 8;
 
 /// Adds a chunk's derived rows to the head kind, counting them against the budget.
 fn add_derived(
@@ -213,17 +221,32 @@ fn add_derived(
 ) -> Result<(), LimitHit> {
     let rel = &mut db.kind_mut(rule.head_kind).relation;
     let mut added = 0u64;
-    for (i, &h) in out.hashes.iter().enumerate() {
-        let values = &out.values[i * out.width..(i + 1) * out.width];
+    let mut unpacked = 0;
+    for (i, &k) in out.keys.iter().enumerate() {
+        // The look-ups miss the cache: start fetching a few rows ahead.
+        if let Some(&ahead) = out.keys.get(i + PREFETCH)
+            && ahead != NOT_PACKED
+        {
+            rel.prefetch_packed(ahead);
+        }
         let premises = &out.premises[i * out.arity..(i + 1) * out.arity];
         let origin = RowOrigin::Derived {
             rule: rule.index,
             premises,
         };
-        if rel.insert_hashed(h, values, origin).1 {
+        let new = if k != NOT_PACKED {
+            rel.insert_packed(k, out.width, origin)
+        } else {
+            let values = &out.values[unpacked * out.width..(unpacked + 1) * out.width];
+            let h = out.hashes[unpacked];
+            unpacked += 1;
+            rel.insert_new(h, values, origin)
+        };
+        if new {
             added += 1;
         }
     }
+    out.keys.clear();
     out.hashes.clear();
     out.values.clear();
     out.premises.clear();
@@ -249,37 +272,74 @@ fn slot_value<'v>(slot: &'v Slot, values: &'v [Value]) -> &'v Value {
     }
 }
 
-/// Runs one plan, pushing each new head row (with its premises) to `pending`.
-fn run_rule(
+/// Builds (or brings up to date) every index the plan reads, so the walk only reads them;
+/// checks the budget between chunks of a large build.
+fn build_indexes(
     db: &Database,
+    rule: &CheckedRule,
+    plan: &RulePlan,
+    budget: &Budget,
+) -> Result<(), LimitHit> {
+    let build = |kind: KindId, col: usize| -> Result<(), LimitHit> {
+        let rel = &db.kind(kind).relation;
+        while !rel.extend_index(col, crate::store::INDEX_CHUNK) {
+            budget.check()?;
+        }
+        Ok(())
+    };
+    for step in &plan.steps {
+        match step {
+            Step::Join {
+                kind,
+                key: Some((col, _)),
+                ..
+            } => build(*kind, *col)?,
+            Step::Filter(i) => {
+                if let BodyLit::Not(a) = &rule.body[*i]
+                    && let Some((col, _)) = a.args.iter().find(|(_, s)| !is_any(rule, s))
+                {
+                    build(a.kind, *col)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Is `s` the anonymous variable `?_`?
+fn is_any(rule: &CheckedRule, s: &Slot) -> bool {
+    matches!(s, Slot::Var(v) if rule.var_names[*v] == "?_")
+}
+
+/// Runs one plan. A rule with an aggregate hands its rows to `pending` (added at the end of
+/// the round); any other rule adds its rows to the head kind itself, a chunk of outer rows at
+/// a time. Rows added during a round lie past the round's ranges, so the round does not see
+/// them: they are the next round's delta.
+fn run_rule(
+    db: &mut Database,
     rule: &CheckedRule,
     plan: &RulePlan,
     ranges: &Ranges,
     budget: &mut Budget,
     pending: &mut Vec<Pending>,
+    stats: &mut FixpointStats,
 ) -> Result<(), LimitHit> {
-    for step in &plan.steps {
-        if let Step::Join {
-            kind,
-            key: Some((col, _)),
-            ..
-        } = step
-        {
-            db.kind(*kind).relation.ensure_index(*col);
-        }
-    }
-    let mut frame = Frame {
-        db,
-        rule,
-        ranges,
-        values: vec![Value::Null; rule.var_names.len()],
-        premises: Vec::new(),
-        steps_done: 0,
-    };
     if rule.has_aggregate() {
+        build_indexes(db, rule, plan, budget)?;
+        let mut frame = Frame {
+            db,
+            rule,
+            ranges,
+            values: vec![Value::Null; rule.var_names.len()],
+            premises: Vec::new(),
+            steps_done: 0,
+            outer: None,
+        };
         let mut bindings: Vec<Binding> = Vec::new();
         walk(&mut frame, &plan.steps, budget, &mut |f| {
             bindings.push((f.values.clone(), f.premises.clone()));
+            Ok(())
         })?;
         aggregate(
             db,
@@ -290,27 +350,75 @@ fn run_rule(
         );
         return Ok(());
     }
-    let head_kind = rule.head_kind;
+    // The outermost join, when it reads a range of rows without an index, reads it in chunks.
+    let outer = plan.steps.iter().find_map(|s| match s {
+        Step::Join {
+            kind, rows, key, ..
+        } => Some((key.is_none()).then(|| match rows {
+            Rows::All => 0..ranges.all.get(kind).copied().unwrap_or(0),
+            Rows::Delta => ranges.delta.get(kind).cloned().unwrap_or(0..0),
+        })),
+        Step::Filter(_) => None,
+    });
+    let chunks: Vec<Option<Range<u32>>> = match outer.flatten() {
+        Some(r) => (r.start..r.end)
+            .step_by(CHUNK as usize)
+            .map(|s| Some(s..(s + CHUNK).min(r.end)))
+            .collect(),
+        None => vec![None],
+    };
     let order = plan.body_order();
-    let width = db.kind(head_kind).fields.len();
-    let rel = &db.kind(head_kind).relation;
-    walk(&mut frame, &plan.steps, budget, &mut |f| {
-        let row = head_row(rule, width, &f.values);
-        if rel.find(&row).is_none() {
-            pending.push((
-                head_kind,
-                row,
-                Origin::Derived {
-                    rule: rule.index,
-                    premises: order.iter().map(|&i| f.premises[i]).collect(),
-                },
-            ));
-        }
-    })
+    let width = db.kind(rule.head_kind).fields.len();
+    let mut out = Derived {
+        width,
+        arity: order.len(),
+        keys: Vec::new(),
+        hashes: Vec::new(),
+        values: Vec::new(),
+        premises: Vec::new(),
+    };
+    let mut head = vec![Value::Null; width];
+    let mut steps_done = 0;
+    for chunk in chunks {
+        build_indexes(db, rule, plan, budget)?;
+        let (rows_left, max_rows) = (budget.rows_left(), budget.max_rows);
+        let head_rel = &db.kind(rule.head_kind).relation;
+        let mut frame = Frame {
+            db,
+            rule,
+            ranges,
+            values: vec![Value::Null; rule.var_names.len()],
+            premises: Vec::new(),
+            steps_done,
+            outer: chunk,
+        };
+        walk(&mut frame, &plan.steps, budget, &mut |f| {
+            // Whether the row is new is found when it is added (one look-up, not two).
+            head_values(rule, &f.values, &mut head);
+            match crate::store::Relation::pack_row(&head) {
+                Some(k) => out.keys.push(k),
+                None => {
+                    out.keys.push(NOT_PACKED);
+                    out.hashes.push(head_rel.hash_of(&head));
+                    out.values.extend_from_slice(&head);
+                }
+            }
+            out.premises.extend(order.iter().map(|&i| f.premises[i]));
+            // A chunk that alone derives more rows than the budget allows stops here, before
+            // its pending rows take the memory the budget protects.
+            if out.keys.len() as u64 > rows_left {
+                return Err(LimitHit::Rows(max_rows));
+            }
+            Ok(())
+        })?;
+        steps_done = frame.steps_done;
+        add_derived(db, rule, &mut out, budget, stats)?;
+    }
+    Ok(())
 }
 
-fn head_row(rule: &CheckedRule, width: usize, values: &[Value]) -> Row {
-    let mut row = vec![Value::Null; width];
+/// The head's values for a binding, written into `row`.
+fn head_values(rule: &CheckedRule, values: &[Value], row: &mut [Value]) {
     for (col, arg) in &rule.head {
         row[*col] = match arg {
             HeadArg::Var(v) => values[*v].clone(),
@@ -318,6 +426,11 @@ fn head_row(rule: &CheckedRule, width: usize, values: &[Value]) -> Row {
             HeadArg::Agg(..) => Value::Null,
         };
     }
+}
+
+fn head_row(rule: &CheckedRule, width: usize, values: &[Value]) -> Row {
+    let mut row = vec![Value::Null; width];
+    head_values(rule, values, &mut row);
     row.into()
 }
 
@@ -326,11 +439,10 @@ fn walk(
     f: &mut Frame,
     steps: &[Step],
     budget: &mut Budget,
-    emit: &mut dyn FnMut(&Frame),
+    emit: &mut dyn FnMut(&Frame) -> Result<(), LimitHit>,
 ) -> Result<(), LimitHit> {
     let Some((step, rest)) = steps.split_first() else {
-        emit(f);
-        return Ok(());
+        return emit(f);
     };
     match step {
         Step::Filter(i) => {
@@ -347,64 +459,87 @@ fn walk(
             ..
         } => {
             let rel = &f.db.kind(*kind).relation;
-            let range = match rows {
-                Rows::All => 0..f.ranges.all.get(kind).copied().unwrap_or(0),
-                Rows::Delta => f.ranges.delta.get(kind).cloned().unwrap_or(0..0),
+            let range = match (f.outer.take(), rows) {
+                (Some(chunk), _) => chunk,
+                (None, Rows::All) => 0..f.ranges.all.get(kind).copied().unwrap_or(0),
+                (None, Rows::Delta) => f.ranges.delta.get(kind).cloned().unwrap_or(0..0),
             };
-            let candidates: Vec<u32> = match key {
+            match key {
                 Some((col, slot)) => {
+                    // Built before the walk (`build_indexes`), so reading it borrows nothing
+                    // mutably while deeper steps read other indexes.
                     let index = rel.index(*col);
-                    let v = slot_value(slot, &f.values);
-                    match index.get(v) {
-                        Some(list) => {
-                            let lo = list.partition_point(|&r| r < range.start);
-                            let hi = list.partition_point(|&r| r < range.end);
-                            list[lo..hi].to_vec()
-                        }
-                        None => vec![],
+                    let Some(list) = index.get(slot_value(slot, &f.values)) else {
+                        return Ok(());
+                    };
+                    let lo = list.partition_point(|&r| r < range.start);
+                    let hi = list.partition_point(|&r| r < range.end);
+                    for &r in &list[lo..hi] {
+                        join_row(f, rel, *kind, r, args, rest, budget, emit)?;
                     }
                 }
-                None => range.collect(),
-            };
-            for r in candidates {
-                f.steps_done += 1;
-                if f.steps_done.is_multiple_of(1024) {
-                    budget.check()?;
-                }
-                let row = rel.row(r);
-                let mut ok = true;
-                let mut bound_here = Vec::new();
-                for (col, m) in args {
-                    match m {
-                        Match::Check(slot) => {
-                            if row[*col] != *slot_value(slot, &f.values) || row[*col].is_null() {
-                                ok = false;
-                                break;
-                            }
-                        }
-                        Match::Bind(v) => {
-                            if row[*col].is_null() {
-                                // An unknown value joins with nothing.
-                                ok = false;
-                                break;
-                            }
-                            f.values[*v] = row[*col].clone();
-                            bound_here.push(*v);
-                        }
+                None => {
+                    for r in range {
+                        join_row(f, rel, *kind, r, args, rest, budget, emit)?;
                     }
-                }
-                if ok {
-                    f.premises.push((*kind, r));
-                    walk(f, rest, budget, emit)?;
-                    f.premises.pop();
-                }
-                for v in bound_here {
-                    f.values[v] = Value::Null;
                 }
             }
             Ok(())
         }
     }
+}
+
+/// Matches row `r` of `rel` against an atom's arguments, binding its variables, and walks on.
+#[allow(clippy::too_many_arguments)]
+fn join_row(
+    f: &mut Frame,
+    rel: &crate::store::Relation,
+    kind: KindId,
+    r: u32,
+    args: &[(usize, Match)],
+    rest: &[Step],
+    budget: &mut Budget,
+    emit: &mut dyn FnMut(&Frame) -> Result<(), LimitHit>,
+) -> Result<(), LimitHit> {
+    f.steps_done += 1;
+    if f.steps_done.is_multiple_of(1024) {
+        budget.check()?;
+    }
+    let mut ok = true;
+    for (col, m) in args {
+        match m {
+            Match::Check(slot) => {
+                let v = slot_value(slot, &f.values);
+                // An unknown value joins with nothing.
+                if v.is_null() || !rel.eq_at(r, *col, v) {
+                    ok = false;
+                    break;
+                }
+            }
+            Match::Bind(v) => {
+                let x = rel.get(r, *col);
+                if x.is_null() {
+                    ok = false;
+                    break;
+                }
+                f.values[*v] = x;
+            }
+        }
+    }
+    let result = if ok {
+        f.premises.push((kind, r));
+        let result = walk(f, rest, budget, emit);
+        f.premises.pop();
+        result
+    } else {
+        Ok(())
+    };
+    for (_, m) in args {
+        if let Match::Bind(v) = m {
+            f.values[*v] = Value::Null;
+        }
+    }
+    result
 }
 
 fn operand(op: &Operand, values: &[Value]) -> Value {
@@ -430,16 +565,19 @@ fn filter_holds(f: &Frame, lit: &BodyLit) -> bool {
         },
         BodyLit::Not(a) => {
             let rel = &f.db.kind(a.kind).relation;
-            let is_any = |s: &Slot| matches!(s, Slot::Var(v) if f.rule.var_names[*v] == "?_");
-            let matches_row = |row: &Row| {
-                a.args
-                    .iter()
-                    .all(|(col, s)| is_any(s) || row[*col] == *slot_value(s, &f.values))
+            let matches_row = |r: u32| {
+                a.args.iter().all(|(col, s)| {
+                    is_any(f.rule, s) || rel.eq_at(r, *col, slot_value(s, &f.values))
+                })
             };
-            match a.args.iter().find(|(_, s)| !is_any(s)) {
+            match a.args.iter().find(|(_, s)| !is_any(f.rule, s)) {
                 Some((col, s)) => {
                     let v = slot_value(s, &f.values);
-                    !rel.lookup(*col, v).iter().any(|&r| matches_row(&rel.row(r)))
+                    // Built before the walk (`build_indexes`).
+                    let index = rel.index(*col);
+                    !index
+                        .get(v)
+                        .is_some_and(|rows| rows.iter().any(|&r| matches_row(r)))
                 }
                 None => rel.is_empty(),
             }

@@ -173,11 +173,7 @@ fn access_rows(
 }
 
 /// Builds (or brings up to date) the hash index on `col`, checking the budget between chunks.
-fn build_index(
-    rel: &crate::store::Relation,
-    col: usize,
-    budget: &Budget,
-) -> Result<(), LimitHit> {
+fn build_index(rel: &crate::store::Relation, col: usize, budget: &Budget) -> Result<(), LimitHit> {
     while !rel.extend_index(col, crate::store::INDEX_CHUNK) {
         budget.check()?;
     }
@@ -257,7 +253,12 @@ fn count(db: &Database, kind: KindId, ids: &[u32], groups: &[FieldRef]) -> Resul
 fn order_by_columns(db: &Database, rs: &mut ResultSet, order: &[(FieldRef, bool)]) {
     let keys: Vec<(usize, bool)> = order
         .iter()
-        .filter_map(|(f, desc)| rs.columns.iter().position(|c| *c == f.name).map(|i| (i, *desc)))
+        .filter_map(|(f, desc)| {
+            rs.columns
+                .iter()
+                .position(|c| *c == f.name)
+                .map(|i| (i, *desc))
+        })
         .collect();
     if keys.is_empty() {
         return;

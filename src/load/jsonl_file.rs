@@ -54,7 +54,9 @@ fn row(loader: &mut Loader, line: &str, number: u64) -> Result<(), Diagnostic> {
             };
             loader
                 .error(at, format!("not a JSON object: {e}"))
-                .with_help(r#"write one object a line, e.g. {"type": "visit", "date": "2025-09-14"}"#)
+                .with_help(
+                    r#"write one object a line, e.g. {"type": "visit", "date": "2025-09-14"}"#,
+                )
         })?;
     let keys: Vec<&str> = object.keys().map(|k| k.as_str()).collect();
     let columns = loader.columns(&keys, at)?;
@@ -70,7 +72,9 @@ fn row(loader: &mut Loader, line: &str, number: u64) -> Result<(), Diagnostic> {
             serde_json::Value::Number(n) if matches!(ty, Type::Date | Type::Text) => {
                 loader.set_text(col, n.to_string().as_bytes(), at)?
             }
-            serde_json::Value::Bool(b) if ty == Type::Bool => loader.set_value(col, Value::Bool(*b)),
+            serde_json::Value::Bool(b) if ty == Type::Bool => {
+                loader.set_value(col, Value::Bool(*b))
+            }
             serde_json::Value::Array(items) if ty == Type::List => {
                 let mut list = Vec::new();
                 for item in items {
@@ -88,8 +92,17 @@ fn row(loader: &mut Loader, line: &str, number: u64) -> Result<(), Diagnostic> {
             other => {
                 let name = &loader.db.kind(loader.kind).fields[col].name;
                 return Err(loader
-                    .error(at, format!("field `{name}` is {} {ty}, but this is {}", an(ty), json_kind(other)))
-                    .with_help("texts, entities, dates and ids are JSON strings; numbers are JSON numbers"));
+                    .error(
+                        at,
+                        format!(
+                            "field `{name}` is {} {ty}, but this is {}",
+                            an(ty),
+                            json_kind(other)
+                        ),
+                    )
+                    .with_help(
+                        "texts, entities, dates and ids are JSON strings; numbers are JSON numbers",
+                    ));
             }
         }
     }

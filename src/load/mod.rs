@@ -173,8 +173,10 @@ pub(crate) struct Loader<'a> {
     path: &'a str,
     origin: OriginId,
     opts: &'a LoadOptions,
-    /// Per column: text → value, for the values that repeat (entities, dates, categories).
+    /// Per column: text → value, for the values that repeat (entities, dates, categories);
+    /// texts of up to 15 bytes are keyed by an integer (no bytes to compare).
     memo: Vec<HashMap<Box<[u8]>, Value>>,
+    short: Vec<HashMap<u128, Value>>,
     /// References to fact ids, checked when the whole file is in.
     refs: Vec<(Sym, String, At)>,
     row: Vec<Value>,
@@ -205,6 +207,7 @@ impl<'a> Loader<'a> {
             origin,
             opts,
             memo: vec![HashMap::new(); width],
+            short: vec![HashMap::new(); width],
             refs: Vec::new(),
             row: vec![Value::Null; width],
         }
@@ -243,7 +246,10 @@ impl<'a> Loader<'a> {
     }
 
     pub fn error(&self, at: At, message: impl std::fmt::Display) -> Diagnostic {
-        Diagnostic::plain(format!("{}:{}:{}: {message}", self.path, at.line, at.column))
+        Diagnostic::plain(format!(
+            "{}:{}:{}: {message}",
+            self.path, at.line, at.column
+        ))
     }
 
     /// Should reading stop (too many errors, or an interrupt)?
@@ -278,7 +284,12 @@ impl<'a> Loader<'a> {
         if text.is_empty() {
             return Ok(());
         }
-        if let Some(v) = self.memo[col].get(text) {
+        let key = short_key(text);
+        let cached = match key {
+            Some(k) => self.short[col].get(&k),
+            None => self.memo[col].get(text),
+        };
+        if let Some(v) = cached {
             self.row[col] = v.clone();
             return Ok(());
         }
@@ -289,8 +300,16 @@ impl<'a> Loader<'a> {
         if ty == Type::Ref && col > 0 {
             self.refs.push((ref_sym(&v), self.field_name(col), at));
         }
-        if !matches!(ty, Type::Ref) && self.memo[col].len() < MEMO_LIMIT {
-            self.memo[col].insert(text.into(), v.clone());
+        if !matches!(ty, Type::Ref) {
+            match key {
+                Some(k) if self.short[col].len() < MEMO_LIMIT => {
+                    self.short[col].insert(k, v.clone());
+                }
+                None if self.memo[col].len() < MEMO_LIMIT => {
+                    self.memo[col].insert(text.into(), v.clone());
+                }
+                _ => {}
+            }
         }
         self.row[col] = v;
         Ok(())
@@ -402,6 +421,18 @@ impl<'a> Loader<'a> {
         }
         self.db.kind_mut(self.kind).relation.shrink_to_fit();
     }
+}
+
+/// A text of up to 15 bytes as one integer: its bytes, then its length.
+#[inline]
+fn short_key(text: &[u8]) -> Option<u128> {
+    if text.len() > 15 {
+        return None;
+    }
+    let mut key = [0u8; 16];
+    key[..text.len()].copy_from_slice(text);
+    key[15] = text.len() as u8;
+    Some(u128::from_le_bytes(key))
 }
 
 fn ref_sym(v: &Value) -> Sym {

@@ -172,7 +172,9 @@ mod tests {
     #[test]
     fn too_wide_for_the_terminal_becomes_one_field_per_line() {
         let headers: Vec<String> = (0..12).map(|i| format!("column_{i}")).collect();
-        let row: Vec<String> = (0..12).map(|i| format!("a fairly long value {i}")).collect();
+        let row: Vec<String> = (0..12)
+            .map(|i| format!("a fairly long value {i}"))
+            .collect();
         let mut widths: Vec<usize> = row.iter().map(|c| c.width()).collect();
         assert!(!fit(&mut widths, &headers, 80));
         let text = render_expanded(&headers, &[row], 80, true);

@@ -112,7 +112,10 @@ fn estimate(db: &Database, kind: KindId, access: &Access, p: &Pred) -> f64 {
         && rel.has_index(*col)
     {
         let index = rel.index(*col);
-        let rows: usize = keys.iter().map(|k| index.get(k).map_or(0, |l| l.len())).sum();
+        let rows: usize = keys
+            .iter()
+            .map(|k| index.get(k).map_or(0, |l| l.len()))
+            .sum();
         return rows as f64 / n as f64;
     }
     let step = (n / SAMPLE).max(1);
@@ -206,7 +209,10 @@ fn reroot(p: &Pred) -> Option<Pred> {
             column: Column::Field(first),
             derefs: rest.to_vec(),
             ty: f.ty,
-            name: f.name.split_once('.').map_or(f.name.clone(), |x| x.1.to_string()),
+            name: f
+                .name
+                .split_once('.')
+                .map_or(f.name.clone(), |x| x.1.to_string()),
         })
     };
     Some(match p {

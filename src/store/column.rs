@@ -133,6 +133,7 @@ impl Column {
                 Some((vk, s)) => vk == *k && col.get(i) == Some(&s.0),
                 None => v.is_null() && col.get(i).is_none_or(|&s| s == NO_SYM),
             },
+            (Column::Num(col), Value::Num(n)) => col.get(i).is_some_and(|x| x == n),
             _ => self.get(i) == *v,
         }
     }

@@ -6,12 +6,13 @@
 
 mod column;
 mod database;
+mod packed;
 mod relation;
 mod value;
 
+pub use column::Column;
 pub use database::{
     Database, ENTITY, Field, Kind, KindId, KindOrigin, entity_cols, fold, format_number,
 };
-pub use column::Column;
 pub use relation::{Cite, INDEX_CHUNK, Origin, OriginId, Relation, RowOrigin};
 pub use value::{Interner, Row, Sym, Type, Value};

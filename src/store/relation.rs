@@ -10,7 +10,8 @@
 //! append, so an index covers a prefix of the rows and catches up when next read.
 
 use super::column::Column;
-use super::value::{Row, Value};
+use super::packed::PackedSet;
+use super::value::{Row, Sym, Value};
 use crate::diagnostic::Span;
 use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use std::cell::{Ref, RefCell};
@@ -117,8 +118,7 @@ impl Origins {
             RowOrigin::Shared(OriginId(i)) => self.of_row.push(i),
             RowOrigin::Derived { rule, premises } => {
                 self.of_row.push(DERIVED | self.derived.len() as u32);
-                self.derived
-                    .push((rule as u32, self.premises.len() as u32));
+                self.derived.push((rule as u32, self.premises.len() as u32));
                 self.premises
                     .extend(premises.iter().map(|&(k, r)| (k as u32, r)));
             }
@@ -180,6 +180,9 @@ pub struct Relation {
     /// never reads the rows again, and most rows that merely share a bucket are told apart
     /// without reading their columns.
     distinct: HashTable<(u32, u32)>,
+    /// Rows that pack into 64 bits ([`pack`]), by their packed form: told apart without
+    /// reading a column, which is most of the cost of a recursive rule's duplicate checks.
+    packed: PackedSet,
     hasher: DefaultHashBuilder,
     origins: Origins,
     indexes: RefCell<HashMap<usize, HashIndex>>,
@@ -191,6 +194,62 @@ pub struct Relation {
 #[inline]
 fn spread(h: u32) -> u64 {
     u64::from(h).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// A row as one 64-bit integer, when it is small enough: each value a 3-bit tag and, for a
+/// symbol or a whole number below 2^27, a 27-bit payload (unknown: the tag alone). Different
+/// rows pack differently (the tags make the code prefix-free), so comparing packed forms is
+/// comparing rows. `None` for a row that does not fit.
+#[inline]
+fn pack(row: &[Value]) -> Option<u64> {
+    const PAYLOAD: u32 = 27;
+    let mut key = 0u64;
+    let mut bits = 0u32;
+    for v in row {
+        let (tag, payload, width) = match v {
+            Value::Null => (0u64, 0u64, 0),
+            Value::Text(s) => (1, u64::from(s.0), PAYLOAD),
+            Value::Entity(s) => (2, u64::from(s.0), PAYLOAD),
+            Value::Ref(s) => (3, u64::from(s.0), PAYLOAD),
+            Value::Num(n) if *n >= 0.0 && n.fract() == 0.0 => (4, *n as u64, PAYLOAD),
+            Value::Bool(b) => (5, u64::from(*b), 1),
+            _ => return None,
+        };
+        if payload >> PAYLOAD != 0 || bits + 3 + width > 64 {
+            return None;
+        }
+        key |= (tag | payload << 3) << bits;
+        bits += 3 + width;
+    }
+    Some(key)
+}
+
+/// The row `pack` packed into `k`, `width` values long.
+fn unpack(mut k: u64, width: usize) -> Vec<Value> {
+    const MASK: u64 = (1 << 27) - 1;
+    let mut row = Vec::with_capacity(width);
+    for _ in 0..width {
+        let tag = k & 7;
+        k >>= 3;
+        let payload = k & MASK;
+        row.push(match tag {
+            0 => Value::Null,
+            5 => {
+                k >>= 1;
+                Value::Bool(payload & 1 == 1)
+            }
+            _ => {
+                k >>= 27;
+                match tag {
+                    1 => Value::Text(Sym(payload as u32)),
+                    2 => Value::Entity(Sym(payload as u32)),
+                    3 => Value::Ref(Sym(payload as u32)),
+                    _ => Value::Num(payload as f64),
+                }
+            }
+        });
+    }
+    row
 }
 
 /// Rows are read from a hash index this many at a time between budget checks.
@@ -291,16 +350,20 @@ impl Relation {
 
     /// Adds a row unless an equal one is there; returns its index and whether it is new.
     pub fn insert(&mut self, row: Row, origin: Origin) -> (u32, bool) {
-        let h = self.hash_values(row.iter());
+        let h = self.hash_of(&row);
         if let Some(i) = self.find_hashed(h, &row) {
             return (i, false);
         }
         let origin = match origin {
             Origin::Derived { rule, premises } => {
-                return self.push_row(h, &row, RowOrigin::Derived {
-                    rule,
-                    premises: &premises,
-                });
+                return self.push_row(
+                    h,
+                    &row,
+                    RowOrigin::Derived {
+                        rule,
+                        premises: &premises,
+                    },
+                );
             }
             stated => RowOrigin::Shared(self.add_origin(stated)),
         };
@@ -309,7 +372,7 @@ impl Relation {
 
     /// Adds a row unless an equal one is there; returns its index and whether it is new.
     pub fn insert_with(&mut self, row: &[Value], origin: RowOrigin) -> (u32, bool) {
-        let h = self.hash_values(row.iter());
+        let h = self.hash_of(row);
         if let Some(i) = self.find_hashed(h, row) {
             return (i, false);
         }
@@ -319,7 +382,11 @@ impl Relation {
     /// 32 bits of the hash this relation gives `row` (for [`Relation::find_hashed`] and
     /// [`Relation::insert_hashed`], so a row hashed once is looked up and added with one hash).
     pub fn hash_of(&self, row: &[Value]) -> u32 {
-        self.hash_values(row.iter())
+        match pack(row) {
+            // The packed set hashes the packed row itself.
+            Some(_) => 0,
+            None => self.hash_values(row.iter()),
+        }
     }
 
     /// Like [`Relation::insert_with`], with the row's hash from [`Relation::hash_of`].
@@ -330,10 +397,56 @@ impl Relation {
         self.push_row(h, row, origin)
     }
 
+    /// Adds a row unless an equal one is there; true when it is new. Unlike
+    /// [`Relation::insert_hashed`] it need not find the equal row's index, which spares a
+    /// packed row's look-up a second cache miss.
+    pub fn insert_new(&mut self, h: u32, row: &[Value], origin: RowOrigin) -> bool {
+        let present = match pack(row) {
+            Some(k) => self.packed.contains(k),
+            None => self.find_hashed(h, row).is_some(),
+        };
+        !present && self.push_row(h, row, origin).1
+    }
+
+    /// A row as the 64-bit integer this relation keeps it as, when it packs (see `pack`).
+    pub fn pack_row(row: &[Value]) -> Option<u64> {
+        pack(row)
+    }
+
+    /// Adds the row packed as `k` (from [`Relation::pack_row`], `width` values) unless it is
+    /// there; true when it is new. The row's values are unpacked only when it is new.
+    pub fn insert_packed(&mut self, k: u64, width: usize, origin: RowOrigin) -> bool {
+        if self.packed.contains(k) {
+            return false;
+        }
+        let row = unpack(k, width);
+        self.push_row(0, &row, origin).1
+    }
+
+    /// [`Relation::prefetch`] for a packed row.
+    #[inline]
+    pub fn prefetch_packed(&self, k: u64) {
+        self.packed.prefetch(k);
+    }
+
+    /// Asks the processor to fetch what looking `row` up will read (for a caller adding many
+    /// rows: prefetching a few rows ahead overlaps their cache misses).
+    #[inline]
+    pub fn prefetch(&self, row: &[Value]) {
+        if let Some(k) = pack(row) {
+            self.packed.prefetch(k);
+        }
+    }
+
     /// The index of a row equal to `row`, whose hash from [`Relation::hash_of`] is `h`.
     pub fn find_hashed(&self, h: u32, row: &[Value]) -> Option<u32> {
+        if let Some(k) = pack(row) {
+            return self.packed.find(k);
+        }
         self.distinct
-            .find(spread(h), |&(i, hi)| hi == h && Self::same_row(&self.columns, i, row))
+            .find(spread(h), |&(i, hi)| {
+                hi == h && Self::same_row(&self.columns, i, row)
+            })
             .map(|&(i, _)| i)
     }
 
@@ -347,8 +460,13 @@ impl Relation {
         }
         self.origins.push(origin);
         self.len += 1;
-        self.distinct
-            .insert_unique(spread(h), (i, h), |&(_, hj)| spread(hj));
+        match pack(row) {
+            Some(k) => self.packed.insert(k, i),
+            None => {
+                self.distinct
+                    .insert_unique(spread(h), (i, h), |&(_, hj)| spread(hj));
+            }
+        }
         (i, true)
     }
 
@@ -357,6 +475,7 @@ impl Relation {
         self.len = 0;
         self.columns.clear();
         self.distinct = HashTable::new();
+        self.packed = PackedSet::default();
         self.origins = Origins::default();
         self.indexes.get_mut().clear();
         self.sorted.get_mut().clear();
@@ -369,16 +488,22 @@ impl Relation {
         }
         self.origins.of_row.shrink_to_fit();
         self.distinct.shrink_to_fit(|&(_, h)| spread(h));
+        self.packed.shrink_to_fit();
     }
 
     /// The index of a row equal to `row`, if any.
     pub fn find(&self, row: &[Value]) -> Option<u32> {
-        self.find_hashed(self.hash_values(row.iter()), row)
+        self.find_hashed(self.hash_of(row), row)
     }
 
-    /// Reserves room for `n` more rows (before a bulk load).
+    /// Reserves room for `n` more rows (before a bulk load), in the table the rows so far
+    /// went to.
     pub fn reserve(&mut self, n: usize) {
-        self.distinct.reserve(n, |&(_, h)| spread(h));
+        if self.packed.len() > self.distinct.len() {
+            self.packed.reserve(n);
+        } else {
+            self.distinct.reserve(n, |&(_, h)| spread(h));
+        }
         self.origins.of_row.reserve(n);
     }
 
@@ -464,7 +589,8 @@ impl Relation {
         };
         match column {
             Column::Num(v) => {
-                let mut rows: Vec<u32> = (0..self.len).filter(|&i| !v[i as usize].is_nan()).collect();
+                let mut rows: Vec<u32> =
+                    (0..self.len).filter(|&i| !v[i as usize].is_nan()).collect();
                 rows.sort_by(|&a, &b| v[a as usize].total_cmp(&v[b as usize]));
                 rows
             }
@@ -500,7 +626,7 @@ impl Relation {
     /// interned strings).
     pub fn heap_bytes(&self) -> usize {
         let cols: usize = self.columns.iter().map(|c| c.heap_bytes()).sum();
-        let table = self.distinct.capacity() * (8 + 1);
+        let table = self.distinct.capacity() * (8 + 1) + self.packed.heap_bytes();
         let origins = self.origins.of_row.capacity() * 4
             + self.origins.derived.capacity() * 8
             + self.origins.premises.capacity() * 8
@@ -532,7 +658,9 @@ mod tests {
     #[test]
     fn keeps_rows_distinct_and_finds_them() {
         let mut r = Relation::default();
-        let row = |a: u32, n: f64| -> Row { vec![Value::Null, Value::Text(Sym(a)), Value::Num(n)].into() };
+        let row = |a: u32, n: f64| -> Row {
+            vec![Value::Null, Value::Text(Sym(a)), Value::Num(n)].into()
+        };
         assert_eq!(r.insert(row(1, 2.0), stated()), (0, true));
         assert_eq!(r.insert(row(1, 3.0), stated()), (1, true));
         assert_eq!(r.insert(row(1, 2.0), stated()), (0, false));
@@ -549,25 +677,55 @@ mod tests {
     }
 
     #[test]
+    fn packed_rows_unpack_to_themselves() {
+        let rows: Vec<Vec<Value>> = vec![
+            vec![Value::Null, Value::Num(3.0), Value::Num(134_217_727.0)],
+            vec![Value::Text(Sym(9)), Value::Entity(Sym(0)), Value::Bool(true)],
+            vec![Value::Ref(Sym(77)), Value::Bool(false), Value::Null, Value::Null],
+            vec![],
+        ];
+        for row in rows {
+            let k = pack(&row).expect("packs");
+            assert_eq!(unpack(k, row.len()), row);
+        }
+        assert_eq!(pack(&[Value::Num(2.5)]), None);
+        assert_eq!(pack(&[Value::Num(134_217_728.0)]), None);
+        assert_eq!(pack(&[Value::Num(-1.0)]), None);
+        assert_eq!(pack(&[Value::Num(1.0), Value::Num(1.0), Value::Num(1.0)]), None);
+    }
+
+    #[test]
     fn derived_origins_are_packed_and_read_back() {
         let mut r = Relation::default();
         let prem = [(3usize, 7u32), (4, 9)];
-        r.insert_with(&[Value::Num(1.0)], RowOrigin::Derived {
-            rule: 2,
-            premises: &prem,
-        });
-        r.insert_with(&[Value::Num(2.0)], RowOrigin::Derived {
-            rule: 0,
-            premises: &prem[..1],
-        });
-        assert_eq!(r.origin(0), Origin::Derived {
-            rule: 2,
-            premises: prem.to_vec()
-        });
-        assert_eq!(r.origin(1), Origin::Derived {
-            rule: 0,
-            premises: vec![(3, 7)]
-        });
+        r.insert_with(
+            &[Value::Num(1.0)],
+            RowOrigin::Derived {
+                rule: 2,
+                premises: &prem,
+            },
+        );
+        r.insert_with(
+            &[Value::Num(2.0)],
+            RowOrigin::Derived {
+                rule: 0,
+                premises: &prem[..1],
+            },
+        );
+        assert_eq!(
+            r.origin(0),
+            Origin::Derived {
+                rule: 2,
+                premises: prem.to_vec()
+            }
+        );
+        assert_eq!(
+            r.origin(1),
+            Origin::Derived {
+                rule: 0,
+                premises: vec![(3, 7)]
+            }
+        );
         assert_eq!(r.status(1), "derived");
     }
 }

@@ -48,7 +48,8 @@ impl Names {
         if let Some(&ok) = cached {
             return ok;
         }
-        let ok = matches!(Grammar::parse(Rule::name, word), Ok(p) if p.as_str().len() == word.len());
+        let ok =
+            matches!(Grammar::parse(Rule::name, word), Ok(p) if p.as_str().len() == word.len());
         match packed {
             Some(k) => {
                 self.short.insert(k, ok);
@@ -85,7 +86,11 @@ fn is_name_char(b: u8) -> bool {
 impl Cursor<'_, '_> {
     /// `s` as an owned string, or an empty one (no allocation) when only checking.
     fn owned(&self, s: &str) -> String {
-        if self.build { s.to_string() } else { String::new() }
+        if self.build {
+            s.to_string()
+        } else {
+            String::new()
+        }
     }
 
     fn span(&self, start: usize, end: usize) -> Span {
@@ -141,7 +146,9 @@ impl Cursor<'_, '_> {
     /// A keyword such as `cite` (followed by no name character), consumed when present.
     fn keyword(&mut self, kw: &str) -> bool {
         let end = self.pos + kw.len();
-        if self.text[self.pos..].starts_with(kw) && !self.bytes.get(end).is_some_and(|&b| is_name_char(b)) {
+        if self.text[self.pos..].starts_with(kw)
+            && !self.bytes.get(end).is_some_and(|&b| is_name_char(b))
+        {
             self.pos = end;
             true
         } else {
@@ -254,7 +261,11 @@ impl Cursor<'_, '_> {
             }
         }
         if groups > 0 {
-            return Some(if b.get(end) == Some(&b'~') { end + 1 } else { end });
+            return Some(if b.get(end) == Some(&b'~') {
+                end + 1
+            } else {
+                end
+            });
         }
         (first - self.pos == 4 && b.get(first) == Some(&b'~')).then_some(first + 1)
     }
@@ -266,7 +277,12 @@ impl Cursor<'_, '_> {
         if self.digits() == 0 {
             return Err(GiveUp);
         }
-        if self.peek() == Some(b'.') && self.bytes.get(self.pos + 1).is_some_and(|b| b.is_ascii_digit()) {
+        if self.peek() == Some(b'.')
+            && self
+                .bytes
+                .get(self.pos + 1)
+                .is_some_and(|b| b.is_ascii_digit())
+        {
             self.pos += 1;
             self.digits();
         }
@@ -463,7 +479,12 @@ impl Cursor<'_, '_> {
 
 /// The fact or entity declaration that `chunk` (a piece of a text starting at byte `offset`)
 /// holds, when the fast path is sure of it; `None` leaves the piece to the grammar.
-pub fn statement(chunk: &str, offset: usize, source: SourceId, names: &mut Names) -> Option<Statement> {
+pub fn statement(
+    chunk: &str,
+    offset: usize,
+    source: SourceId,
+    names: &mut Names,
+) -> Option<Statement> {
     read(chunk, offset, source, names, true)
 }
 
@@ -473,7 +494,13 @@ pub fn check(chunk: &str, offset: usize, source: SourceId, names: &mut Names) ->
     read(chunk, offset, source, names, false)
 }
 
-fn read(chunk: &str, offset: usize, source: SourceId, names: &mut Names, build: bool) -> Option<Statement> {
+fn read(
+    chunk: &str,
+    offset: usize,
+    source: SourceId,
+    names: &mut Names,
+    build: bool,
+) -> Option<Statement> {
     let mut c = Cursor {
         build,
         text: chunk,
@@ -548,7 +575,10 @@ mod tests {
         }
         let grammar = include_str!("../../grammar/dalil.pest");
         for line in grammar.lines().filter(|l| l.starts_with("kw_")) {
-            let word = line.split('"').nth(1).expect("a keyword rule quotes its word");
+            let word = line
+                .split('"')
+                .nth(1)
+                .expect("a keyword rule quotes its word");
             assert!(word.bytes().all(|b| b.is_ascii_lowercase()), "{line}");
         }
     }
@@ -568,6 +598,9 @@ mod tests {
                 fast_count += 1;
             }
         }
-        assert!(fast_count * 10 > all * 8, "{fast_count} of {all} pieces took the fast path");
+        assert!(
+            fast_count * 10 > all * 8,
+            "{fast_count} of {all} pieces took the fast path"
+        );
     }
 }

@@ -63,7 +63,11 @@ pub enum Piece {
 }
 
 /// Like [`parse_program`], but facts read by the fast path are left as [`Piece::Fact`].
-pub fn parse_pieces(text: &str, source: SourceId, limits: ParseLimits) -> (Vec<Piece>, Diagnostics) {
+pub fn parse_pieces(
+    text: &str,
+    source: SourceId,
+    limits: ParseLimits,
+) -> (Vec<Piece>, Diagnostics) {
     if text.len() > limits.max_input {
         let d = Diagnostic::plain(format!(
             "the input is {} bytes, more than the limit of {} bytes",
@@ -109,7 +113,8 @@ pub fn parse_pieces(text: &str, source: SourceId, limits: ParseLimits) -> (Vec<P
 /// The fact at `range` of `text`, which the fast path read before (see [`Piece::Fact`]).
 pub fn fact_at(text: &str, range: Range<usize>, source: SourceId) -> Statement {
     let chunk = &text[range.clone()];
-    let st = fast::NAMES.with_borrow_mut(|names| fast::statement(chunk, range.start, source, names));
+    let st =
+        fast::NAMES.with_borrow_mut(|names| fast::statement(chunk, range.start, source, names));
     match st {
         Some(st) => st,
         // Unreachable: the fast path read this very piece before. Should it ever not, the
@@ -123,7 +128,11 @@ pub fn fact_at(text: &str, range: Range<usize>, source: SourceId) -> Statement {
 }
 
 /// One piece parsed by the grammar: its statements, and a report for what did not parse.
-pub(crate) fn grammar_piece(text: &str, piece: Range<usize>, source: SourceId) -> (Vec<Statement>, Diagnostics) {
+pub(crate) fn grammar_piece(
+    text: &str,
+    piece: Range<usize>,
+    source: SourceId,
+) -> (Vec<Statement>, Diagnostics) {
     let chunk = &text[piece.clone()];
     let mut statements = Vec::new();
     let mut errors = Vec::new();

@@ -96,7 +96,7 @@ pub fn check_nesting(
     let too_deep = |at: usize, len: usize, what: &str| {
         let span = Span::new(source, offset + at, offset + at + len);
         Diagnostic::error(
-            format!("conditions are nested more than {max_depth} deep"),
+            format!("brackets and `not` are nested more than {max_depth} deep"),
             span,
             format!("this {what} is too deep"),
         )

@@ -2,6 +2,9 @@
 //! stopped, and each given its own explanation. The first that fits wins; when none does, the
 //! caller falls back to "unexpected `x`: expected …".
 
+use super::scan::{
+    is_name, last_item, last_token, last_word, open_brackets, unclosed_string_start,
+};
 use super::{Site, is_keyword, shorten, shorten_to};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::syntax::parse::Rule;
@@ -71,9 +74,10 @@ fn sql_select(site: &Site) -> Option<Diagnostic> {
             "`select … from` is SQL",
         )
         .with_help(format!("write `{dalil}`"))
-        .with_note_opt((columns == "*").then_some(
-            "fields to show go in brackets after the kind: `visit[partner, date]`",
-        )),
+        .with_note_opt(
+            (columns == "*")
+                .then_some("fields to show go in brackets after the kind: `visit[partner, date]`"),
+        ),
     )
 }
 
@@ -243,8 +247,8 @@ fn unclosed_bracket(site: &Site) -> Option<Diagnostic> {
         )
         .with_secondary(site.span(open, 1), "this bracket is not closed")
         .with_help(format!(
-            "close the bracket: `…{}{closer} {}`",
-            tail(site.before, 20),
+            "close the bracket after the last item: `{}{closer} {}`",
+            last_item(site.before),
             shorten(site.token)
         )),
     )
@@ -257,7 +261,28 @@ fn nothing_after(site: &Site) -> Option<Diagnostic> {
     }
     let word = last_word(site.before);
     let start = site.before.len() - word.len();
+    let between = site
+        .code_before()
+        .split_whitespace()
+        .rev()
+        .nth(2)
+        .is_some_and(|w| w == "between");
     let (message, label, help) = match word {
+        "and" if between => (
+            "`between … and` needs the end of the period".to_string(),
+            "nothing after this",
+            "write both ends, e.g. `between 2025-09-01 and 2025-09-30`".to_string(),
+        ),
+        "kind" => (
+            "`kind` needs the name and fields of the kind it declares".to_string(),
+            "nothing after this",
+            "write e.g. `kind note (text: text, date: date)`".to_string(),
+        ),
+        "count" | "why" | "explain" => (
+            format!("`{word}` needs a kind after it"),
+            "nothing after this",
+            format!("write e.g. `{word} visit`"),
+        ),
         "and" | "or" | "not" | "where" => (
             format!("`{word}` must be followed by a condition"),
             "nothing after this",
@@ -554,114 +579,4 @@ fn misspelt_keyword(site: &Site) -> Option<Diagnostic> {
         )
         .with_help(format!("did you mean `{shown}`?")),
     )
-}
-
-fn is_name(token: &str) -> bool {
-    let mut chars = token.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// The last word or operator of `text`.
-fn last_word(text: &str) -> &str {
-    let text = text.trim_end();
-    let word_start = text
-        .char_indices()
-        .rev()
-        .find(|(_, c)| c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | ',' | '"'))
-        .map_or(0, |(i, c)| i + c.len_utf8());
-    let word = &text[word_start..];
-    // An operator glued to the field before it: `partner=`.
-    for op in ["!=", "<=", ">=", ":-", "=", "<", ">"] {
-        if word.ends_with(op) {
-            return &word[word.len() - op.len()..];
-        }
-    }
-    word
-}
-
-/// The last token of `text`: a whole text in quotes, or else the last word.
-fn last_token(text: &str) -> &str {
-    let text = text.trim_end();
-    if let Some(inner) = text.strip_suffix('"') {
-        let mut start = None;
-        let bytes = inner.as_bytes();
-        for i in (0..bytes.len()).rev() {
-            if bytes[i] == b'"' && (i == 0 || bytes[i - 1] != b'\\') {
-                start = Some(i);
-                break;
-            }
-        }
-        if let Some(start) = start {
-            return &text[start..];
-        }
-    }
-    last_word(text)
-}
-
-/// The last `n` characters of `text`.
-fn tail(text: &str, n: usize) -> String {
-    let count = text.chars().count();
-    text.chars().skip(count.saturating_sub(n)).collect()
-}
-
-/// Offsets of the brackets still open at the end of `text` (texts and comments skipped).
-fn open_brackets(text: &str) -> Vec<usize> {
-    let mut stack = Vec::new();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'(' | b'[' => stack.push(i),
-            b')' | b']' => {
-                stack.pop();
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    stack
-}
-
-/// Where a text that is never closed starts (texts and comments skipped).
-fn unclosed_string_start(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                let start = i;
-                i += 1;
-                loop {
-                    match bytes.get(i) {
-                        None => return Some(start),
-                        Some(b'\\') => i += 2,
-                        Some(b'"') => break,
-                        Some(_) => i += 1,
-                    }
-                }
-            }
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    None
 }
