@@ -11,6 +11,7 @@ pub mod check;
 pub mod date;
 pub mod diagnostic;
 pub mod eval;
+pub mod files;
 pub mod help;
 pub mod load;
 mod meta;

@@ -158,7 +158,11 @@ impl Session {
         sink: &mut dyn FnMut(Reply),
     ) -> Result<Flow, Diagnostic> {
         let path = file_arg(args, span, "load")?;
-        let text = read_text(&path).map_err(|e| Diagnostic::error(e, span, "this file"))?;
+        let text = read_text(&path, self.limits.parse.max_input).map_err(|e| {
+            let (message, help) = e.split_once("\n  help: ").unwrap_or((e.as_str(), ""));
+            let d = Diagnostic::error(message, span, "this file");
+            if help.is_empty() { d } else { d.with_help(help) }
+        })?;
         if LOAD_DEPTH.get() >= MAX_LOAD_DEPTH {
             return Err(Diagnostic::error(
                 format!("files load each other more than {MAX_LOAD_DEPTH} deep"),
@@ -352,14 +356,8 @@ fn file_arg(args: &str, span: Span, command: &str) -> Result<String, Diagnostic>
     Ok(arg.to_string())
 }
 
-fn read_text(path: &str) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
-    String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "`{path}` is not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )
-    })
+fn read_text(path: &str, max: usize) -> Result<String, String> {
+    crate::files::read_source(path, max)
 }
 
 /// Writes `text` to a temporary file beside `path`, then renames it over `path`: a crash

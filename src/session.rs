@@ -237,6 +237,7 @@ impl Session {
         sink: &mut dyn FnMut(Reply),
     ) -> RunSummary {
         let source = self.sources.add(name, text);
+        let mut cap = ReportCap::default();
         let lengths: Vec<usize> = self.db.kinds.iter().map(|k| k.relation.len()).collect();
         // Facts the fast path read stay as byte ranges until their turn (see `Piece`).
         let (statements, syntax_errors) = parse_pieces(text, source, self.limits.parse);
@@ -246,7 +247,7 @@ impl Session {
             quit: false,
         };
         for d in &syntax_errors {
-            sink(Reply::Error(self.render(d)));
+            cap.report(self, d, sink);
         }
         // Schemas and entity names first, so statements may refer to them in any order.
         let mut skip = vec![false; statements.len()];
@@ -260,7 +261,7 @@ impl Session {
                 Statement::Kind(k) => Some(check::declare_kind(&mut self.db, k)),
                 Statement::Entity(e) => {
                     for w in check::announce_entity(&mut self.db, e) {
-                        sink(Reply::Error(self.render(&w)));
+                        cap.report(self, &w, sink);
                     }
                     None
                 }
@@ -273,7 +274,7 @@ impl Session {
                     Err(ds) => {
                         summary.failed += 1;
                         for d in ds {
-                            sink(Reply::Error(self.render(&d)));
+                            cap.report(self, &d, sink);
                         }
                     }
                 }
@@ -305,7 +306,7 @@ impl Session {
                 Err(ds) => {
                     summary.failed += 1;
                     for d in ds {
-                        sink(Reply::Error(self.render(&d)));
+                        cap.report(self, &d, sink);
                     }
                 }
             }
@@ -313,10 +314,11 @@ impl Session {
         let dangling = check::dangling_references(&self.db, &lengths);
         if !dangling.is_empty() {
             for d in &dangling {
-                sink(Reply::Error(self.render(d)));
+                cap.report(self, d, sink);
             }
             summary.failed += 1;
         }
+        cap.finish(sink);
         summary
     }
 
@@ -537,6 +539,38 @@ impl Session {
     }
 }
 
+/// At most this many reports are shown for one text; the rest are counted.
+const MAX_REPORTS: usize = 100;
+
+/// Shows the first [`MAX_REPORTS`] reports of a run and counts the rest, so a file of
+/// thousands of mistakes ends with a line saying how many were left out.
+#[derive(Default)]
+struct ReportCap {
+    shown: usize,
+    hidden: usize,
+}
+
+impl ReportCap {
+    fn report(&mut self, session: &Session, d: &Diagnostic, sink: &mut dyn FnMut(Reply)) {
+        if self.shown < MAX_REPORTS {
+            self.shown += 1;
+            sink(Reply::Error(session.render(d)));
+        } else {
+            self.hidden += 1;
+        }
+    }
+
+    fn finish(self, sink: &mut dyn FnMut(Reply)) {
+        if self.hidden > 0 {
+            sink(Reply::Error(format!(
+                "… and {} more error{} not shown (the first {MAX_REPORTS} are above)\n",
+                self.hidden,
+                if self.hidden == 1 { "" } else { "s" }
+            )));
+        }
+    }
+}
+
 /// Whether to go on after a statement.
 pub(crate) enum Flow {
     Continue,
@@ -552,11 +586,16 @@ pub(crate) fn limit_error(hit: LimitHit, span: crate::diagnostic::Span) -> Diagn
         )
         .with_help("narrow it with `where` or `limit`, or raise the limit with --max-rows N"),
         LimitHit::Time(t) => Diagnostic::error(
-            format!("the query was stopped after {} seconds", t.as_secs()),
+            format!(
+                "the query was stopped after {} second{}",
+                t.as_secs(),
+                if t.as_secs() == 1 { "" } else { "s" }
+            ),
             span,
             "this query",
         )
         .with_help("narrow it, or raise the limit with --timeout SECONDS"),
-        LimitHit::Interrupted => Diagnostic::error("interrupted", span, "this query was stopped"),
+        LimitHit::Interrupted => Diagnostic::error("interrupted", span, "this query was stopped")
+            .with_help("nothing was lost: the facts and rules loaded so far are all still here"),
     }
 }

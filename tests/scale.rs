@@ -164,8 +164,11 @@ fn json_lines_load_through_the_import_command() {
     assert!(out.contains(" 2"), "{out}");
 }
 
+/// An event as plain numbers: type, actor, partner, size, date as YYYYMMDD.
+type Event = (usize, usize, usize, i64, i32);
+
 /// Events spread over partners, types, sizes and dates, as dalil facts and as plain tuples.
-fn events(n: usize) -> (Session, Vec<(usize, usize, usize, i64, i32)>) {
+fn events(n: usize) -> (Session, Vec<Event>) {
     let mut text = String::from(
         "kind event(type: text, actor: entity, partner: entity, size: number, date: date);\n",
     );
@@ -214,11 +217,8 @@ fn count(s: &mut Session, q: &str) -> usize {
 #[test]
 fn indexed_plans_give_the_rows_a_scan_gives() {
     let (mut s, rows) = events(20_000);
-    let cases: Vec<(
-        &str,
-        &str,
-        Box<dyn Fn(&(usize, usize, usize, i64, i32)) -> bool>,
-    )> = vec![
+    type Case = (&'static str, &'static str, Box<dyn Fn(&Event) -> bool>);
+    let cases: Vec<Case> = vec![
         ("event where partner = c3", "lookup", Box::new(|r| r.2 == 3)),
         (
             "event where type = \"t1\" and partner = c3",
@@ -228,7 +228,7 @@ fn indexed_plans_give_the_rows_a_scan_gives() {
         (
             "event after 2018-06-30",
             "sorted index",
-            Box::new(|r| r.4 > 2018_06_30),
+            Box::new(|r| r.4 > 20180630),
         ),
         (
             "event between 2003-01-01 and 2003-12-31",
@@ -238,7 +238,7 @@ fn indexed_plans_give_the_rows_a_scan_gives() {
         (
             "event where date < 2001-01",
             "sorted index",
-            Box::new(|r| r.4 < 2001_01_01),
+            Box::new(|r| r.4 < 20010101),
         ),
         (
             "event where size >= 990",

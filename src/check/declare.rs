@@ -380,39 +380,50 @@ pub fn dangling_references(db: &Database, since: &[usize]) -> Diagnostics {
             continue;
         }
         let start = since.get(k).copied().unwrap_or(0);
+        // Only reference and entity fields can dangle; a million-row load reads just those
+        // cells, and a row's origin only when one of them does.
+        let columns: Vec<(usize, &crate::store::Field)> = kind
+            .fields
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter(|(_, f)| matches!(f.ty, Type::Ref | Type::Entity))
+            .collect();
+        if columns.is_empty() {
+            continue;
+        }
         for i in start..kind.relation.len() {
-            let row = kind.relation.row(i as u32);
-            let span = match &kind.relation.origin(i as u32) {
-                Origin::Stated { span: Some(s), .. } => *s,
-                _ => continue,
-            };
-            for (c, f) in kind.fields.iter().enumerate().skip(1) {
-                let msg = match (&row[c], f.ty) {
-                    (Value::Ref(s), Type::Ref)
-                        if db.fact_by_id(*s).is_none() && !db.has_entity(*s) =>
-                    {
-                        format!(
-                            "`{}` in field `{}` is not the id of any fact",
-                            db.interner.resolve(*s),
-                            f.name
-                        )
-                    }
-                    (Value::Entity(s), _) if db.entity_row(*s).is_none() => format!(
+            for &(c, f) in &columns {
+                let value = kind.relation.get(i as u32, c);
+                let dangles = match (&value, f.ty) {
+                    (Value::Ref(s), Type::Ref) => db.fact_by_id(*s).is_none() && !db.has_entity(*s),
+                    (Value::Entity(s), _) => db.entity_index(*s).is_none(),
+                    _ => false,
+                };
+                if !dangles {
+                    continue;
+                }
+                let span = match &kind.relation.origin(i as u32) {
+                    Origin::Stated { span: Some(s), .. } => *s,
+                    _ => continue,
+                };
+                let msg = match (&value, f.ty) {
+                    (Value::Ref(s), Type::Ref) => format!(
+                        "`{}` in field `{}` is not the id of any fact",
+                        db.interner.resolve(*s),
+                        f.name
+                    ),
+                    (Value::Entity(s), _) => format!(
                         "entity `{}` in field `{}` is named but never declared",
                         db.interner.resolve(*s),
                         f.name
                     ),
                     _ => continue,
                 };
-                let help = match f.ty {
-                    Type::Ref => suggestion(
-                        db.interner.resolve(match &row[c] {
-                            Value::Ref(s) => *s,
-                            _ => continue,
-                        }),
-                        db.fact_id_names(),
-                        "fact ids",
-                    ),
+                let help = match (&value, f.ty) {
+                    (Value::Ref(s), Type::Ref) => {
+                        suggestion(db.interner.resolve(*s), db.fact_id_names(), "fact ids")
+                    }
                     _ => None,
                 };
                 missing.push(

@@ -258,7 +258,7 @@ impl<'a> Loader<'a> {
             self.report.stopped = Some(format!("{} errors", self.report.errors.len()));
             return true;
         }
-        if self.report.read % 4096 == 0
+        if self.report.read.is_multiple_of(4096)
             && self.opts.interrupt.as_ref().is_some_and(|i| i.is_raised())
         {
             self.report.stopped = Some("interrupted".into());

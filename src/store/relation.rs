@@ -680,8 +680,17 @@ mod tests {
     fn packed_rows_unpack_to_themselves() {
         let rows: Vec<Vec<Value>> = vec![
             vec![Value::Null, Value::Num(3.0), Value::Num(134_217_727.0)],
-            vec![Value::Text(Sym(9)), Value::Entity(Sym(0)), Value::Bool(true)],
-            vec![Value::Ref(Sym(77)), Value::Bool(false), Value::Null, Value::Null],
+            vec![
+                Value::Text(Sym(9)),
+                Value::Entity(Sym(0)),
+                Value::Bool(true),
+            ],
+            vec![
+                Value::Ref(Sym(77)),
+                Value::Bool(false),
+                Value::Null,
+                Value::Null,
+            ],
             vec![],
         ];
         for row in rows {
@@ -691,7 +700,10 @@ mod tests {
         assert_eq!(pack(&[Value::Num(2.5)]), None);
         assert_eq!(pack(&[Value::Num(134_217_728.0)]), None);
         assert_eq!(pack(&[Value::Num(-1.0)]), None);
-        assert_eq!(pack(&[Value::Num(1.0), Value::Num(1.0), Value::Num(1.0)]), None);
+        assert_eq!(
+            pack(&[Value::Num(1.0), Value::Num(1.0), Value::Num(1.0)]),
+            None
+        );
     }
 
     #[test]

@@ -20,9 +20,12 @@ use pest::Parser as _;
 /// asked about once.
 #[derive(Default)]
 pub struct Names {
-    /// Lowercase words of up to 16 letters, packed into an integer (no string to compare).
+    /// Lowercase words of up to 15 letters, packed into an integer (no string to compare).
     short: HashMap<u128, bool>,
     known: HashMap<String, bool>,
+    /// The last names seen, by a few bits of their packed form: a fact file repeats the same
+    /// field names on every line, and this answers for them without hashing.
+    recent: [u128; 32],
 }
 
 thread_local! {
@@ -33,19 +36,34 @@ thread_local! {
 impl Names {
     fn is_name(&mut self, word: &str) -> bool {
         // Every keyword is a lowercase word (tested below), so `p01234` or `Tudor` is a name.
-        if word.bytes().any(|b| !b.is_ascii_lowercase()) {
+        // Lowercase words of up to 15 letters are packed with their length into an integer.
+        let mut key = word.len() as u128;
+        for (i, b) in word.bytes().enumerate() {
+            if !b.is_ascii_lowercase() {
+                return true;
+            }
+            if i < 15 {
+                key |= u128::from(b) << (8 * (i + 1));
+            }
+        }
+        let packed = (word.len() <= 15).then_some(key);
+        let slot = packed.map(|k| {
+            let folded = (k as u64) ^ ((k >> 64) as u64);
+            (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 59) as usize
+        });
+        if let (Some(k), Some(i)) = (packed, slot)
+            && self.recent[i] == k
+        {
             return true;
         }
-        let packed = (word.len() <= 16).then(|| {
-            let mut key = [0u8; 16];
-            key[..word.len()].copy_from_slice(word.as_bytes());
-            u128::from_le_bytes(key)
-        });
         let cached = match packed {
             Some(k) => self.short.get(&k),
             None => self.known.get(word),
         };
         if let Some(&ok) = cached {
+            if let (true, Some(k), Some(i)) = (ok, packed, slot) {
+                self.recent[i] = k;
+            }
             return ok;
         }
         let ok =
