@@ -562,7 +562,7 @@ impl ReportCap {
 
     fn finish(self, sink: &mut dyn FnMut(Reply)) {
         if self.hidden > 0 {
-            sink(Reply::Error(format!(
+            sink(Reply::Note(format!(
                 "… and {} more error{} not shown (the first {MAX_REPORTS} are above)\n",
                 self.hidden,
                 if self.hidden == 1 { "" } else { "s" }
