@@ -460,6 +460,17 @@ impl Session {
                 .map_err(|hit| limit_error(hit, span))?;
         }
         let plan = plan::plan_for(&self.db, checked);
+        if plan.mode == QueryMode::Why && matches!(plan.output, plan::Output::Count(_)) {
+            let kind = &self.db.kind(plan.kind).name;
+            return Err(Diagnostic::error(
+                "`why` shows the evidence for facts, and a count is not a fact",
+                span,
+                "a count",
+            )
+            .with_help(format!(
+                "drop `count` to see each counted fact with its evidence: `why {kind} …`"
+            )));
+        }
         if matches!(plan.mode, QueryMode::Explain | QueryMode::Analyze) {
             let program = plan::explain::Program {
                 rules: &self.rules,
