@@ -5,7 +5,7 @@ ratio to each. Run it through bench/compare.sh, which installs what it needs fir
 
 Every measurement runs in a fresh process; a system reports its own load and query times (so
 interpreter start-up is not counted against it), and its peak memory is read from the kernel
-(wait4's ru_maxrss). Times are medians over --runs runs; query times are "warm": the median of
+(/usr/bin/time's maximum resident set size). Times are medians over --runs runs; query times are "warm": the median of
 the repetitions after the first inside one process (the first, "cold", is shown too — for dalil
 it includes building the index the plan uses).
 
@@ -64,8 +64,33 @@ SQLITE_INDEXES = [
 ]
 
 
+TIME = "/usr/bin/time"
+
+
+def timed(cmd):
+    """`cmd` run under /usr/bin/time, which writes the peak resident memory (KB) to a file."""
+    if not os.path.exists(TIME):
+        return cmd, None
+    fd, path = tempfile.mkstemp(prefix="rss-")
+    os.close(fd)
+    return [TIME, "-o", path, "-f", "%M", *cmd], path
+
+
+def read_rss(path):
+    """Peak memory in MB from a file `timed` named (and remove it)."""
+    if not path:
+        return None
+    try:
+        with open(path) as f:
+            kb = [int(x) for x in f.read().split() if x.isdigit()]
+        return kb[-1] / 1024.0 if kb else None
+    finally:
+        os.unlink(path)
+
+
 def run(cmd, stdin=None, timeout=None, cwd=None):
     """Runs `cmd`; returns (stdout, stderr, wall seconds, peak RSS in MB, exit code)."""
+    cmd, rss_file = timed(cmd)
     started = time.perf_counter()
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
@@ -74,31 +99,10 @@ def run(cmd, stdin=None, timeout=None, cwd=None):
     except subprocess.TimeoutExpired:
         p.kill()
         p.communicate()
-        return None, "timeout", timeout, 0.0, -1
+        read_rss(rss_file)
+        return None, "timeout", timeout, None, -1
     wall = time.perf_counter() - started
-    # Peak memory needs wait4 on this very child, so it is measured by a separate run
-    # (`peak_rss`).
-    return out, err, wall, 0.0, p.returncode
-
-
-def peak_rss(cmd, stdin=None, timeout=None):
-    """Peak resident memory (MB) of one run of `cmd`, from wait4."""
-    p = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
-    if stdin is not None:
-        p.stdin.write(stdin)
-        p.stdin.close()
-    deadline = time.time() + (timeout or 1e9)
-    while True:
-        pid, status, usage = os.wait4(p.pid, os.WNOHANG)
-        if pid:
-            p.returncode = os.waitstatus_to_exitcode(status)
-            return usage.ru_maxrss / 1024.0
-        if time.time() > deadline:
-            p.kill()
-            os.wait4(p.pid, 0)
-            return None
-        time.sleep(0.005)
+    return out, err, wall, read_rss(rss_file), p.returncode
 
 
 def median(xs):
@@ -134,20 +138,20 @@ def dalil_query(data, name, query, loads, reps, runs, extra=(), facts=("schema.d
     for kind, f in loads:
         cmd += ["--load", f"{kind}={os.path.join(data, f)}"]
     cmd += ["-c", "; ".join([query] * reps)]
-    loads_ms, colds, warms, counts = [], [], [], set()
+    loads_ms, colds, warms, counts, rsss = [], [], [], set(), []
     for _ in range(runs):
-        out, err, wall, _, code = run(cmd, timeout=timeout)
+        out, err, wall, rss, code = run(cmd, timeout=timeout)
         if code != 0:
-            return Result("dalil", name, note=f"failed: {err.strip()[:200]}")
+            return Result("dalil", name, note=f"failed: {(err or '').strip()[:200]}")
+        rsss.append(rss)
         l, f, t = dalil_times(err)
         loads_ms.append(sum(l) if l else None)
         colds.append(t[0])
         warms.append(median(t[1:]) if len(t) > 1 else None)
         counts.update(dalil_counts(out))
-    rss = peak_rss(cmd, timeout=timeout)
     return Result("dalil", name, count=counts.pop() if len(counts) == 1 else sorted(counts),
                   load_ms=median(loads_ms), cold_ms=median(colds), warm_ms=median(warms),
-                  rss_mb=rss)
+                  rss_mb=median(rsss))
 
 
 # ── SQLite (the sqlite3 command-line shell: .import is its bulk loader) ───────────────────────
@@ -165,10 +169,11 @@ def sqlite_script(data, queries, reps, indexes, tables):
 
 def sqlite_run(data, name, query, reps, runs, tables, indexes, timeout=None):
     script = sqlite_script(data, [query], reps, indexes, tables)
-    colds, warms, loads, counts = [], [], [], set()
+    colds, warms, loads, counts, rsss = [], [], [], set(), []
     for _ in range(runs):
         started = time.perf_counter()
-        p = subprocess.Popen(["sqlite3", ":memory:"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        cmd, rss_file = timed(["sqlite3", ":memory:"])
+        p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         p.stdin.write(script)
         p.stdin.close()
@@ -181,8 +186,11 @@ def sqlite_run(data, name, query, reps, runs, tables, indexes, timeout=None):
             out_lines.append(line)
             if timeout and time.perf_counter() - started > timeout:
                 p.kill()
-                return Result("SQLite", name, note="timeout")
+                p.wait()
+                read_rss(rss_file)
+                return Result("SQLite", name, note=f"timeout: over {timeout} s")
         p.wait()
+        rsss.append(read_rss(rss_file))
         if p.returncode != 0:
             return Result("SQLite", name, note="failed: " + p.stderr.read()[:200])
         out = "".join(out_lines)
@@ -193,9 +201,9 @@ def sqlite_run(data, name, query, reps, runs, tables, indexes, timeout=None):
         loads.append(load_ms)
         colds.append(t[0])
         warms.append(median(t[1:]) if len(t) > 1 else None)
-    rss = peak_rss(["sqlite3", ":memory:"], stdin=script, timeout=timeout)
     return Result("SQLite", name, count=counts.pop() if len(counts) == 1 else sorted(counts),
-                  load_ms=median(loads), cold_ms=median(colds), warm_ms=median(warms), rss_mb=rss,
+                  load_ms=median(loads), cold_ms=median(colds), warm_ms=median(warms),
+                  rss_mb=median(rsss),
                   note="indexed" if indexes else "")
 
 
@@ -206,6 +214,7 @@ import duckdb, json, sys, time
 data, query, reps, tables = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4])
 con = duckdb.connect()
 con.execute("SET threads TO 2")
+con.execute("SET enable_progress_bar = false")
 t = time.perf_counter()
 for table, f in tables:
     con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv('{data}/{f}', header=true, all_varchar=false)")
@@ -221,20 +230,21 @@ print(json.dumps({"load_ms": load, "times": times, "counts": sorted(counts)}))
 
 def python_worker(system, code, args, name, runs, timeout=None):
     cmd = [sys.executable, "-c", code, *args]
-    colds, warms, loads, counts = [], [], [], set()
+    colds, warms, loads, counts, rsss = [], [], [], set(), []
     for _ in range(runs):
-        out, err, wall, _, rc = run(cmd, timeout=timeout)
+        out, err, wall, rss, rc = run(cmd, timeout=timeout)
+        rsss.append(rss)
         if rc != 0:
-            return Result(system, name, note=("timeout" if err == "timeout" else
-                                               "failed: " + err.strip()[-200:]))
-        r = json.loads(out.strip().splitlines()[-1])
+            return Result(system, name, note=(f"timeout: over {timeout} s" if err == "timeout"
+                                              else "failed: " + err.strip()[-200:]))
+        r = json.loads([x for x in out.splitlines() if x.startswith("{")][-1])
         loads.append(r["load_ms"])
         colds.append(r["times"][0])
         warms.append(median(r["times"][1:]) if len(r["times"]) > 1 else None)
         counts.update(r["counts"])
-    rss = peak_rss(cmd, timeout=timeout)
     return Result(system, name, count=counts.pop() if len(counts) == 1 else sorted(counts),
-                  load_ms=median(loads), cold_ms=median(colds), warm_ms=median(warms), rss_mb=rss)
+                  load_ms=median(loads), cold_ms=median(colds), warm_ms=median(warms),
+                  rss_mb=median(rsss))
 
 
 def duckdb_query(data, name, query, reps, runs, tables, timeout=None):
@@ -252,36 +262,36 @@ def prolog_tc(data, name, graph, runs, timeout):
     cmd = ["swipl", "-q", "-O", "--stack-limit=16g", "--table-space=16g", "-g",
            f"statistics(walltime,_),consult('{os.path.join(data, graph + '.pl')}'),"
            "statistics(walltime,[_,L]),format('{\"load_ms\": ~d}~n',[L]),main", "-t", "halt", prog]
-    qs, ls, counts = [], [], set()
+    qs, ls, counts, rsss = [], [], set(), []
     for _ in range(runs):
-        out, err, wall, _, rc = run(cmd, timeout=timeout)
+        out, err, wall, rss, rc = run(cmd, timeout=timeout)
+        rsss.append(rss)
         if rc != 0 or out is None:
-            return Result("SWI-Prolog", name, note="timeout" if err == "timeout" else
-                          "failed: " + (err or "").strip()[-200:])
+            return Result("SWI-Prolog", name, note=f"timeout: over {timeout} s"
+                          if err == "timeout" else "failed: " + (err or "").strip()[-200:])
         rows = [json.loads(x) for x in out.strip().splitlines() if x.startswith("{")]
         ls.append(rows[0]["load_ms"])
         qs.append(rows[1]["query_ms"])
         counts.add(rows[1]["count"])
-    rss = peak_rss(cmd, timeout=timeout)
     shutil.rmtree(tmp, ignore_errors=True)
     return Result("SWI-Prolog", name, count=counts.pop(), load_ms=median(ls), cold_ms=median(qs),
-                  warm_ms=median(qs), rss_mb=rss, note="tabling")
+                  warm_ms=median(qs), rss_mb=median(rsss), note="tabling")
 
 
 def ascent_tc(data, name, graph, runs, timeout):
     cmd = [ASCENT, os.path.join(data, graph + ".csv")]
-    qs, ls, counts = [], [], set()
+    qs, ls, counts, rsss = [], [], set(), []
     for _ in range(runs):
-        out, err, wall, _, rc = run(cmd, timeout=timeout)
+        out, err, wall, rss, rc = run(cmd, timeout=timeout)
+        rsss.append(rss)
         if rc != 0 or out is None:
             return Result("ascent", name, note="failed")
         r = json.loads(out)
         qs.append(r["query_ms"])
         ls.append(r["load_ms"])
         counts.add(r["count"])
-    rss = peak_rss(cmd, timeout=timeout)
     return Result("ascent", name, count=counts.pop(), load_ms=median(ls), cold_ms=median(qs),
-                  warm_ms=median(qs), rss_mb=rss, note="compiled")
+                  warm_ms=median(qs), rss_mb=median(rsss), note="compiled")
 
 
 # ── The workloads ─────────────────────────────────────────────────────────────────────────────
@@ -331,19 +341,21 @@ def w4(data, runs):
     # dalil's own syntax: the facts file is loaded by --facts, timed by --timing.
     cmd = [DALIL, "--timing", "--max-input", "4000000000", "--facts", os.path.join(data, "schema.dl"),
            "--facts", os.path.join(data, "events.dl"), "-c", "count event"]
-    loads, counts = [], set()
+    loads, counts, rsss = [], set(), []
     for _ in range(runs):
-        out, err, wall, _, rc = run(cmd)
+        out, err, wall, rss, rc = run(cmd)
+        rsss.append(rss)
         f = [float(x) for x in re.findall(r"^Loaded \S*events.dl in ([0-9.]+) ms", err, re.M)]
         loads.append(f[0] if f else None)
         counts.update(dalil_counts(out))
     size = os.path.getsize(os.path.join(data, "events.dl"))
     ms = median(loads)
     results.append(Result("dalil", "W4 load .dl", count=counts.pop() if len(counts) == 1 else None,
-                          load_ms=ms, rss_mb=peak_rss(cmd),
+                          load_ms=ms, rss_mb=median(rsss),
                           note=f"{size / 1e6 / (ms / 1000):.0f} MB/s" if ms else ""))
     # Memory: the events' share of dalil's peak memory, against the CSV's size.
-    base = peak_rss([DALIL, "--facts", os.path.join(data, "schema.dl"), "-c", "count event"])
+    base = median([run([DALIL, "--facts", os.path.join(data, "schema.dl"), "-c",
+                        "count event"])[3] for _ in range(runs)])
     full = next(x.rss_mb for x in results if x.workload == "W4 load CSV" and x.system == "dalil")
     csv_mb = os.path.getsize(os.path.join(data, "events.csv")) / 2**20
     results.append(Result("dalil", "memory", load_ms=None, rss_mb=full - base,
@@ -356,10 +368,12 @@ def w5(runs):
     cmd = [DALIL, "-c", 'visit where partner = "US" after 2025-09-01']
     walls = []
     for _ in range(max(runs * 4, 20)):
-        out, err, wall, _, rc = run(cmd)
-        walls.append(wall * 1000)
+        # Timed directly, without /usr/bin/time in between.
+        started = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        walls.append((time.perf_counter() - started) * 1000)
     return [Result("dalil", "W5 start-up", count=1, cold_ms=median(walls), warm_ms=median(walls),
-                   rss_mb=peak_rss(cmd), note="whole process, to the answer")]
+                   rss_mb=run(cmd)[3], note="whole process, to the answer")]
 
 
 # ── Report ────────────────────────────────────────────────────────────────────────────────────
@@ -388,10 +402,13 @@ def report(results):
         for r in rs:
             ratio = ""
             if d and r is not d:
-                mine = d.warm_ms if w.startswith(("W1", "W2", "W3")) else d.load_ms
-                theirs = r.warm_ms if w.startswith(("W1", "W2", "W3")) else r.load_ms
-                if r.note == "timeout":
-                    ratio = "> " + fmt_ms(None)
+                # Queries: warm times (one run of W3's closures: its first and only time).
+                query = w.startswith(("W1", "W2", "W3"))
+                mine = (d.warm_ms or d.cold_ms) if query else d.load_ms
+                theirs = (r.warm_ms or r.cold_ms) if query else r.load_ms
+                over = re.match(r"timeout: over ([0-9]+) s", r.note)
+                if over and mine:
+                    ratio = f"> {int(over.group(1)) * 1000 / mine:.1f}"
                 elif mine and theirs:
                     ratio = f"{theirs / mine:.1f}"
             lines.append(f"| {w} | {r.system} | {fmt_ms(r.load_ms)} | {fmt_ms(r.cold_ms)} | "
@@ -408,7 +425,16 @@ def main():
     ap.add_argument("--timeout", type=int, default=600, help="seconds before a run is given up")
     ap.add_argument("--only", default="", help="comma-separated: w1,w2 (together), w3, w4, w5")
     ap.add_argument("--json", help="also write every result to this file")
+    ap.add_argument("--from-json", help="print the table of a run saved with --json, and exit")
     args = ap.parse_args()
+    if args.from_json:
+        with open(args.from_json) as f:
+            saved = [Result(r["system"], r["workload"]) for r in json.load(f)]
+        with open(args.from_json) as f:
+            for r, d in zip(saved, json.load(f)):
+                r.__dict__.update(d)
+        print(report(saved)[0])
+        return
     only = set(args.only.split(",")) if args.only else {"w1", "w3", "w4", "w5"}
     results = []
     if only & {"w1", "w2"}:

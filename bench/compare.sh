@@ -19,7 +19,8 @@ if ! need sqlite3 || ! need swipl; then
     exit 1
   fi
 fi
-python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install --quiet duckdb
+python3 -c "import duckdb" 2>/dev/null || python3 -m pip install --quiet duckdb
+[ -x /usr/bin/time ] || { ! need apt-get || apt-get install -y -qq time >/dev/null; }
 
 cargo build --release --bins --quiet
 (cd bench/ascent && cargo build --release --quiet)

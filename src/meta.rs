@@ -161,7 +161,11 @@ impl Session {
         let text = read_text(&path, self.limits.parse.max_input).map_err(|e| {
             let (message, help) = e.split_once("\n  help: ").unwrap_or((e.as_str(), ""));
             let d = Diagnostic::error(message, span, "this file");
-            if help.is_empty() { d } else { d.with_help(help) }
+            if help.is_empty() {
+                d
+            } else {
+                d.with_help(help)
+            }
         })?;
         if LOAD_DEPTH.get() >= MAX_LOAD_DEPTH {
             return Err(Diagnostic::error(
