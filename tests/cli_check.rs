@@ -2,18 +2,10 @@
 //! reported with its file:line:col, a summary says what the file declares, the exit code says
 //! whether it was clean. Runs the real binary on files in tests/fixtures/ and examples/template/.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn dalil(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dalil"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env_remove("DALIL_HISTORY")
-        .output()
-        .expect("run dalil")
-}
+use common::dalil;
+use std::path::Path;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

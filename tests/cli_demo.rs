@@ -1,18 +1,11 @@
 //! Teaching aids through the real binary: `dalil run --echo` (a script replayed statement by
 //! statement), `--step`, and `explain` / `explain analyze` on joins and recursive rules.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn dalil(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dalil"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env_remove("DALIL_HISTORY")
-        .output()
-        .expect("run dalil")
-}
+use common::dalil;
+use std::io::Write;
+use std::process::{Command, Stdio};
 
 fn stdout_ok(args: &[&str]) -> String {
     let out = dalil(args);

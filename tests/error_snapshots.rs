@@ -4,11 +4,11 @@
 //! A case that needs flags names them on its first line: `# args: --max-rows 100`.
 //! `UPDATE_SNAPSHOTS=1 cargo test --test error_snapshots` rewrites the `.out` files.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-/// Runs `dalil [ARGS] run NAME.dl` in tests/errors and lays out what it printed: standard
-/// output, then standard error and the exit code when there are any.
+use std::path::Path;
+
+/// Runs `dalil [ARGS] run NAME.dl` in tests/errors, laid out like a golden file.
 fn run_case(path: &Path) -> String {
     let first_line = std::fs::read(path)
         .ok()
@@ -20,45 +20,14 @@ fn run_case(path: &Path) -> String {
     let args: Vec<&str> = first_line
         .strip_prefix("# args:")
         .map_or(vec![], |a| a.split_whitespace().collect());
-    let out = Command::new(env!("CARGO_BIN_EXE_dalil"))
-        .args(&args)
-        .arg("run")
-        .arg(path.file_name().expect("file name"))
-        .current_dir(path.parent().expect("parent dir"))
-        .env("NO_COLOR", "1")
-        .env_remove("DALIL_HISTORY")
-        .output()
-        .expect("run dalil");
-    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !stderr.is_empty() {
-        text.push_str("--- stderr ---\n");
-        text.push_str(&stderr);
-    }
-    match out.status.code() {
-        Some(0) => {}
-        Some(code) => text.push_str(&format!("--- exit {code} ---\n")),
-        None => text.push_str("--- killed by a signal ---\n"),
-    }
-    text
-}
-
-fn cases() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/errors");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("tests/errors")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "dl"))
-        .collect();
-    files.sort();
-    files
+    common::run_script(path, &args)
 }
 
 #[test]
 fn error_reports_match_their_snapshots() {
     let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
     let mut failures = Vec::new();
-    let files = cases();
+    let files = common::scripts("tests/errors");
     assert!(!files.is_empty(), "no cases in tests/errors");
     for case in files {
         let actual = run_case(&case);
@@ -91,7 +60,7 @@ fn error_reports_match_their_snapshots() {
 /// No report shows a colour code when colour is off, nor an internal name.
 #[test]
 fn reports_are_plain_and_in_words() {
-    for case in cases() {
+    for case in common::scripts("tests/errors") {
         let text = run_case(&case);
         assert!(!text.contains('\x1b'), "{}: colour codes", case.display());
         for internal in [

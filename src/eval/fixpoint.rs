@@ -113,14 +113,7 @@ fn stratum(
         let all = ranges(db);
         let mut pending = Vec::new();
         for (ri, plan) in &plans {
-            let delta_kind = plan.steps.iter().find_map(|s| match s {
-                Step::Join {
-                    kind,
-                    rows: Rows::Delta,
-                    ..
-                } => Some(*kind),
-                _ => None,
-            });
+            let delta_kind = plan.delta_kind();
             if delta_kind.is_some_and(|k| delta.get(&k).is_none_or(|r| r.is_empty())) {
                 continue;
             }

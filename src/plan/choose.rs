@@ -11,7 +11,7 @@
 //! evenly spread sample of rows (no statistics to keep up to date, no index built to guess);
 //! a scan wins when no candidate keeps less than a quarter of the rows.
 
-use super::{Access, Output, Plan, lookup_keys};
+use super::{Access, Plan, lookup_keys};
 use crate::check::{CheckedQuery, Column, FieldRef, Pred};
 use crate::date::{Modality, TimeRel};
 use crate::eval::holds;
@@ -26,25 +26,12 @@ const SAMPLE: usize = 1024;
 const WORTH_IT: f64 = 0.25;
 
 /// Plans `q` with the data in view: see the module's documentation.
-pub fn plan_for(db: &Database, q: CheckedQuery) -> Plan {
+pub fn plan_for(db: &Database, mut q: CheckedQuery) -> Plan {
     if db.kind(q.kind).relation.len() < SMALL {
         return super::plan(q);
     }
-    let (access, filter) = choose(db, q.kind, q.pred);
-    let output = if q.count {
-        Output::Count(q.group_by)
-    } else {
-        Output::Rows(q.columns)
-    };
-    Plan {
-        kind: q.kind,
-        mode: q.mode,
-        access,
-        filter,
-        order: q.order,
-        limit: q.limit,
-        output,
-    }
+    let (access, filter) = choose(db, q.kind, q.pred.take());
+    super::assemble(q, access, filter)
 }
 
 fn flatten(p: Pred, out: &mut Vec<Pred>) {

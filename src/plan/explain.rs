@@ -292,14 +292,7 @@ fn planned(
 
 /// `    first round:` or `    later rounds, from the new rows of within:`.
 fn plan_heading(db: &Database, plan: &RulePlan, ran: Option<(u64, Duration)>) -> String {
-    let delta = plan.steps.iter().find_map(|s| match s {
-        Step::Join {
-            kind,
-            rows: Rows::Delta,
-            ..
-        } => Some(*kind),
-        _ => None,
-    });
+    let delta = plan.delta_kind();
     let what = match delta {
         None => "first round".to_string(),
         Some(k) => format!(

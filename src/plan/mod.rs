@@ -56,8 +56,13 @@ pub struct Plan {
 }
 
 /// Chooses an access path: an equality on a plain column becomes an index lookup.
-pub fn plan(q: CheckedQuery) -> Plan {
-    let (access, filter) = choose_access(q.pred);
+pub fn plan(mut q: CheckedQuery) -> Plan {
+    let (access, filter) = choose_access(q.pred.take());
+    assemble(q, access, filter)
+}
+
+/// A plan from a checked query and the access path chosen for it.
+fn assemble(q: CheckedQuery, access: Access, filter: Option<Pred>) -> Plan {
     let output = if q.count {
         Output::Count(q.group_by)
     } else {

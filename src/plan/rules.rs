@@ -48,6 +48,18 @@ pub struct RulePlan {
 }
 
 impl RulePlan {
+    /// The kind this plan reads only the new rows of (`None` in a first round).
+    pub fn delta_kind(&self) -> Option<KindId> {
+        self.steps.iter().find_map(|s| match s {
+            Step::Join {
+                kind,
+                rows: Rows::Delta,
+                ..
+            } => Some(*kind),
+            _ => None,
+        })
+    }
+
     /// For premises gathered in join order, the permutation that puts them in body order.
     pub fn body_order(&self) -> Vec<usize> {
         let pos: Vec<usize> = self
