@@ -280,8 +280,61 @@ impl Session {
                 }
             }
         }
-        for (i, piece) in statements.iter().enumerate() {
+        // A rule that reads a derived kind first defined by a later rule of this text waits
+        // until that kind exists, so the rules of a file may come in any order.
+        let heads: Vec<&str> = statements
+            .iter()
+            .filter_map(|p| match p {
+                Piece::Parsed(st) => match &**st {
+                    Statement::Rule(r) => Some(r.head.kind.text.as_str()),
+                    _ => None,
+                },
+                Piece::Fact(_) => None,
+            })
+            .collect();
+        let mut queue: std::collections::VecDeque<usize> = (0..statements.len()).collect();
+        let mut waiting: Vec<usize> = Vec::new();
+        let mut forced = false;
+        loop {
+            let Some(i) = queue.pop_front() else {
+                if waiting.is_empty() {
+                    break;
+                }
+                let (ready, still): (Vec<usize>, Vec<usize>) = waiting
+                    .drain(..)
+                    .partition(|&w| !self.waits_for_a_rule(&statements[w], &heads));
+                if ready.is_empty() {
+                    // Kinds that need each other, or a real mistake: run them to report it.
+                    forced = true;
+                    queue.extend(still);
+                } else {
+                    queue.extend(ready);
+                    waiting = still;
+                }
+                continue;
+            };
+            let is_rule =
+                matches!(&statements[i], Piece::Parsed(st) if matches!(&**st, Statement::Rule(_)));
+            if !is_rule && !waiting.is_empty() {
+                // Before anything that might query them, the waiting rules that can run now do.
+                let (ready, still): (Vec<usize>, Vec<usize>) = waiting
+                    .drain(..)
+                    .partition(|&w| !self.waits_for_a_rule(&statements[w], &heads));
+                waiting = still;
+                if !ready.is_empty() {
+                    queue.push_front(i);
+                    for r in ready.into_iter().rev() {
+                        queue.push_front(r);
+                    }
+                    continue;
+                }
+            }
             if skip[i] {
+                continue;
+            }
+            let piece = &statements[i];
+            if !forced && self.waits_for_a_rule(piece, &heads) {
+                waiting.push(i);
                 continue;
             }
             let fact;
@@ -320,6 +373,24 @@ impl Session {
         }
         cap.finish(sink);
         summary
+    }
+
+    /// Does this rule read a kind that does not exist yet but a rule of the same text defines?
+    fn waits_for_a_rule(&self, piece: &Piece, heads: &[&str]) -> bool {
+        let Piece::Parsed(st) = piece else {
+            return false;
+        };
+        let Statement::Rule(rule) = &**st else {
+            return false;
+        };
+        rule.body.iter().any(|item| match item {
+            crate::syntax::ast::BodyItem::Atom(a) | crate::syntax::ast::BodyItem::Not(a, _) => {
+                a.kind.text != rule.head.kind.text
+                    && self.db.kind_id(&a.kind.text).is_none()
+                    && heads.contains(&a.kind.text.as_str())
+            }
+            _ => false,
+        })
     }
 
     fn remember(&mut self, remember: bool, st: &Statement) {

@@ -234,3 +234,16 @@ fn the_parser_keeps_spans_and_splits_statements() {
     assert_eq!(&text[q.kind.span.start..q.kind.span.end], "statement");
     assert_eq!(q.group_by[0].text(), "speaker");
 }
+
+#[test]
+fn rules_of_one_text_may_come_in_any_order() {
+    let (out, err) = run("far(place: ?x) :- reach(inner: ?x, outer: africa);\n\
+         reach(inner: ?x, outer: ?y) :- located_in(place: ?x, region: ?y);\n\
+         reach(inner: ?x, outer: ?z) :- located_in(place: ?x, region: ?y), reach(inner: ?y, outer: ?z);\n\
+         count far;");
+    assert!(err.is_empty(), "{err}");
+    assert!(
+        out.contains("     5"),
+        "Algeria, the Maghreb, Mali, northern Mali, the Sahel: {out}"
+    );
+}
