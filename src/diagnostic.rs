@@ -35,7 +35,7 @@ impl Span {
     }
 }
 
-/// Every text the session has read, by name ("<command line>", a file path, "<repl:3>").
+/// Every text the session has read, by name ("<command line>", a file path, "<input 3>").
 #[derive(Default, Debug, Clone)]
 pub struct Sources {
     items: Vec<SourceText>,
