@@ -214,9 +214,14 @@ impl Session {
         }
         out.push_str("\n# ══ typed in the session ══\n\n");
         for d in &self.defined {
-            out.push_str(d.trim_end());
-            out.push_str(if d.trim_end().ends_with(';') {
+            let d = d.trim_end();
+            out.push_str(d);
+            // A statement that ends in a comment gets its `;` on a line of its own.
+            let last_line = d.rsplit('\n').next().unwrap_or("");
+            out.push_str(if d.ends_with(';') {
                 "\n"
+            } else if last_line.contains('#') {
+                "\n;\n"
             } else {
                 ";\n"
             });

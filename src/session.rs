@@ -8,7 +8,7 @@ use crate::eval::{Budget, Interrupt, LimitHit};
 use crate::output::{Format, TableOptions};
 use crate::store::Database;
 use crate::syntax::ast::{QueryMode, Statement};
-use crate::syntax::{ParseLimits, Piece, fact_at, parse_pieces};
+use crate::syntax::{ParseLimits, Piece, fact_at, fast, parse_pieces};
 use crate::{eval, plan, why};
 use std::time::{Duration, Instant};
 
@@ -292,6 +292,8 @@ impl Session {
                 Piece::Fact(_) => None,
             })
             .collect();
+        let mut plain = fast::PlainFact::default();
+        let mut fact_cache = check::FactCache::default();
         let mut queue: std::collections::VecDeque<usize> = (0..statements.len()).collect();
         let mut waiting: Vec<usize> = Vec::new();
         let mut forced = false;
@@ -337,6 +339,24 @@ impl Session {
                 waiting.push(i);
                 continue;
             }
+            if let (Piece::Fact(range), None) = (piece, before.as_deref()) {
+                // A plain fact goes straight into its relation, without a syntax tree; should
+                // the fast path not be sure of it, the full path below reads and reports it.
+                let chunk = &text[range.clone()];
+                if fast::plain_fact(chunk, range.start, source, &mut plain)
+                    && check::add_plain_fact(&mut self.db, &plain, &mut fact_cache)
+                {
+                    self.interrupt.clear();
+                    self.derived_stale = true;
+                    if remember {
+                        let text = self.sources.slice(plain.span).trim().to_string();
+                        self.defined.push(text);
+                    }
+                    continue;
+                }
+            }
+            // Anything else may change what the cache knows.
+            fact_cache.clear();
             let fact;
             let st = match piece {
                 Piece::Parsed(st) => st,

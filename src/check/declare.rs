@@ -350,6 +350,194 @@ pub fn add_fact(db: &mut Database, fact: &ast::Fact) -> Result<(), Diagnostics> 
     Ok(())
 }
 
+/// What [`add_plain_fact`] remembers from one fact to the next of a text: the last kind and
+/// where its fields were, and per column the values already converted, keyed by how they were
+/// written. Valid only while nothing but plain facts runs: clear it after any other statement.
+#[derive(Default)]
+pub struct FactCache {
+    kind: Option<KindId>,
+    /// Per kind: the columns of the fields in the order the last fact gave them.
+    order: Vec<Vec<usize>>,
+    /// Per kind, per column: value as written (up to 15 bytes, packed) → value.
+    memo: Vec<Vec<hashbrown::HashMap<u128, Value>>>,
+    row: Vec<Value>,
+    /// Texts and ids to intern once the fact is known to be good: (column, text).
+    pending: Vec<(usize, usize)>,
+}
+
+/// Most values remembered per column.
+const MEMO_LIMIT: usize = 1 << 16;
+
+impl FactCache {
+    pub fn clear(&mut self) {
+        *self = FactCache::default();
+    }
+}
+
+fn short_key(text: &str) -> Option<u128> {
+    let b = text.as_bytes();
+    if b.len() > 15 {
+        return None;
+    }
+    let mut key = [0u8; 16];
+    key[..b.len()].copy_from_slice(b);
+    key[15] = b.len() as u8;
+    Some(u128::from_le_bytes(key))
+}
+
+/// [`add_fact`] for a plain fact read by the fast path, without a syntax tree. Adds the fact
+/// and returns true when it is good; returns false, changing nothing, for anything
+/// [`add_fact`] would report or that this path does not handle — the caller then runs
+/// [`add_fact`] on the full syntax tree, which reports exactly as before.
+pub fn add_plain_fact(
+    db: &mut Database,
+    fact: &crate::syntax::fast::PlainFact,
+    cache: &mut FactCache,
+) -> bool {
+    use crate::syntax::fast::Raw;
+    let kind_id = match cache.kind {
+        Some(k) if k < db.kinds.len() && db.kinds[k].name == fact.kind => k,
+        _ => match db.kind_id(fact.kind) {
+            Some(k) => k,
+            None => return false,
+        },
+    };
+    if kind_id == 0 || db.kind(kind_id).is_derived() {
+        return false;
+    }
+    cache.kind = Some(kind_id);
+    let width = db.kind(kind_id).fields.len();
+    if width > 64 {
+        return false;
+    }
+    if cache.order.len() <= kind_id {
+        cache.order.resize_with(kind_id + 1, Vec::new);
+        cache.memo.resize_with(kind_id + 1, Vec::new);
+    }
+    if cache.memo[kind_id].len() != width {
+        cache.memo[kind_id] = vec![hashbrown::HashMap::new(); width];
+    }
+    cache.row.clear();
+    cache.row.resize(width, Value::Null);
+    cache.pending.clear();
+    let mut seen = 0u64;
+    for (j, &(name, raw, written)) in fact.fields.iter().enumerate() {
+        let kind = &db.kinds[kind_id];
+        let order = &mut cache.order[kind_id];
+        let col = match order.get(j) {
+            Some(&c) if kind.fields[c].name == name => c,
+            _ => {
+                let Some(c) = kind.column(name) else {
+                    return false;
+                };
+                if order.len() <= j {
+                    order.resize(j + 1, c);
+                }
+                order[j] = c;
+                c
+            }
+        };
+        if seen & (1 << col) != 0 {
+            return false;
+        }
+        seen |= 1 << col;
+        let ty = kind.fields[col].ty;
+        if matches!(raw, Raw::Unknown) {
+            continue;
+        }
+        let key = if ty == Type::Ref {
+            None
+        } else {
+            short_key(written)
+        };
+        if let Some(k) = key
+            && let Some(v) = cache.memo[kind_id][col].get(&k)
+        {
+            cache.row[col] = v.clone();
+            continue;
+        }
+        let v = match (ty, raw) {
+            (Type::Text, Raw::Text(t)) => match db.interner.get(t) {
+                Some(s) => Value::Text(s),
+                None => {
+                    cache.pending.push((col, j));
+                    continue;
+                }
+            },
+            (Type::Number, Raw::Number(n)) => Value::Num(n),
+            (Type::Bool, Raw::Bool(b)) => Value::Bool(b),
+            (Type::Date, Raw::Date(t)) => match crate::date::Date::parse(t) {
+                Ok(d) => Value::Date(d),
+                Err(_) => return false,
+            },
+            (Type::Date, Raw::Number(n)) if n.fract() == 0.0 && (1.0..=9999.0).contains(&n) => {
+                match crate::date::Date::year(n as i32) {
+                    Some(d) => Value::Date(d),
+                    None => return false,
+                }
+            }
+            (Type::Entity, Raw::Name(t) | Raw::Text(t)) => match db.resolve_entity(t) {
+                Some(s) => Value::Entity(s),
+                None => return false,
+            },
+            (Type::Ref, Raw::Name(n)) => match db.interner.get(n) {
+                Some(s) => Value::Ref(s),
+                None => {
+                    cache.pending.push((col, j));
+                    continue;
+                }
+            },
+            _ => return false,
+        };
+        if let Some(k) = key {
+            let memo = &mut cache.memo[kind_id][col];
+            if memo.len() < MEMO_LIMIT {
+                memo.insert(k, v.clone());
+            }
+        }
+        cache.row[col] = v;
+    }
+    // Another fact with this id (an id not yet interned is no fact's).
+    if let Value::Ref(sym) = cache.row[0]
+        && db.fact_by_id(sym).is_some()
+    {
+        return false;
+    }
+    // The fact is good: intern its new texts, in the order the full path would.
+    for &(col, j) in &cache.pending {
+        let (text, v) = match fact.fields[j].1 {
+            Raw::Text(t) => (t, 0),
+            Raw::Name(n) => (n, 1),
+            _ => unreachable!("only texts and names wait to be interned"),
+        };
+        let sym = db.interner.intern(text);
+        cache.row[col] = if v == 0 {
+            Value::Text(sym)
+        } else {
+            Value::Ref(sym)
+        };
+    }
+    let id = match cache.row[0] {
+        Value::Ref(sym) => Some(sym),
+        _ => None,
+    };
+    let span = fact.span;
+    let (row_idx, _) = db
+        .kind_mut(kind_id)
+        .relation
+        .insert_ref(&cache.row, || Origin::Stated {
+            cites: Vec::new(),
+            inferred: None,
+            background: None,
+            is_background: false,
+            span: Some(span),
+        });
+    if let Some(sym) = id {
+        db.register_fact_id(sym, kind_id, row_idx);
+    }
+    true
+}
+
 /// "no kind `vist`", with the nearest kind.
 pub fn unknown_kind(db: &Database, name: &ast::Name) -> Diagnostic {
     let text = &name.text;
@@ -422,7 +610,10 @@ pub fn dangling_references(db: &Database, since: &[usize]) -> Diagnostics {
                 };
                 let help = match (&value, f.ty) {
                     (Value::Ref(s), Type::Ref) => {
-                        suggestion(db.interner.resolve(*s), db.fact_id_names(), "fact ids")
+                        // Sorted, so the same mistake always gets the same report.
+                        let mut ids: Vec<&str> = db.fact_id_names().collect();
+                        ids.sort_unstable();
+                        suggestion(db.interner.resolve(*s), ids, "fact ids")
                     }
                     _ => None,
                 };

@@ -11,7 +11,8 @@ pub mod rules;
 mod values;
 
 pub use declare::{
-    add_entity, add_fact, announce_entity, dangling_references, declare_kind, unknown_kind,
+    FactCache, add_entity, add_fact, add_plain_fact, announce_entity, dangling_references,
+    declare_kind, unknown_kind,
 };
 pub use ir::{CheckedQuery, Column, FieldRef, Pred};
 pub use query::{VIRTUAL_FIELDS, check_query, resolve_path};

@@ -87,6 +87,9 @@ impl Origin {
 pub enum RowOrigin<'a> {
     /// One of the relation's shared origins (from [`Relation::add_origin`]).
     Shared(OriginId),
+    /// Written as a plain fact at this span: stated, with no citations (kept in 24 bytes,
+    /// not as a whole [`Origin`]).
+    Spanned(Span),
     /// Derived by rule `rule` from `premises` (kind, row).
     Derived {
         rule: usize,
@@ -100,13 +103,18 @@ pub struct OriginId(u32);
 
 /// Marks a row's origin word as derived (the rest indexes `derived`).
 const DERIVED: u32 = 1 << 31;
+/// Marks a row's origin word as a plain stated fact (the rest indexes `spans`).
+const SPANNED: u32 = 1 << 30;
 
 /// Where each row came from, compactly.
 #[derive(Debug, Default)]
 struct Origins {
-    /// Per row: an index into `stated`, or `DERIVED |` an index into `derived`.
+    /// Per row: an index into `stated`, `SPANNED |` an index into `spans`, or `DERIVED |` an
+    /// index into `derived`.
     of_row: Vec<u32>,
     stated: Vec<Origin>,
+    /// Where each plain stated fact was written (see [`RowOrigin::Spanned`]).
+    spans: Vec<Span>,
     /// Per derived row: its rule and where its premises start in `premises`.
     derived: Vec<(u32, u32)>,
     premises: Vec<(u32, u32)>,
@@ -116,6 +124,10 @@ impl Origins {
     fn push(&mut self, origin: RowOrigin) {
         match origin {
             RowOrigin::Shared(OriginId(i)) => self.of_row.push(i),
+            RowOrigin::Spanned(span) => {
+                self.of_row.push(SPANNED | self.spans.len() as u32);
+                self.spans.push(span);
+            }
             RowOrigin::Derived { rule, premises } => {
                 self.of_row.push(DERIVED | self.derived.len() as u32);
                 self.derived.push((rule as u32, self.premises.len() as u32));
@@ -128,6 +140,9 @@ impl Origins {
     fn get(&self, row: usize) -> Origin {
         let w = self.of_row[row];
         if w & DERIVED == 0 {
+            if w & SPANNED != 0 {
+                return plain_origin(self.spans[(w & !SPANNED) as usize]);
+            }
             return self.stated[w as usize].clone();
         }
         let d = (w & !DERIVED) as usize;
@@ -147,11 +162,24 @@ impl Origins {
 
     fn status(&self, row: usize) -> &'static str {
         let w = self.of_row[row];
-        if w & DERIVED == 0 {
+        if w & SPANNED != 0 && w & DERIVED == 0 {
+            "stated"
+        } else if w & DERIVED == 0 {
             self.stated[w as usize].status()
         } else {
             "derived"
         }
+    }
+}
+
+/// The origin of a plain fact written at `span`: stated, nothing cited.
+fn plain_origin(span: Span) -> Origin {
+    Origin::Stated {
+        cites: Vec::new(),
+        inferred: None,
+        background: None,
+        is_background: false,
+        span: Some(span),
     }
 }
 
@@ -368,6 +396,38 @@ impl Relation {
             stated => RowOrigin::Shared(self.add_origin(stated)),
         };
         self.push_row(h, &row, origin)
+    }
+
+    /// Like [`Relation::insert`], with the row borrowed and its origin made only when the row
+    /// is new (one look-up, no row or origin built for a duplicate).
+    pub fn insert_ref(&mut self, row: &[Value], origin: impl FnOnce() -> Origin) -> (u32, bool) {
+        let h = self.hash_of(row);
+        if let Some(i) = self.find_hashed(h, row) {
+            return (i, false);
+        }
+        let origin = match origin() {
+            Origin::Derived { rule, premises } => {
+                return self.push_row(
+                    h,
+                    row,
+                    RowOrigin::Derived {
+                        rule,
+                        premises: &premises,
+                    },
+                );
+            }
+            Origin::Stated {
+                cites,
+                inferred: None,
+                background: None,
+                is_background: false,
+                span: Some(span),
+            } if cites.is_empty() && self.origins.spans.len() < SPANNED as usize => {
+                RowOrigin::Spanned(span)
+            }
+            stated => RowOrigin::Shared(self.add_origin(stated)),
+        };
+        self.push_row(h, row, origin)
     }
 
     /// Adds a row unless an equal one is there; returns its index and whether it is new.
@@ -630,7 +690,8 @@ impl Relation {
         let origins = self.origins.of_row.capacity() * 4
             + self.origins.derived.capacity() * 8
             + self.origins.premises.capacity() * 8
-            + self.origins.stated.capacity() * std::mem::size_of::<Origin>();
+            + self.origins.stated.capacity() * std::mem::size_of::<Origin>()
+            + self.origins.spans.capacity() * std::mem::size_of::<Span>();
         cols + table + origins
     }
 

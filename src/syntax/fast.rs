@@ -115,12 +115,17 @@ impl Cursor<'_, '_> {
         Span::new(self.source, self.offset + start, self.offset + end)
     }
 
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
     /// The grammar's implicit whitespace and comments.
+    #[inline]
     fn skip(&mut self) {
+        if self.peek().is_some_and(|b| b > b'#' && b != 0xEF) {
+            return;
+        }
         loop {
             match self.peek() {
                 Some(b' ' | b'\t' | b'\r' | b'\n') => self.pos += 1,
@@ -135,6 +140,7 @@ impl Cursor<'_, '_> {
         }
     }
 
+    #[inline]
     fn eat(&mut self, b: u8) -> bool {
         if self.peek() == Some(b) {
             self.pos += 1;
@@ -149,6 +155,7 @@ impl Cursor<'_, '_> {
     }
 
     /// `[A-Za-z_][A-Za-z0-9_]*` at the cursor, without moving.
+    #[inline]
     fn word_end(&self) -> Option<usize> {
         let first = self.peek()?;
         if !(first.is_ascii_alphabetic() || first == b'_') {
@@ -162,6 +169,7 @@ impl Cursor<'_, '_> {
     }
 
     /// A keyword such as `cite` (followed by no name character), consumed when present.
+    #[inline]
     fn keyword(&mut self, kw: &str) -> bool {
         let end = self.pos + kw.len();
         if self.text[self.pos..].starts_with(kw)
@@ -531,6 +539,144 @@ fn read(
     c.statement().ok()
 }
 
+/// A value of a plain fact, as written (no escapes, no lists).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Raw<'t> {
+    Text(&'t str),
+    Name(&'t str),
+    Date(&'t str),
+    Number(f64),
+    Bool(bool),
+    Unknown,
+}
+
+/// A plain fact — `kind(field: value, …);` with no citations, lists or escapes — read without
+/// building a syntax tree. Reused from fact to fact (see [`plain_fact`]).
+#[derive(Default)]
+pub struct PlainFact<'t> {
+    pub kind: &'t str,
+    /// Each field's name, its value, and the value as written (for caches keyed by it).
+    pub fields: Vec<(&'t str, Raw<'t>, &'t str)>,
+    /// The statement's span, as the grammar gives it.
+    pub span: Span,
+}
+
+/// Reads `chunk` (at byte `offset` of its text) as a plain fact into `out`; false for anything
+/// else, which is then left to [`statement`] and the checker (nothing is lost but time).
+pub fn plain_fact<'t>(
+    chunk: &'t str,
+    offset: usize,
+    source: SourceId,
+    out: &mut PlainFact<'t>,
+) -> bool {
+    out.fields.clear();
+    // The cursor wants a cache of names; it goes unused (the piece's names were checked when
+    // it was first read).
+    NAMES.with_borrow_mut(|names| {
+        let mut c = Cursor {
+            build: false,
+            text: chunk,
+            bytes: chunk.as_bytes(),
+            pos: 0,
+            offset,
+            source,
+            names,
+        };
+        c.plain(out).is_ok()
+    })
+}
+
+impl<'a> Cursor<'a, '_> {
+    /// A word (not checked against the keywords: the piece was read by [`check`] before).
+    #[inline]
+    fn word(&mut self) -> Fast<&'a str> {
+        let end = self.word_end().ok_or(GiveUp)?;
+        let text: &'a str = self.text;
+        let w = &text[self.pos..end];
+        self.pos = end;
+        Ok(w)
+    }
+
+    fn raw_value(&mut self) -> Fast<Raw<'a>> {
+        let text: &'a str = self.text;
+        let start = self.pos;
+        Ok(match self.peek().ok_or(GiveUp)? {
+            b'0'..=b'9' => {
+                if let Some(end) = self.date_end() {
+                    self.pos = end;
+                    Raw::Date(&text[start..end])
+                } else {
+                    match self.number()? {
+                        Literal::Number(n) => Raw::Number(n),
+                        _ => return Err(GiveUp),
+                    }
+                }
+            }
+            b'-' => match self.number()? {
+                Literal::Number(n) => Raw::Number(n),
+                _ => return Err(GiveUp),
+            },
+            b'"' => {
+                let (_, s, e) = self.string()?;
+                Raw::Text(&text[s + 1..e - 1])
+            }
+            b'[' => return Err(GiveUp),
+            _ => {
+                if self.keyword("true") {
+                    Raw::Bool(true)
+                } else if self.keyword("false") {
+                    Raw::Bool(false)
+                } else if self.keyword("unknown") {
+                    Raw::Unknown
+                } else {
+                    Raw::Name(self.word()?)
+                }
+            }
+        })
+    }
+
+    fn plain(&mut self, out: &mut PlainFact<'a>) -> Fast<()> {
+        self.skip();
+        let start = self.pos;
+        if self.keyword("entity") {
+            return Err(GiveUp);
+        }
+        out.kind = self.word()?;
+        self.skip();
+        self.expect(b'(')?;
+        self.skip();
+        if self.peek() != Some(b')') {
+            loop {
+                let name = self.word()?;
+                self.skip();
+                self.expect(b':')?;
+                self.skip();
+                let v_start = self.pos;
+                let value = self.raw_value()?;
+                let text: &'a str = self.text;
+                out.fields.push((name, value, &text[v_start..self.pos]));
+                self.skip();
+                if !self.eat(b',') {
+                    break;
+                }
+                self.skip();
+                if self.peek() == Some(b')') {
+                    break;
+                }
+            }
+        }
+        self.skip();
+        self.expect(b')')?;
+        self.skip();
+        // Citations and statuses are left to the full path.
+        if self.keyword("cite") || self.keyword("inferred") || self.keyword("background") {
+            return Err(GiveUp);
+        }
+        out.span = self.span(start, self.pos);
+        self.end()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -582,6 +728,56 @@ mod tests {
         ];
         for t in unsure {
             assert!(!same(t), "the fast path should give up on {t:?}");
+        }
+    }
+
+    /// A plain fact reads as the full fast path reads it: same kind, fields, values and span.
+    #[test]
+    fn plain_facts_agree_with_the_fast_path() {
+        let texts = [
+            "visit(partner: united_states, date: 2025-09-14);",
+            "visit(id: v1, partner: \"US\", n: -2.5, ok: true, x: unknown,)",
+            "  # a comment\n visit ( partner : us , date : 2025-09 ) # c\n ;  ",
+            "visit(a: 12-3, b: 2025-01-01~, c: 7, d: false, e: 2023~)",
+            "visit()",
+            "visit(a: b)  \n\n",
+            "visit(whereabouts: b, indexed: unknownx, trueish: c);",
+        ];
+        for t in texts {
+            let mut plain = PlainFact::default();
+            assert!(plain_fact(t, 3, 1, &mut plain), "{t:?}");
+            let Some(Statement::Fact(f)) = statement(t, 3, 1, &mut Names::default()) else {
+                panic!("the fast path reads {t:?}");
+            };
+            assert_eq!(plain.kind, f.kind.text);
+            assert_eq!(plain.span, f.span, "{t:?}");
+            assert_eq!(plain.fields.len(), f.fields.len());
+            for ((name, raw, written), fv) in plain.fields.iter().zip(&f.fields) {
+                assert_eq!(*name, fv.name.text);
+                assert_eq!(*written, &t[fv.value.span.start - 3..fv.value.span.end - 3]);
+                let same = match (raw, &fv.value.lit) {
+                    (Raw::Text(a), Literal::Text(b))
+                    | (Raw::Name(a), Literal::Name(b))
+                    | (Raw::Date(a), Literal::Date(b)) => a == b,
+                    (Raw::Number(a), Literal::Number(b)) => a == b,
+                    (Raw::Bool(a), Literal::Bool(b)) => a == b,
+                    (Raw::Unknown, Literal::Unknown) => true,
+                    _ => false,
+                };
+                assert!(same, "{raw:?} against {:?} in {t:?}", fv.value.lit);
+            }
+        }
+        // Citations, statuses, lists, escapes and entities are left to the full path.
+        for t in [
+            "visit(a: b) cite p1.s1;",
+            "visit(a: b) inferred \"x\";",
+            "visit(a: b) background;",
+            "visit(a: [\"x\"]);",
+            "visit(a: \"x\\\"y\");",
+            "entity x: country();",
+            "visit(a: b) visit(a: c);",
+        ] {
+            assert!(!plain_fact(t, 0, 0, &mut PlainFact::default()), "{t:?}");
         }
     }
 

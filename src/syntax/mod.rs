@@ -5,7 +5,7 @@
 
 pub mod ast;
 mod errors;
-mod fast;
+pub(crate) mod fast;
 mod parse;
 pub(crate) mod split;
 
