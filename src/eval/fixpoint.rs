@@ -258,6 +258,27 @@ struct Frame<'a> {
     outer: Option<Range<u32>>,
 }
 
+impl<'a> Frame<'a> {
+    /// A frame with every variable unbound, about to walk `rule`'s plan.
+    fn new(
+        db: &'a Database,
+        rule: &'a CheckedRule,
+        ranges: &'a Ranges,
+        steps_done: u64,
+        outer: Option<Range<u32>>,
+    ) -> Frame<'a> {
+        Frame {
+            db,
+            rule,
+            ranges,
+            values: vec![Value::Null; rule.var_names.len()],
+            premises: Vec::new(),
+            steps_done,
+            outer,
+        }
+    }
+}
+
 fn slot_value<'v>(slot: &'v Slot, values: &'v [Value]) -> &'v Value {
     match slot {
         Slot::Const(v) => v,
@@ -320,15 +341,7 @@ fn run_rule(
 ) -> Result<(), LimitHit> {
     if rule.has_aggregate() {
         build_indexes(db, rule, plan, budget)?;
-        let mut frame = Frame {
-            db,
-            rule,
-            ranges,
-            values: vec![Value::Null; rule.var_names.len()],
-            premises: Vec::new(),
-            steps_done: 0,
-            outer: None,
-        };
+        let mut frame = Frame::new(db, rule, ranges, 0, None);
         let mut bindings: Vec<Binding> = Vec::new();
         walk(&mut frame, &plan.steps, budget, &mut |f| {
             bindings.push((f.values.clone(), f.premises.clone()));
@@ -376,15 +389,7 @@ fn run_rule(
         build_indexes(db, rule, plan, budget)?;
         let (rows_left, max_rows) = (budget.rows_left(), budget.max_rows);
         let head_rel = &db.kind(rule.head_kind).relation;
-        let mut frame = Frame {
-            db,
-            rule,
-            ranges,
-            values: vec![Value::Null; rule.var_names.len()],
-            premises: Vec::new(),
-            steps_done,
-            outer: chunk,
-        };
+        let mut frame = Frame::new(db, rule, ranges, steps_done, chunk);
         walk(&mut frame, &plan.steps, budget, &mut |f| {
             // Whether the row is new is found when it is added (one look-up, not two).
             head_values(rule, &f.values, &mut head);

@@ -319,13 +319,18 @@ impl Cursor<'_, '_> {
         Ok(Literal::Number(n))
     }
 
-    /// `list = { "[" ~ (value ~ ("," ~ value)* ~ ","?)? ~ "]" }`.
-    fn list(&mut self) -> Fast<Literal> {
-        self.expect(b'[')?;
+    /// `open ~ (item ~ ("," ~ item)* ~ ","?)? ~ close`: a list's items or a fact's fields.
+    fn separated<T>(
+        &mut self,
+        open: u8,
+        close: u8,
+        item: fn(&mut Self) -> Fast<T>,
+    ) -> Fast<Vec<T>> {
+        self.expect(open)?;
         self.skip();
         let mut items = Vec::new();
-        if self.peek() != Some(b']') {
-            let v = self.value()?;
+        if self.peek() != Some(close) {
+            let v = item(self)?;
             self.keep(&mut items, v);
             loop {
                 self.skip();
@@ -333,42 +338,26 @@ impl Cursor<'_, '_> {
                     break;
                 }
                 self.skip();
-                if self.peek() == Some(b']') {
+                if self.peek() == Some(close) {
                     break;
                 }
-                let v = self.value()?;
+                let v = item(self)?;
                 self.keep(&mut items, v);
             }
         }
         self.skip();
-        self.expect(b']')?;
-        Ok(Literal::List(items))
+        self.expect(close)?;
+        Ok(items)
+    }
+
+    /// `list = { "[" ~ (value ~ ("," ~ value)* ~ ","?)? ~ "]" }`.
+    fn list(&mut self) -> Fast<Literal> {
+        Ok(Literal::List(self.separated(b'[', b']', Self::value)?))
     }
 
     /// `"(" ~ field_list? ~ ")"` where `field_list = field_value ~ ("," ~ field_value)* ~ ","?`.
     fn fields(&mut self) -> Fast<Vec<FieldValue>> {
-        self.expect(b'(')?;
-        self.skip();
-        let mut fields = Vec::new();
-        if self.peek() != Some(b')') {
-            let f = self.field_value()?;
-            self.keep(&mut fields, f);
-            loop {
-                self.skip();
-                if !self.eat(b',') {
-                    break;
-                }
-                self.skip();
-                if self.peek() == Some(b')') {
-                    break;
-                }
-                let f = self.field_value()?;
-                self.keep(&mut fields, f);
-            }
-        }
-        self.skip();
-        self.expect(b')')?;
-        Ok(fields)
+        self.separated(b'(', b')', Self::field_value)
     }
 
     fn field_value(&mut self) -> Fast<FieldValue> {
