@@ -111,7 +111,7 @@ fn a_csv_file_loads_and_each_bad_row_is_reported_with_line_and_column() {
     let first = s.render(&report.errors[0]);
     assert!(first.contains("events.csv:4:7"), "{first}");
     assert!(first.contains("no entity is called `anna`"), "{first}");
-    assert!(first.contains("did you mean `ana`?"), "{first}");
+    assert!(first.contains("did you mean `Ana`?"), "{first}");
     let second = s.render(&report.errors[1]);
     assert!(second.contains("events.csv:5:"), "{second}");
     assert!(second.contains("`x` is not a number"), "{second}");

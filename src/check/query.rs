@@ -6,7 +6,7 @@ use super::ir::{CheckedQuery, Column, FieldRef, Pred};
 use super::values::{date_value, mismatch, plural, typed_value};
 use crate::date::Date;
 use crate::diagnostic::{Diagnostic, Diagnostics, suggestion};
-use crate::store::{Database, ENTITY, KindId, Type, Value};
+use crate::store::{Database, ENTITY, KindId, Type, Value, entity_cols};
 use crate::syntax::ast::{CmpOp, Condition, Literal, Path, Query, Test, TimeFilter};
 
 /// The fields every kind has besides its schema.
@@ -221,6 +221,9 @@ fn condition(db: &mut Database, kind: KindId, c: &Condition) -> Result<Pred, Dia
         Condition::Not(inner, _) => Ok(Pred::Not(Box::new(condition(db, kind, inner)?))),
         Condition::Test(path, test, _) => {
             let field = resolve_path(db, kind, path).map_err(|d| vec![d])?;
+            // `name = "Said Chanegriha"` asks for the entity that answers to that name.
+            let on_entity = db.kind(kind).name == ENTITY;
+            let field = name_field_entity(field, test, on_entity);
             test_pred(db, field, test).map_err(|d| vec![d])
         }
     }
@@ -281,6 +284,33 @@ fn test_pred(db: &mut Database, field: FieldRef, test: &Test) -> Result<Pred, Di
         }
         Test::Time(tf) => time_pred(field, tf),
     }
+}
+
+/// An entity's `name` or `name_ar` compared for equality (`=`, `!=`, `in`) with texts is a
+/// comparison of the entity itself, so every name it answers to matches, folded (see
+/// `store::fold`): the path to the entity; any other field or test is left as it is.
+fn name_field_entity(field: FieldRef, test: &Test, on_entity: bool) -> FieldRef {
+    let by_name = match test {
+        Test::Compare(CmpOp::Eq | CmpOp::Ne, lit) => matches!(lit.lit, Literal::Text(_)),
+        Test::In { values, .. } => values.iter().all(|v| matches!(v.lit, Literal::Text(_))),
+        _ => false,
+    };
+    let is_name = |c: usize| c == entity_cols::NAME || c == entity_cols::NAME_AR;
+    if !by_name {
+        return field;
+    }
+    let mut entity = field.clone();
+    entity.ty = Type::Entity;
+    match (field.derefs.last(), field.column) {
+        (Some(&c), _) if is_name(c) => {
+            entity.derefs.pop();
+        }
+        (None, Column::Field(c)) if on_entity && is_name(c) => {
+            entity.column = Column::Field(entity_cols::ID);
+        }
+        _ => return field,
+    }
+    entity
 }
 
 /// A literal typed like the field it is compared with.

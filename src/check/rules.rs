@@ -3,10 +3,12 @@
 //! stratified so that negation and aggregation never go through recursion.
 
 use super::declare::unknown_kind;
-use super::values::typed_value;
+use super::values::{entity_value, typed_value};
 use crate::date::{Modality, TimeRel};
 use crate::diagnostic::{Diagnostic, Diagnostics, Span, suggestion};
-use crate::store::{Database, Field, Kind, KindId, KindOrigin, Relation, Type, Value};
+use crate::store::{
+    Database, ENTITY, Field, Kind, KindId, KindOrigin, Relation, Type, Value, entity_cols,
+};
 use crate::syntax::ast::{self, AggFn, Arg, Atom, BodyItem, CmpOp, Literal, Term};
 use std::collections::HashMap;
 
@@ -202,6 +204,16 @@ impl RuleChecker<'_> {
                     let value = match (ty, &lit.lit) {
                         (Type::Ref, Literal::Name(n) | Literal::Text(n)) => {
                             Ok(Value::Ref(self.db.interner.intern(n)))
+                        }
+                        // `entity(name: "Said Chanegriha")`: the name as that entity spells it.
+                        (Type::Text, Literal::Text(_))
+                            if kname == ENTITY
+                                && (col == entity_cols::NAME || col == entity_cols::NAME_AR) =>
+                        {
+                            entity_value(self.db, lit).map(|e| match e {
+                                Value::Entity(id) => self.db.entity_field(id, col),
+                                other => other,
+                            })
                         }
                         _ => typed_value(self.db, lit, ty, &what),
                     };

@@ -2,7 +2,7 @@
 //! mismatches explained.
 
 use crate::date::Date;
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::Diagnostic;
 use crate::store::{Database, Type, Value};
 use crate::syntax::ast::{Literal, Value as Lit};
 
@@ -97,9 +97,8 @@ pub fn entity_value(db: &mut Database, lit: &Lit) -> Result<Value, Diagnostic> {
         lit.span,
         "unknown entity",
     );
-    let suggestion = did_you_mean(name, db.entity_names());
-    d = match suggestion {
-        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+    d = match db.entity_suggestion(name) {
+        Some(s) => d.with_help(s),
         None => {
             d.with_help("`:entities` lists the people, organisations and places and their names")
         }

@@ -359,8 +359,8 @@ impl<'a> Loader<'a> {
                 Some(sym) => Value::Entity(sym),
                 None => {
                     let d = self.error(at, format!("{}: no entity is called `{s}`", field()));
-                    return Err(match did_you_mean(s.trim(), self.db.entity_names()) {
-                        Some(m) => d.with_help(format!("did you mean `{m}`?")),
+                    return Err(match self.db.entity_suggestion(s.trim()) {
+                        Some(m) => d.with_help(m),
                         None => d.with_help(
                             "declare it with `entity` (in a --facts file) before loading",
                         ),

@@ -8,7 +8,7 @@
 use super::catalog::Catalog;
 use super::context::{Want, want};
 use super::lex::{Tok, Token, lex};
-use crate::store::Type;
+use crate::store::{Type, fold};
 
 /// One proposal: what the list shows, and what replaces the word at the cursor.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -146,7 +146,8 @@ fn candidates(cat: &Catalog, want: &Want, typed: &str) -> Vec<Candidate> {
 fn values(values: &[String], ty: Type, typed: &str) -> Vec<Candidate> {
     let quoted = matches!(ty, Type::Text | Type::Entity | Type::List);
     let typed = typed.trim_start_matches('"');
-    let needle = typed.to_lowercase();
+    // Names compare folded (case, diacritics, Arabic letter variants; see `store::fold`).
+    let needle = fold(typed);
     let make = |v: &String| Candidate {
         display: v.clone(),
         replacement: if quoted {
@@ -157,13 +158,13 @@ fn values(values: &[String], ty: Type, typed: &str) -> Vec<Candidate> {
     };
     let mut out: Vec<Candidate> = values
         .iter()
-        .filter(|v| starts_with(v, typed))
+        .filter(|v| fold(v).starts_with(&needle))
         .map(make)
         .collect();
     if out.is_empty() && !needle.is_empty() {
         out = values
             .iter()
-            .filter(|v| v.to_lowercase().contains(&needle))
+            .filter(|v| fold(v).contains(&needle))
             .map(make)
             .collect();
     }
@@ -236,6 +237,9 @@ mod tests {
         assert!(has("visit where partner = \"الو", "\"الولايات المتحدة\""));
         assert!(has("visit where partner in (\"US\", ", "\"Russia\""));
         assert!(has("visit where led_by.name = \"Cl", "\"Claude Tudor\""));
+        // Folded: no diacritic, no hamza.
+        assert!(has("entity where name = \"said ch", "\"Saïd Chengriha\""));
+        assert!(has("visit where partner = \"امير", "\"أميركا\""));
         assert!(has("visit where status = ", "\"stated\""));
     }
 

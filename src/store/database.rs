@@ -1,9 +1,10 @@
 //! The database: kinds with their schemas and relations, entities and their aliases, and the
 //! table of fact ids. Everything a query can read lives here.
 
+use super::fold::fold;
 use super::relation::Relation;
 use super::value::{Interner, Row, Sym, Type, Value};
-use crate::diagnostic::Span;
+use crate::diagnostic::{Span, did_you_mean};
 use std::collections::HashMap;
 
 /// Index of a kind in [`Database::kinds`].
@@ -94,12 +95,6 @@ impl Default for Database {
     fn default() -> Self {
         Database::new()
     }
-}
-
-/// How names are compared: Latin letters case-insensitively, Arabic (and everything else) as
-/// written, surrounding spaces ignored.
-pub fn fold(name: &str) -> String {
-    name.trim().to_lowercase()
 }
 
 impl Database {
@@ -220,6 +215,31 @@ impl Database {
             return Some(sym);
         }
         self.aliases.get(&fold(name)).copied()
+    }
+
+    /// The name closest to `name` that some entity answers to, when one is close enough to be
+    /// a misspelling of it: that spelling and the entity. Compared folded, so a missing
+    /// diacritic or hamza costs nothing.
+    pub fn nearest_entity(&self, name: &str) -> Option<(&str, Sym)> {
+        let folded: Vec<String> = self.spellings.iter().map(|s| fold(s)).collect();
+        let best = did_you_mean(&fold(name), folded.iter().map(String::as_str))?;
+        let i = folded.iter().position(|f| *f == best)?;
+        let spelling = self.spellings[i].as_str();
+        Some((spelling, self.aliases.get(&best).copied()?))
+    }
+
+    /// "did you mean `Chanegriha` (Saïd Chengriha)?": the nearest name, with the entity's own
+    /// name when the nearest is another of its names.
+    pub fn entity_suggestion(&self, name: &str) -> Option<String> {
+        let (spelling, id) = self.nearest_entity(name)?;
+        let label = self.entity_label(id);
+        Some(if fold(label) == fold(spelling) {
+            format!("did you mean `{label}`?")
+        } else if label == spelling {
+            format!("did you mean `{spelling}`?")
+        } else {
+            format!("did you mean `{spelling}` ({label})?")
+        })
     }
 
     /// Every name an entity answers to, for suggestions and completion.
