@@ -12,9 +12,7 @@ mod relation;
 mod value;
 
 pub use column::Column;
-pub use database::{
-    Database, ENTITY, Field, Kind, KindId, KindOrigin, entity_cols, format_number,
-};
+pub use database::{Database, ENTITY, Field, Kind, KindId, KindOrigin, entity_cols, format_number};
 pub use fold::fold;
 pub use relation::{Cite, INDEX_CHUNK, Origin, OriginId, Relation, RowOrigin};
 pub use value::{Interner, Row, Sym, Type, Value};
