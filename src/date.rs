@@ -1,15 +1,23 @@
-//! Dates as closed intervals of days with a precision (day, month, year) and an "about" flag,
+//! Dates as closed intervals of days, written and read in EDTF (ISO 8601-2 Annex A, level 1),
 //! and the certainly/possibly relations between them.
 //!
-//! A fact dated `2025-08` happened on *some* day of August 2025; which day is unknown. A filter
-//! such as `after 2025-08-15` therefore holds *certainly* when it holds for every day the date
-//! may stand for, and *possibly* when it holds for at least one.
+//! A fact dated `2025-08` happened on *some* day of August 2025; which day is unknown. A date
+//! may also be qualified (`2023~` about, `2025?` uncertain, `2025-09%` both) or be an interval
+//! of candidate days (`2025-09-14/2025-09-23`, open `2025-09/..`, unknown end `2025-09/`).
+//! A filter such as `after 2025-08-15` holds *certainly* when it holds for every day the date
+//! may stand for, and *possibly* when it holds for at least one; under `possibly` an
+//! approximate date first widens by the session's [`Widening`].
+
+mod parse;
+mod widen;
+
+pub use widen::Widening;
 
 use chrono::{Datelike, NaiveDate};
 use std::cmp::Ordering;
 use std::fmt;
 
-/// How precisely a date is known.
+/// How precisely a written date is known.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Precision {
     Year,
@@ -17,16 +25,59 @@ pub enum Precision {
     Day,
 }
 
-/// A date at its own precision: the first and last day it may stand for.
+/// An EDTF qualifier, written after the date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Qualifier {
+    /// No qualifier.
+    Exact,
+    /// `?`: the source is not sure of it.
+    Uncertain,
+    /// `~`: about this date.
+    Approximate,
+    /// `%`: both uncertain and approximate.
+    Both,
+}
+
+impl Qualifier {
+    fn mark(self) -> &'static str {
+        match self {
+            Qualifier::Exact => "",
+            Qualifier::Uncertain => "?",
+            Qualifier::Approximate => "~",
+            Qualifier::Both => "%",
+        }
+    }
+
+    /// Approximate dates (`~`, `%`) widen under `possibly`.
+    pub fn is_approximate(self) -> bool {
+        matches!(self, Qualifier::Approximate | Qualifier::Both)
+    }
+}
+
+/// One end of a date: a written date, or the open (`..`) or unknown (empty) end of an interval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum End {
+    Known(Precision, Qualifier),
+    /// `..`: the interval runs on without end (or from any time before).
+    Open,
+    /// Empty: the interval has an end, but it is not known.
+    Unknown,
+}
+
+/// A date: the first and last day it may stand for, and how it was written.
+///
+/// Open and unknown ends are `i32::MIN` / `i32::MAX` days: an interval with an unknown end
+/// still lies after its known start, so both read as "no bound" on that side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Date {
     /// First possible day, as days from the common era (chrono's `num_days_from_ce`).
     pub lo: i32,
     /// Last possible day, inclusive.
     pub hi: i32,
-    pub precision: Precision,
-    /// "About": written with `~`, e.g. `2023~` for "two years ago".
-    pub approx: bool,
+    /// The written date, or the start of an interval.
+    pub start: End,
+    /// The end of an interval; `None` for a single date.
+    pub end: Option<End>,
 }
 
 /// How sure a time relation must be to count as a match.
@@ -35,7 +86,7 @@ pub enum Modality {
     /// Holds for every day the fact's date may stand for (the default).
     #[default]
     Certainly,
-    /// Holds for at least one such day.
+    /// Holds for at least one such day (after widening an approximate date).
     Possibly,
 }
 
@@ -74,28 +125,8 @@ fn date_err(message: impl Into<String>, help: impl Into<String>) -> DateError {
     }
 }
 
-const FORMS: &str =
-    "write dates as YYYY-MM-DD (a day), YYYY-MM (a month) or YYYY (a year), e.g. 2025-09-01";
-
 fn days(d: NaiveDate) -> i32 {
     d.num_days_from_ce()
-}
-
-fn month_name(m: u32) -> &'static str {
-    [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ][(m as usize - 1) % 12]
 }
 
 fn last_day_of_month(year: i32, month: u32) -> u32 {
@@ -110,160 +141,92 @@ fn last_day_of_month(year: i32, month: u32) -> u32 {
 }
 
 impl Date {
+    fn single(lo: NaiveDate, hi: NaiveDate, precision: Precision) -> Date {
+        Date {
+            lo: days(lo),
+            hi: days(hi),
+            start: End::Known(precision, Qualifier::Exact),
+            end: None,
+        }
+    }
+
     /// A single day.
     pub fn day(year: i32, month: u32, day: u32) -> Option<Date> {
-        let d = days(NaiveDate::from_ymd_opt(year, month, day)?);
-        Some(Date {
-            lo: d,
-            hi: d,
-            precision: Precision::Day,
-            approx: false,
-        })
+        let d = NaiveDate::from_ymd_opt(year, month, day)?;
+        Some(Date::single(d, d, Precision::Day))
     }
 
     /// A whole month.
     pub fn month(year: i32, month: u32) -> Option<Date> {
         let first = NaiveDate::from_ymd_opt(year, month, 1)?;
         let last = NaiveDate::from_ymd_opt(year, month, last_day_of_month(year, month))?;
-        Some(Date {
-            lo: days(first),
-            hi: days(last),
-            precision: Precision::Month,
-            approx: false,
-        })
+        Some(Date::single(first, last, Precision::Month))
     }
 
     /// A whole year.
     pub fn year(year: i32) -> Option<Date> {
-        Some(Date {
-            lo: days(NaiveDate::from_ymd_opt(year, 1, 1)?),
-            hi: days(NaiveDate::from_ymd_opt(year, 12, 31)?),
-            precision: Precision::Year,
-            approx: false,
-        })
+        let first = NaiveDate::from_ymd_opt(year, 1, 1)?;
+        let last = NaiveDate::from_ymd_opt(year, 12, 31)?;
+        Some(Date::single(first, last, Precision::Year))
     }
 
-    /// Parses `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, optionally followed by `~` ("about"),
-    /// explaining precisely what is wrong otherwise.
+    /// The day `d` (days from the common era), e.g. a bound of an index range.
+    pub fn from_days(d: i32) -> Date {
+        Date {
+            lo: d,
+            hi: d,
+            start: End::Known(Precision::Day, Qualifier::Exact),
+            end: None,
+        }
+    }
+
+    /// Parses an EDTF level-1 date (see the module documentation), explaining precisely what
+    /// is wrong otherwise.
     pub fn parse(text: &str) -> Result<Date, DateError> {
-        let (body, approx) = match text.strip_suffix('~') {
-            Some(b) => (b, true),
-            None => (text, false),
-        };
-        if body.contains('/') {
-            let fixed = body.replace('/', "-");
-            return Err(date_err(
-                format!("`{text}` uses `/` between the parts of a date"),
-                format!("separate year, month and day with `-`: {fixed}"),
-            ));
+        parse::parse(text)
+    }
+
+    /// The first day the date may stand for; `None` when it has no start (`../2025`).
+    pub fn earliest(&self) -> Option<i32> {
+        (self.lo != i32::MIN).then_some(self.lo)
+    }
+
+    /// The last day the date may stand for; `None` when it has no end (`2025/..`).
+    pub fn latest(&self) -> Option<i32> {
+        (self.hi != i32::MAX).then_some(self.hi)
+    }
+
+    /// The end a date's last day comes from: the written date, or an interval's end.
+    fn last_end(&self) -> End {
+        self.end.unwrap_or(self.start)
+    }
+
+    /// The days considered under `possibly`: an approximate end moves out by `widen`.
+    pub fn possible_bounds(&self, widen: Widening) -> (i32, i32) {
+        let mut lo = self.lo;
+        let mut hi = self.hi;
+        if widen.amount == 0 {
+            return (lo, hi);
         }
-        let parts: Vec<&str> = body.split('-').collect();
-        if parts
-            .iter()
-            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+        if let End::Known(p, q) = self.start
+            && q.is_approximate()
         {
-            return Err(date_err(format!("`{text}` is not a date"), FORMS));
+            lo = widen.earlier(lo, p);
         }
-        if parts[0].len() != 4 {
-            let hint = if parts[0].len() == 2 {
-                let mut fixed = vec![format!("20{}", parts[0])];
-                fixed.extend(parts[1..].iter().map(|p| p.to_string()));
-                format!("write the year with four digits: {}", fixed.join("-"))
-            } else {
-                FORMS.to_string()
-            };
-            return Err(date_err(
-                format!(
-                    "the year `{}` in `{text}` does not have four digits",
-                    parts[0]
-                ),
-                hint,
-            ));
+        if let End::Known(p, q) = self.last_end()
+            && q.is_approximate()
+        {
+            hi = widen.later(hi, p);
         }
-        for (i, p) in parts.iter().enumerate().skip(1) {
-            if p.len() != 2 {
-                let what = if i == 1 { "month" } else { "day" };
-                let help = if p.len() == 1 {
-                    let fixed: Vec<String> = parts
-                        .iter()
-                        .enumerate()
-                        .map(|(j, q)| {
-                            if j > 0 {
-                                format!("{q:0>2}")
-                            } else {
-                                q.to_string()
-                            }
-                        })
-                        .collect();
-                    format!("write months and days with two digits: {}", fixed.join("-"))
-                } else {
-                    format!("a {what} has two digits; {FORMS}")
-                };
-                return Err(date_err(
-                    format!("the {what} `{p}` in `{text}` does not have two digits"),
-                    help,
-                ));
-            }
-        }
-        let year: i32 = parts[0].parse().unwrap_or(0);
-        let mut date = match parts.len() {
-            1 => Date::year(year),
-            2 | 3 => {
-                let month: u32 = parts[1].parse().unwrap_or(0);
-                if !(1..=12).contains(&month) {
-                    return Err(date_err(
-                        format!("month {month} does not exist in `{text}`"),
-                        "months run from 01 (January) to 12 (December)",
-                    ));
-                }
-                if parts.len() == 2 {
-                    Date::month(year, month)
-                } else {
-                    let day: u32 = parts[2].parse().unwrap_or(0);
-                    let last = last_day_of_month(year, month);
-                    if day == 0 || day > last {
-                        let leap = month == 2 && day == 29;
-                        let why = if leap {
-                            format!("{year} is not a leap year, so February has 28 days")
-                        } else {
-                            format!("{} {year} has {last} days", month_name(month))
-                        };
-                        return Err(date_err(
-                            format!("day {day} does not exist in {} {year}: {why}", month_name(month)),
-                            format!(
-                                "the last day of that month is {year}-{month:02}-{last:02}; for the whole month write {year}-{month:02}"
-                            ),
-                        ));
-                    }
-                    Date::day(year, month, day)
-                }
-            }
-            _ => None,
-        }
-        .ok_or_else(|| date_err(format!("`{text}` is not a date"), FORMS))?;
-        date.approx = approx;
-        Ok(date)
+        (lo, hi)
     }
 
-    /// The interval used under `possibly`: an approximate date is widened by one unit of its
-    /// precision on each side ("about 2023" may be 2022 or 2024).
-    fn possible_bounds(&self) -> (i32, i32) {
-        if !self.approx {
-            return (self.lo, self.hi);
-        }
-        let pad = match self.precision {
-            Precision::Year => 366,
-            Precision::Month => 31,
-            Precision::Day => 1,
-        };
-        (self.lo - pad, self.hi + pad)
-    }
-
-    /// Does this date stand in relation `rel` to `other` (a query literal) with `modality`?
-    pub fn relates(&self, rel: TimeRel, other: &Date, modality: Modality) -> bool {
+    /// Does this date stand in relation `rel` to `other` (a query literal, read as the fixed
+    /// interval of its days) with `modality`, approximate dates widened by `widen`?
+    pub fn relates(&self, rel: TimeRel, other: &Date, modality: Modality, widen: Widening) -> bool {
         let (lo, hi) = match modality {
             Modality::Certainly => (self.lo, self.hi),
-            Modality::Possibly => self.possible_bounds(),
+            Modality::Possibly => self.possible_bounds(widen),
         };
         match (rel, modality) {
             (TimeRel::After, Modality::Certainly) => lo > other.hi,
@@ -280,43 +243,46 @@ impl Date {
         Date {
             lo: self.lo.min(other.lo),
             hi: self.hi.max(other.hi),
-            precision: Precision::Day,
-            approx: false,
+            start: self.start,
+            end: Some(other.last_end()),
         }
     }
 
-    fn first_day(&self) -> NaiveDate {
-        NaiveDate::from_num_days_from_ce_opt(self.lo).unwrap_or(NaiveDate::MIN)
-    }
-
-    /// A stable order for sorting: by first day, then by last day, then precision.
+    /// A stable order for sorting: by first day, then by last day, then how it is written.
     pub fn sort_cmp(&self, other: &Date) -> Ordering {
-        (self.lo, self.hi, self.precision).cmp(&(other.lo, other.hi, other.precision))
+        (self.lo, self.hi, self.start, self.end).cmp(&(other.lo, other.hi, other.start, other.end))
     }
 
-    /// The number of days the date may stand for.
-    pub fn len_days(&self) -> i32 {
-        self.hi - self.lo + 1
+    /// The number of days the date may stand for (`None` when it is open-ended).
+    pub fn len_days(&self) -> Option<i64> {
+        Some(i64::from(self.latest()?) - i64::from(self.earliest()?) + 1)
     }
 }
 
+/// Writes the end `end` of a date whose bounding day on that side is `day`.
+fn write_end(f: &mut fmt::Formatter<'_>, end: End, day: i32) -> fmt::Result {
+    let (p, q) = match end {
+        End::Open => return write!(f, ".."),
+        End::Unknown => return Ok(()),
+        End::Known(p, q) => (p, q),
+    };
+    let d = NaiveDate::from_num_days_from_ce_opt(day).unwrap_or(NaiveDate::MIN);
+    match p {
+        Precision::Year => write!(f, "{:04}", d.year())?,
+        Precision::Month => write!(f, "{:04}-{:02}", d.year(), d.month())?,
+        Precision::Day => write!(f, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day())?,
+    }
+    write!(f, "{}", q.mark())
+}
+
 impl fmt::Display for Date {
-    /// Written back at its own precision: `2025-09-14`, `2025-08`, `2023~`.
+    /// EDTF, at the precision it was written: `2025-09-14`, `2025-08`, `2023~`,
+    /// `2025-09-14/2025-09-23`, `2025-09/..`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let d = self.first_day();
-        match self.precision {
-            Precision::Year => write!(f, "{:04}", d.year())?,
-            Precision::Month => write!(f, "{:04}-{:02}", d.year(), d.month())?,
-            Precision::Day if self.lo == self.hi => {
-                write!(f, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day())?
-            }
-            Precision::Day => {
-                let e = NaiveDate::from_num_days_from_ce_opt(self.hi).unwrap_or(NaiveDate::MAX);
-                write!(f, "{}..{}", d.format("%Y-%m-%d"), e.format("%Y-%m-%d"))?
-            }
-        }
-        if self.approx {
-            write!(f, "~")?;
+        write_end(f, self.start, self.lo)?;
+        if let Some(end) = self.end {
+            write!(f, "/")?;
+            write_end(f, end, self.hi)?;
         }
         Ok(())
     }
@@ -332,11 +298,27 @@ mod tests {
 
     #[test]
     fn parses_each_precision_and_prints_it_back() {
-        for s in ["2025-09-23", "2025-08", "2025", "2023~", "2024-02-29"] {
+        for s in [
+            "2025-09-23",
+            "2025-08",
+            "2025",
+            "2023~",
+            "2024-02-29",
+            "2025?",
+            "2025-09-14%",
+            "2025-09-14/2025-09-23",
+            "2025-09/..",
+            "../2025",
+            "2025-09~/2026?",
+            "2025/",
+            "/2025-09",
+            "../..",
+        ] {
             assert_eq!(d(s).to_string(), s);
         }
-        assert_eq!(d("2025-08").len_days(), 31);
-        assert_eq!(d("2024").len_days(), 366);
+        assert_eq!(d("2025-08").len_days(), Some(31));
+        assert_eq!(d("2024").len_days(), Some(366));
+        assert_eq!(d("2025-09/..").len_days(), None);
     }
 
     #[test]
@@ -351,6 +333,16 @@ mod tests {
         assert!(e.help.contains("2025-09-01"), "{e:?}");
         let e = Date::parse("2025/09/01").unwrap_err();
         assert!(e.help.contains("2025-09-01"), "{e:?}");
+        let e = Date::parse("2025/09").unwrap_err();
+        assert!(e.help.contains("2025-09"), "{e:?}");
+        let e = Date::parse("2025-09-23/2025-09-14").unwrap_err();
+        assert!(e.message.contains("ends before it starts"), "{e:?}");
+        assert!(e.help.contains("2025-09-14/2025-09-23"), "{e:?}");
+        let e = Date::parse("201X").unwrap_err();
+        assert!(e.help.contains("2010/2019"), "{e:?}");
+        for bad in ["/", "2025~~", "2025-09-14/2025/2026", "2025-09-14/...", "2025-?"] {
+            assert!(Date::parse(bad).is_err(), "{bad}");
+        }
         assert!(Date::parse("2025-9-01").is_err());
         assert!(Date::parse("2025-00").is_err());
     }
@@ -379,22 +371,62 @@ mod tests {
             (d("2023~"), Within, "2024", false, true),
             (d("2023~"), After, "2023-06-01", false, true),
             (d("2023"), Within, "2024", false, false),
+            // The Tudor–Smaili meeting: after the arrival, before publication.
+            (d("2025-09-14/2025-09-23"), After, "2025-08-15", true, true),
+            (d("2025-09-14/2025-09-23"), Within, "2025-09-23", false, true),
+            (d("2025-09-14/2025-09-23"), Within, "2025-09", true, true),
+            (d("2025-09-14/2025-09-23"), Before, "2025-09-20", false, true),
+            (d("2025-09/.."), After, "2025-08-31", true, true),
+            (d("2025-09/.."), Before, "2030", false, true),
+            (d("2025-09/"), Within, "2025", false, true),
+            (d("../2025"), Before, "2026", true, true),
+            (d("../2025"), After, "2025", false, false),
+            (d("2025?"), Within, "2026", false, false),
+            (d("2025%"), Within, "2026", false, true),
+            (d("2025-09-14~/2025-09-23"), Within, "2025-09-13", false, true),
+            (d("2025-09-14~/2025-09-23"), Within, "2025-09-24", false, false),
         ];
         for (fact, rel, lit, certain, possible) in cases {
             let lit = d(lit);
             assert_eq!(
-                fact.relates(rel, &lit, Certainly),
+                fact.relates(rel, &lit, Certainly, Widening::default()),
                 certain,
                 "{fact} {rel:?} {lit} certainly"
             );
             assert_eq!(
-                fact.relates(rel, &lit, Possibly),
+                fact.relates(rel, &lit, Possibly, Widening::default()),
                 possible,
                 "{fact} {rel:?} {lit} possibly"
             );
             if certain {
                 assert!(possible, "certainly implies possibly");
             }
+        }
+    }
+
+    #[test]
+    fn widening_moves_approximate_ends_by_the_setting() {
+        let w = |t: &str| Widening::parse(t).unwrap();
+        let show = |date: &str, widen: Widening| {
+            let (lo, hi) = d(date).possible_bounds(widen);
+            format!("{}/{}", Date::from_days(lo), Date::from_days(hi))
+        };
+        assert_eq!(show("2023~", w("1")), "2022-01-01/2024-12-31");
+        assert_eq!(show("2025-04~", w("1")), "2025-03-01/2025-05-31");
+        assert_eq!(show("2025-09-14~", w("1")), "2025-09-13/2025-09-15");
+        assert_eq!(show("2023~", w("0")), "2023-01-01/2023-12-31");
+        assert_eq!(show("2023~", w("2 months")), "2022-11-01/2024-02-29");
+        assert_eq!(show("2025-09-14~", w("10 days")), "2025-09-04/2025-09-24");
+        assert_eq!(show("2023?", w("5 years")), "2023-01-01/2023-12-31");
+        assert_eq!(
+            show("2025-09-14/2025-10~", w("1")),
+            "2025-09-14/2025-11-30"
+        );
+        assert_eq!(w("1"), Widening::default());
+        assert_eq!(w("2 years").to_string(), "2 years");
+        assert_eq!(Widening::default().to_string(), "1 unit of the date's own precision");
+        for bad in ["", "x", "-1", "2 weeks", "1 year more", "99999"] {
+            assert!(Widening::parse(bad).is_err(), "{bad}");
         }
     }
 }

@@ -40,6 +40,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     ("format", ":format table|json|csv how results are printed"),
     (
+        "set",
+        ":set approx N [unit]   how far `possibly` widens about-dates (`:set` shows it)",
+    ),
+    (
         "timing",
         ":timing on|off         show how long each statement took",
     ),
@@ -116,8 +120,10 @@ Examples:
 ";
 
 const DATES: &str = "\
-Dates
-  2025-09-23 (a day), 2025-09 (a month), 2025 (a year), 2023~ (about 2023).
+Dates (EDTF, ISO 8601-2 level 1)
+  2025-09-23 (a day), 2025-09 (a month), 2025 (a year); after any of them ~ (about),
+  ? (uncertain) or % (both): 2023~. An interval gives the first and last possible day:
+  2025-09-14/2025-09-23; an end may be open (2025-09/.., ../2025) or unknown (2025-09/).
   A date stands for every day it may be: 2025-08 is some day in August 2025.
   Time filters apply to a kind's `date` field:
     after D       the fact is certainly after the last day of D
@@ -126,6 +132,8 @@ Dates
     between D and E    the fact certainly falls within D … E
   Put `possibly` in front for the generous reading (it may be so):
     visit possibly after 2025-08-15
+  Under `possibly` an approximate date (~, %) first widens by one unit of its own precision
+  (2023~ may be 2022 to 2024): `:set approx 0`, `:set approx 2 years`, `--approx \"10 days\"`.
   A fact without a date is never certainly anywhere in time, but possibly anywhere.
   In conditions: date > D is `after`, date < D is `before`, date = D means the same date as written.
 ";

@@ -27,6 +27,8 @@ Options:
   --max-errors N          bad rows reported by --load or :import before it stops (default 20)
   --timing                print the time of each file loaded and of each statement
   --format FORMAT         table (default), json or csv
+  --approx WIDENING       how far `possibly` widens an approximate date (2023~): 1 (one unit
+                          of its own precision, the default), 0, \"2 years\", \"10 days\"
   --echo                  print each statement (and the comment above it) before its result
   --step                  --echo, and wait for Enter before running each statement
   --color WHEN            auto (default: only on a terminal, not with NO_COLOR), always, never
@@ -56,6 +58,7 @@ struct Args {
     max_errors: Option<usize>,
     timing: bool,
     format: Option<Format>,
+    approx: Option<dalil::date::Widening>,
     color: Option<String>,
     no_history: bool,
     echo: bool,
@@ -109,6 +112,12 @@ fn parse_args() -> Result<Option<Args>, String> {
             Long("format") => {
                 let v = parser.value().map_err(|e| e.to_string())?;
                 args.format = Some(v.to_string_lossy().parse()?);
+            }
+            Long("approx") => {
+                let v = parser.value().map_err(|e| e.to_string())?;
+                let w = dalil::date::Widening::parse(&v.to_string_lossy())
+                    .map_err(|e| format!("--approx: {}; {}", e.message, e.help))?;
+                args.approx = Some(w);
             }
             Long("color") | Long("colour") => {
                 let v = parser
@@ -451,6 +460,9 @@ fn apply_limits(session: &mut Session, args: &Args) {
         session.limits.max_errors = n;
     }
     session.settings.timing |= args.timing;
+    if let Some(w) = args.approx {
+        session.db.widening = w;
+    }
 }
 
 /// `--load KIND=FILE`: each file in turn; false (after reporting) when one has bad rows.

@@ -52,6 +52,7 @@ impl Session {
                 }
             }
             "import" => self.import_command(args, span, sink)?,
+            "set" => self.set_command(args, span, sink)?,
             "timing" => match args {
                 "on" => self.settings.timing = true,
                 "off" => self.settings.timing = false,
@@ -258,9 +259,40 @@ impl Session {
     }
 
     /// `:reset`: back to the fact base the session started from; settings stay.
+    /// `:set` lists the settings; `:set approx 2 years` changes one.
+    fn set_command(
+        &mut self,
+        args: &str,
+        span: Span,
+        sink: &mut dyn FnMut(Reply),
+    ) -> Result<(), Diagnostic> {
+        let (name, value) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
+        match (name, value.trim()) {
+            ("", _) | ("approx", "") => sink(Reply::Text(format!(
+                "approx: {} (how far `possibly` widens an approximate date)\n",
+                self.db.widening
+            ))),
+            ("approx", value) => {
+                self.db.widening = crate::date::Widening::parse(value).map_err(|e| {
+                    Diagnostic::error(e.message, span, "widening").with_help(e.help)
+                })?;
+                // Rules that compare dates `possibly` may now derive other rows.
+                self.derived_stale = true;
+            }
+            (other, _) => {
+                return Err(
+                    Diagnostic::error(format!("there is no setting `{other}`"), span, "here")
+                        .with_help("the setting is `approx`, e.g. `:set approx 1 year`"),
+                );
+            }
+        }
+        Ok(())
+    }
+
     fn reset(&mut self) -> Result<String, Diagnostic> {
         let mut fresh = Session::new();
         fresh.settings = self.settings.clone();
+        fresh.db.widening = self.db.widening;
         fresh.limits = self.limits.clone();
         fresh.interrupt = self.interrupt.clone();
         // Keep every text read so far: reports about statements still to run point into them.

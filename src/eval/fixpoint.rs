@@ -545,8 +545,15 @@ fn operand(op: &Operand, values: &[Value]) -> Value {
         Operand::Var(v) => values[*v].clone(),
         Operand::Const(c) => c.clone(),
         Operand::DaysBetween(a, b, max) => match (operand(a, values), operand(b, values)) {
-            (Value::Date(x), Value::Date(y)) if *max => Value::Num(f64::from(y.hi - x.lo)),
-            (Value::Date(x), Value::Date(y)) => Value::Num(f64::from(y.lo - x.hi)),
+            (Value::Date(x), Value::Date(y)) => {
+                // An open end leaves the distance unknown.
+                let days = if *max {
+                    y.latest().zip(x.earliest())
+                } else {
+                    y.earliest().zip(x.latest())
+                };
+                days.map_or(Value::Null, |(b, a)| Value::Num(f64::from(b) - f64::from(a)))
+            }
             _ => Value::Null,
         },
     }
@@ -558,7 +565,7 @@ fn filter_holds(f: &Frame, lit: &BodyLit) -> bool {
             compare(f.db, &operand(l, &f.values), *op, &operand(r, &f.values))
         }
         BodyLit::Time(l, rel, m, r) => match (operand(l, &f.values), operand(r, &f.values)) {
-            (Value::Date(a), Value::Date(b)) => a.relates(*rel, &b, *m),
+            (Value::Date(a), Value::Date(b)) => a.relates(*rel, &b, *m, f.db.widening),
             _ => false,
         },
         BodyLit::Not(a) => {

@@ -314,7 +314,7 @@ pub fn holds(db: &Database, kind: KindId, i: u32, p: &Pred) -> bool {
         }
         Pred::Contains(f, needle) => contains(db, &cell(db, kind, i, f), needle),
         Pred::Time(f, rel, m, d) => match cell(db, kind, i, f) {
-            Value::Date(x) => x.relates(*rel, d, *m),
+            Value::Date(x) => x.relates(*rel, d, *m, db.widening),
             // An undated fact may have happened at any time: possibly, never certainly.
             Value::Null => *m == Modality::Possibly,
             _ => false,
@@ -329,8 +329,8 @@ pub fn compare(db: &Database, a: &Value, op: CmpOp, b: &Value) -> bool {
         (Value::Date(x), Value::Date(y)) => match op {
             CmpOp::Eq => x == y,
             CmpOp::Ne => x != y,
-            CmpOp::Lt => x.relates(TimeRel::Before, y, Modality::Certainly),
-            CmpOp::Gt => x.relates(TimeRel::After, y, Modality::Certainly),
+            CmpOp::Lt => x.relates(TimeRel::Before, y, Modality::Certainly, db.widening),
+            CmpOp::Gt => x.relates(TimeRel::After, y, Modality::Certainly, db.widening),
             CmpOp::Le => x.hi <= y.hi,
             CmpOp::Ge => x.lo >= y.lo,
         },

@@ -363,7 +363,7 @@ pub fn describe_rule_plan(db: &Database, rule: &CheckedRule, plan: &RulePlan) ->
                     operand_text(db, rule, r)
                 ),
                 BodyLit::Time(l, rel, m, r) => format!(
-                    "keep if {} {}{} {}",
+                    "keep if {} {}{} {}{}",
                     operand_text(db, rule, l),
                     if *m == crate::date::Modality::Possibly {
                         "possibly "
@@ -371,7 +371,8 @@ pub fn describe_rule_plan(db: &Database, rule: &CheckedRule, plan: &RulePlan) ->
                         ""
                     },
                     rel.keyword(),
-                    operand_text(db, rule, r)
+                    operand_text(db, rule, r),
+                    widening_note(db, *m)
                 ),
                 BodyLit::Atom(a) => atom_text(db, a, &slot),
             },
@@ -440,14 +441,24 @@ pub fn describe_pred(db: &Database, p: &Pred) -> String {
         Pred::Contains(f, t) => format!("{} contains \"{t}\"", f.name),
         Pred::IsUnknown(f) => format!("{} is unknown", f.name),
         Pred::Time(f, rel, m, d) => format!(
-            "{} {}{} {d}",
+            "{} {}{} {d}{}",
             f.name,
             if *m == crate::date::Modality::Possibly {
                 "possibly "
             } else {
                 ""
             },
-            rel.keyword()
+            rel.keyword(),
+            widening_note(db, *m)
         ),
+    }
+}
+
+/// For `possibly`: how far approximate dates widen (the `:set approx` setting).
+fn widening_note(db: &Database, m: crate::date::Modality) -> String {
+    if m == crate::date::Modality::Possibly {
+        format!(" (approximate dates widened by {})", db.widening)
+    } else {
+        String::new()
     }
 }

@@ -97,13 +97,9 @@ pub fn describe_access(db: &crate::store::Database, kind: KindId, access: &Acces
                     return "…".into();
                 }
                 match k.fields.get(*col).map(|f| f.ty) {
-                    Some(crate::store::Type::Date) => crate::date::Date {
-                        lo: x as i32,
-                        hi: x as i32,
-                        precision: crate::date::Precision::Day,
-                        approx: false,
+                    Some(crate::store::Type::Date) => {
+                        crate::date::Date::from_days(x as i32).to_string()
                     }
-                    .to_string(),
                     _ => crate::store::format_number(x),
                 }
             };

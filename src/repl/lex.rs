@@ -108,11 +108,11 @@ pub fn lex(text: &str) -> Vec<Token> {
                 || (c == '-' && chars.peek().is_some_and(|(_, d)| d.is_ascii_digit())) =>
             {
                 take_while(&mut chars, &mut end, &|c| {
-                    c.is_ascii_digit() || matches!(c, '-' | '/' | '.' | '~')
+                    c.is_ascii_digit() || matches!(c, '-' | '/' | '.' | '~' | '?' | '%')
                 });
                 let t = &text[start..end];
                 let body = t.strip_prefix('-').unwrap_or(t);
-                if body.contains(['-', '/', '~']) {
+                if body.contains(['-', '/', '~', '?', '%']) {
                     Tok::Date
                 } else {
                     Tok::Number

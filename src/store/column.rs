@@ -4,7 +4,7 @@
 //! type, an over-long date) turns the column into plain [`Value`]s, so nothing is ever refused.
 
 use super::value::{Sym, Value};
-use crate::date::{Date, Precision};
+use crate::date::{Date, End, Precision, Qualifier};
 
 /// The unknown symbol.
 const NO_SYM: u32 = u32::MAX;
@@ -38,13 +38,49 @@ impl SymKind {
     }
 }
 
-/// A date in eight bytes: its first day, how many days it spans, its precision and whether it
-/// is approximate. `flags == 0` is the unknown date.
+/// A date in eight bytes: its first day, how many days it spans and how it is written (each
+/// end's precision and qualifier). `flags == 0` is the unknown date; open-ended dates do not
+/// pack (their column holds values).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PackedDate {
     lo: i32,
     span: u16,
-    flags: u8,
+    flags: u16,
+}
+
+/// An end in five bits: precision or open/unknown (three bits, never 0), qualifier (two bits).
+fn end_bits(e: End) -> u16 {
+    let (kind, q) = match e {
+        End::Known(Precision::Year, q) => (1, q),
+        End::Known(Precision::Month, q) => (2, q),
+        End::Known(Precision::Day, q) => (3, q),
+        End::Open => (4, Qualifier::Exact),
+        End::Unknown => (5, Qualifier::Exact),
+    };
+    let q = match q {
+        Qualifier::Exact => 0,
+        Qualifier::Uncertain => 1,
+        Qualifier::Approximate => 2,
+        Qualifier::Both => 3,
+    };
+    kind | q << 3
+}
+
+fn end_of_bits(bits: u16) -> Option<End> {
+    let q = match (bits >> 3) & 3 {
+        0 => Qualifier::Exact,
+        1 => Qualifier::Uncertain,
+        2 => Qualifier::Approximate,
+        _ => Qualifier::Both,
+    };
+    Some(match bits & 7 {
+        1 => End::Known(Precision::Year, q),
+        2 => End::Known(Precision::Month, q),
+        3 => End::Known(Precision::Day, q),
+        4 => End::Open,
+        5 => End::Unknown,
+        _ => return None,
+    })
 }
 
 impl PackedDate {
@@ -56,30 +92,20 @@ impl PackedDate {
 
     fn pack(d: &Date) -> Option<PackedDate> {
         let span = u16::try_from(d.hi.checked_sub(d.lo)?).ok()?;
-        let p = match d.precision {
-            Precision::Year => 1,
-            Precision::Month => 2,
-            Precision::Day => 3,
-        };
+        let end = d.end.map_or(0, end_bits);
         Some(PackedDate {
             lo: d.lo,
             span,
-            flags: p | if d.approx { 4 } else { 0 },
+            flags: end_bits(d.start) | end << 5,
         })
     }
 
     fn unpack(self) -> Option<Date> {
-        let precision = match self.flags & 3 {
-            0 => return None,
-            1 => Precision::Year,
-            2 => Precision::Month,
-            _ => Precision::Day,
-        };
         Some(Date {
             lo: self.lo,
             hi: self.lo + i32::from(self.span),
-            precision,
-            approx: self.flags & 4 != 0,
+            start: end_of_bits(self.flags & 31)?,
+            end: end_of_bits(self.flags >> 5),
         })
     }
 }
@@ -254,7 +280,11 @@ mod tests {
     #[test]
     fn values_come_back_as_they_went_in() {
         let d = Date::parse("2025-09~").expect("date");
+        let interval = Date::parse("2025-09-14?/2025-10%").expect("date");
+        let open = Date::parse("2025-09/..").expect("date");
         let vals = [
+            Value::Date(interval),
+            Value::Date(open),
             Value::Null,
             Value::Text(Sym(3)),
             Value::Num(2.5),

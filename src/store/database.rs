@@ -4,6 +4,7 @@
 use super::fold::fold;
 use super::relation::Relation;
 use super::value::{Interner, Row, Sym, Type, Value};
+use crate::date::Widening;
 use crate::diagnostic::{Span, did_you_mean};
 use std::collections::HashMap;
 
@@ -89,6 +90,9 @@ pub struct Database {
     spellings: Vec<String>,
     /// Fact id → where the fact is.
     fact_ids: HashMap<Sym, (KindId, u32)>,
+    /// How far `possibly` widens approximate dates (`:set approx`); kept here because every
+    /// date comparison, in queries and in rules, reads it.
+    pub widening: Widening,
 }
 
 impl Default for Database {
@@ -108,6 +112,7 @@ impl Database {
             aliases: HashMap::new(),
             spellings: Vec::new(),
             fact_ids: HashMap::new(),
+            widening: Widening::default(),
         };
         for status in ["stated", "inferred", "background", "derived"] {
             db.interner.intern(status);

@@ -232,7 +232,7 @@ impl Cursor<'_, '_> {
         let start = self.pos;
         let lit = match self.peek().ok_or(GiveUp)? {
             b'0'..=b'9' => {
-                if let Some(end) = self.date_end() {
+                if let Some(end) = self.date_end()? {
                     self.pos = end;
                     Literal::Date(self.owned(&self.text[start..end]))
                 } else {
@@ -260,9 +260,32 @@ impl Cursor<'_, '_> {
         })
     }
 
-    /// `date = @{ DIGIT+ ~ (("-" | "/") ~ DIGIT+){1,2} ~ "~"? | DIGIT{4} ~ "~" }`: where a
-    /// date starting at the cursor ends, if one does.
-    fn date_end(&self) -> Option<usize> {
+    /// The plain dates of the `date` rule (`DIGIT+ ~ ("-" ~ DIGIT+){1,2} ~ "~"? | DIGIT{4} ~ "~"`,
+    /// and `2025/09/01`): where a date starting at the cursor ends, if one does. Gives up on
+    /// the other EDTF forms (intervals, `?`, `%`), which the grammar reads.
+    fn date_end(&self) -> Fast<Option<usize>> {
+        let end = self.plain_date_end();
+        let at = end.unwrap_or(self.pos + self.digits_ahead());
+        let edtf = match self.bytes.get(at) {
+            Some(b'/' | b'?' | b'%' | b'~') => true,
+            Some(b'.') => self.bytes.get(at + 1) == Some(&b'.'),
+            _ => false,
+        };
+        if edtf {
+            return Err(GiveUp);
+        }
+        Ok(end)
+    }
+
+    /// How many digits follow the cursor.
+    fn digits_ahead(&self) -> usize {
+        self.bytes[self.pos..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    }
+
+    fn plain_date_end(&self) -> Option<usize> {
         let b = self.bytes;
         let digits_from = |mut i: usize| {
             let s = i;
@@ -591,7 +614,7 @@ impl<'a> Cursor<'a, '_> {
         let start = self.pos;
         Ok(match self.peek().ok_or(GiveUp)? {
             b'0'..=b'9' => {
-                if let Some(end) = self.date_end() {
+                if let Some(end) = self.date_end()? {
                     self.pos = end;
                     Raw::Date(&text[start..end])
                 } else {
@@ -699,6 +722,7 @@ mod tests {
             "entity x: country();",
             "visit(a: b) cite p1.s1  \n\n",
             "visit(whereabouts: b, indexed: unknownx, trueish: c);",
+            "visit(a: 2025/2026, b: 12.5);",
         ];
         for t in sure {
             assert!(same(t), "the fast path gave up on {t:?}");
@@ -714,6 +738,12 @@ mod tests {
             "visit(a: 12abc);",
             "kind visit(a: text);",
             "count(a: 1);",
+            "visit(date: 2025-09-14/2025-09-23);",
+            "visit(date: 2025?);",
+            "visit(date: 2025-09%);",
+            "visit(date: ../2025);",
+            "visit(date: 2025-09/..);",
+            "visit(date: 2023~/2025);",
         ];
         for t in unsure {
             assert!(!same(t), "the fast path should give up on {t:?}");

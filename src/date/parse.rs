@@ -1,0 +1,215 @@
+//! Reading EDTF level-1 dates (ISO 8601-2 Annex A): a day, month or year, a qualifier
+//! (`?` uncertain, `~` approximate, `%` both), or an interval of two such dates whose ends
+//! may be open (`..`) or unknown (empty). Every mistake is explained, with the fix when there
+//! is one.
+
+use super::{Date, DateError, End, Precision, Qualifier, date_err, days, last_day_of_month};
+use chrono::NaiveDate;
+
+const FORMS: &str = "write dates as YYYY-MM-DD (a day), YYYY-MM (a month) or YYYY (a year), e.g. 2025-09-01; an interval as 2025-09-14/2025-09-23";
+
+fn month_name(m: u32) -> &'static str {
+    [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ][(m as usize - 1) % 12]
+}
+
+/// Parses any date form dalil writes (see the module documentation).
+pub(super) fn parse(text: &str) -> Result<Date, DateError> {
+    let slashes = text.matches('/').count();
+    if slashes == 0 {
+        let (lo, hi, end) = single(text, text)?;
+        return Ok(Date {
+            lo,
+            hi,
+            start: end,
+            end: None,
+        });
+    }
+    let (a, b) = text.split_once('/').unwrap_or((text, ""));
+    if slashes > 1 || looks_like_date_parts(a, b) {
+        let fixed = text.replace('/', "-");
+        return Err(date_err(
+            format!("`{text}` uses `/` between the parts of a date"),
+            format!(
+                "separate year, month and day with `-`: {fixed}; `/` joins the two ends of an interval"
+            ),
+        ));
+    }
+    if a.is_empty() && b.is_empty() {
+        return Err(date_err(
+            format!("`{text}` has neither a start nor an end"),
+            "give at least one end, e.g. 2025-09/.. (from September 2025 on) or ../2025 (until 2025)",
+        ));
+    }
+    let (lo, _, start) = interval_end(a, text, true)?;
+    let (_, hi, end) = interval_end(b, text, false)?;
+    if hi < lo {
+        return Err(date_err(
+            format!("the interval `{text}` ends before it starts"),
+            format!("write the earlier end first: {b}/{a}"),
+        ));
+    }
+    Ok(Date {
+        lo,
+        hi,
+        start,
+        end: Some(end),
+    })
+}
+
+/// `2025/09` or `2025/9/1`: a date written with slashes rather than an interval.
+fn looks_like_date_parts(a: &str, b: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+    digits(a) && digits(b) && b.len() <= 2
+}
+
+/// One end of an interval: `..` (open), nothing (unknown) or a date.
+fn interval_end(part: &str, whole: &str, is_start: bool) -> Result<(i32, i32, End), DateError> {
+    match part {
+        ".." | "" => {
+            let end = if part.is_empty() {
+                End::Unknown
+            } else {
+                End::Open
+            };
+            let bound = if is_start { i32::MIN } else { i32::MAX };
+            Ok((bound, bound, end))
+        }
+        _ => single(part, whole),
+    }
+}
+
+/// `YYYY`, `YYYY-MM` or `YYYY-MM-DD` with an optional qualifier: its first and last day.
+fn single(text: &str, whole: &str) -> Result<(i32, i32, End), DateError> {
+    let (body, qualifier) = match text.as_bytes().last() {
+        Some(b'?') => (&text[..text.len() - 1], Qualifier::Uncertain),
+        Some(b'~') => (&text[..text.len() - 1], Qualifier::Approximate),
+        Some(b'%') => (&text[..text.len() - 1], Qualifier::Both),
+        _ => (text, Qualifier::Exact),
+    };
+    let parts: Vec<&str> = body.split('-').collect();
+    if parts
+        .iter()
+        .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        let help = if body.bytes().any(|b| b.eq_ignore_ascii_case(&b'x')) {
+            "unspecified digits (`201X`) are not supported; write the interval instead, e.g. 2010/2019".to_string()
+        } else {
+            FORMS.to_string()
+        };
+        return Err(date_err(format!("`{whole}` is not a date"), help));
+    }
+    check_digits(&parts, whole)?;
+    let year: i32 = parts[0].parse().unwrap_or(0);
+    let (lo, hi, precision) = match parts.len() {
+        1 => (
+            NaiveDate::from_ymd_opt(year, 1, 1),
+            NaiveDate::from_ymd_opt(year, 12, 31),
+            Precision::Year,
+        ),
+        2 | 3 => {
+            let month: u32 = parts[1].parse().unwrap_or(0);
+            if !(1..=12).contains(&month) {
+                return Err(date_err(
+                    format!("month {month} does not exist in `{whole}`"),
+                    "months run from 01 (January) to 12 (December)",
+                ));
+            }
+            let last = last_day_of_month(year, month);
+            if parts.len() == 2 {
+                (
+                    NaiveDate::from_ymd_opt(year, month, 1),
+                    NaiveDate::from_ymd_opt(year, month, last),
+                    Precision::Month,
+                )
+            } else {
+                let day: u32 = parts[2].parse().unwrap_or(0);
+                if day == 0 || day > last {
+                    return Err(no_such_day(year, month, day, last));
+                }
+                let d = NaiveDate::from_ymd_opt(year, month, day);
+                (d, d, Precision::Day)
+            }
+        }
+        _ => (None, None, Precision::Day),
+    };
+    match (lo, hi) {
+        (Some(lo), Some(hi)) => Ok((days(lo), days(hi), End::Known(precision, qualifier))),
+        _ => Err(date_err(format!("`{whole}` is not a date"), FORMS)),
+    }
+}
+
+/// Four digits for the year, two for the month and the day.
+fn check_digits(parts: &[&str], whole: &str) -> Result<(), DateError> {
+    if parts[0].len() != 4 {
+        let hint = if parts[0].len() == 2 {
+            let mut fixed = vec![format!("20{}", parts[0])];
+            fixed.extend(parts[1..].iter().map(|p| p.to_string()));
+            format!("write the year with four digits: {}", fixed.join("-"))
+        } else {
+            FORMS.to_string()
+        };
+        return Err(date_err(
+            format!(
+                "the year `{}` in `{whole}` does not have four digits",
+                parts[0]
+            ),
+            hint,
+        ));
+    }
+    for (i, p) in parts.iter().enumerate().skip(1) {
+        if p.len() != 2 {
+            let what = if i == 1 { "month" } else { "day" };
+            let help = if p.len() == 1 {
+                let fixed: Vec<String> = parts
+                    .iter()
+                    .enumerate()
+                    .map(|(j, q)| {
+                        if j > 0 {
+                            format!("{q:0>2}")
+                        } else {
+                            q.to_string()
+                        }
+                    })
+                    .collect();
+                format!("write months and days with two digits: {}", fixed.join("-"))
+            } else {
+                format!("a {what} has two digits; {FORMS}")
+            };
+            return Err(date_err(
+                format!("the {what} `{p}` in `{whole}` does not have two digits"),
+                help,
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn no_such_day(year: i32, month: u32, day: u32, last: u32) -> DateError {
+    let why = if month == 2 && day == 29 {
+        format!("{year} is not a leap year, so February has 28 days")
+    } else {
+        format!("{} {year} has {last} days", month_name(month))
+    };
+    date_err(
+        format!(
+            "day {day} does not exist in {} {year}: {why}",
+            month_name(month)
+        ),
+        format!(
+            "the last day of that month is {year}-{month:02}-{last:02}; for the whole month write {year}-{month:02}"
+        ),
+    )
+}
