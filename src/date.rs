@@ -340,7 +340,13 @@ mod tests {
         assert!(e.help.contains("2025-09-14/2025-09-23"), "{e:?}");
         let e = Date::parse("201X").unwrap_err();
         assert!(e.help.contains("2010/2019"), "{e:?}");
-        for bad in ["/", "2025~~", "2025-09-14/2025/2026", "2025-09-14/...", "2025-?"] {
+        for bad in [
+            "/",
+            "2025~~",
+            "2025-09-14/2025/2026",
+            "2025-09-14/...",
+            "2025-?",
+        ] {
             assert!(Date::parse(bad).is_err(), "{bad}");
         }
         assert!(Date::parse("2025-9-01").is_err());
@@ -373,9 +379,21 @@ mod tests {
             (d("2023"), Within, "2024", false, false),
             // The Tudor–Smaili meeting: after the arrival, before publication.
             (d("2025-09-14/2025-09-23"), After, "2025-08-15", true, true),
-            (d("2025-09-14/2025-09-23"), Within, "2025-09-23", false, true),
+            (
+                d("2025-09-14/2025-09-23"),
+                Within,
+                "2025-09-23",
+                false,
+                true,
+            ),
             (d("2025-09-14/2025-09-23"), Within, "2025-09", true, true),
-            (d("2025-09-14/2025-09-23"), Before, "2025-09-20", false, true),
+            (
+                d("2025-09-14/2025-09-23"),
+                Before,
+                "2025-09-20",
+                false,
+                true,
+            ),
             (d("2025-09/.."), After, "2025-08-31", true, true),
             (d("2025-09/.."), Before, "2030", false, true),
             (d("2025-09/"), Within, "2025", false, true),
@@ -383,8 +401,20 @@ mod tests {
             (d("../2025"), After, "2025", false, false),
             (d("2025?"), Within, "2026", false, false),
             (d("2025%"), Within, "2026", false, true),
-            (d("2025-09-14~/2025-09-23"), Within, "2025-09-13", false, true),
-            (d("2025-09-14~/2025-09-23"), Within, "2025-09-24", false, false),
+            (
+                d("2025-09-14~/2025-09-23"),
+                Within,
+                "2025-09-13",
+                false,
+                true,
+            ),
+            (
+                d("2025-09-14~/2025-09-23"),
+                Within,
+                "2025-09-24",
+                false,
+                false,
+            ),
         ];
         for (fact, rel, lit, certain, possible) in cases {
             let lit = d(lit);
@@ -418,13 +448,13 @@ mod tests {
         assert_eq!(show("2023~", w("2 months")), "2022-11-01/2024-02-29");
         assert_eq!(show("2025-09-14~", w("10 days")), "2025-09-04/2025-09-24");
         assert_eq!(show("2023?", w("5 years")), "2023-01-01/2023-12-31");
-        assert_eq!(
-            show("2025-09-14/2025-10~", w("1")),
-            "2025-09-14/2025-11-30"
-        );
+        assert_eq!(show("2025-09-14/2025-10~", w("1")), "2025-09-14/2025-11-30");
         assert_eq!(w("1"), Widening::default());
         assert_eq!(w("2 years").to_string(), "2 years");
-        assert_eq!(Widening::default().to_string(), "1 unit of the date's own precision");
+        assert_eq!(
+            Widening::default().to_string(),
+            "1 unit of the date's own precision"
+        );
         for bad in ["", "x", "-1", "2 weeks", "1 year more", "99999"] {
             assert!(Widening::parse(bad).is_err(), "{bad}");
         }

@@ -280,10 +280,12 @@ impl Session {
                 self.derived_stale = true;
             }
             (other, _) => {
-                return Err(
-                    Diagnostic::error(format!("there is no setting `{other}`"), span, "here")
-                        .with_help("the setting is `approx`, e.g. `:set approx 1 year`"),
-                );
+                return Err(Diagnostic::error(
+                    format!("there is no setting `{other}`"),
+                    span,
+                    "here",
+                )
+                .with_help("the setting is `approx`, e.g. `:set approx 1 year`"));
             }
         }
         Ok(())

@@ -276,7 +276,9 @@ fn check(facts: &[FactDate], lit: &str, widen: bool) -> Result<(), TestCaseError
         let b = theirs.bounds();
         let day = |d: i32| NaiveDate::from_num_days_from_ce_opt(d).expect("a day");
         match b.earliest {
-            Bound::Date(_) => prop_assert_eq!(Some(bound_day(b.earliest)), ours.earliest().map(day)),
+            Bound::Date(_) => {
+                prop_assert_eq!(Some(bound_day(b.earliest)), ours.earliest().map(day))
+            }
             _ => prop_assert_eq!(ours.earliest(), None, "{}", text),
         }
         match b.latest {
@@ -345,7 +347,12 @@ fn the_tudor_smaili_meeting() {
             qualifier: "",
         }),
     );
-    for lit in ["2025-08-15", "2025-09-23", "2025-09", "2025-09-14/2025-09-23"] {
+    for lit in [
+        "2025-08-15",
+        "2025-09-23",
+        "2025-09",
+        "2025-09-14/2025-09-23",
+    ] {
         check(std::slice::from_ref(&meeting), lit, true).expect("agrees");
     }
     let oracle_says = oracle(

@@ -552,7 +552,9 @@ fn operand(op: &Operand, values: &[Value]) -> Value {
                 } else {
                     y.earliest().zip(x.latest())
                 };
-                days.map_or(Value::Null, |(b, a)| Value::Num(f64::from(b) - f64::from(a)))
+                days.map_or(Value::Null, |(b, a)| {
+                    Value::Num(f64::from(b) - f64::from(a))
+                })
             }
             _ => Value::Null,
         },
