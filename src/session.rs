@@ -470,27 +470,32 @@ impl Session {
     /// else) when it is wrong or makes the program unstratifiable.
     fn add_rule(&mut self, r: &crate::syntax::ast::Rule) -> Result<(), Vec<Diagnostic>> {
         let kinds_before = self.db.kinds.len();
-        let checked = match check::check_rule(&mut self.db, r, self.rules.len()) {
-            Ok(c) => c,
-            Err(e) => {
-                self.db.truncate_kinds(kinds_before);
-                return Err(e);
-            }
+        let rules_before = self.rules.len();
+        // A rule with `or` stands for one rule per branch; they come and go together.
+        let expanded = check::expand_or(r).map_err(|d| vec![d])?;
+        let refuse = |s: &mut Session, e| {
+            s.rules.truncate(rules_before);
+            s.rule_texts.truncate(rules_before);
+            s.db.truncate_kinds(kinds_before);
+            Err(e)
         };
-        self.rules.push(checked);
+        let text = self.sources.slice(r.span).trim().to_string();
+        for branch in &expanded {
+            match check::check_rule(&mut self.db, branch, self.rules.len()) {
+                Ok(c) => {
+                    self.rules.push(c);
+                    self.rule_texts.push(text.clone());
+                }
+                Err(e) => return refuse(self, e),
+            }
+        }
         match check::stratify(&self.db, &self.rules) {
             Ok(strata) => {
                 self.strata = strata;
-                self.rule_texts
-                    .push(self.sources.slice(r.span).trim().to_string());
                 self.derived_stale = true;
                 Ok(())
             }
-            Err(d) => {
-                self.rules.pop();
-                self.db.truncate_kinds(kinds_before);
-                Err(vec![d])
-            }
+            Err(d) => refuse(self, vec![d]),
         }
     }
 
@@ -697,6 +702,7 @@ pub(crate) fn limit_error(hit: LimitHit, span: crate::diagnostic::Span) -> Diagn
             "this query",
         )
         .with_help("narrow it, or raise the limit with --timeout SECONDS"),
+        LimitHit::Failed(d) => *d,
         LimitHit::Interrupted => Diagnostic::error("interrupted", span, "this query was stopped")
             .with_help("nothing was lost: the facts and rules loaded so far are all still here"),
     }

@@ -314,6 +314,24 @@ fn eval_rule(rule: &Rule, db: &[BTreeSet<Vec<V>>]) -> Vec<Vec<V>> {
     for b in &bindings {
         groups.entry(plain(b)).or_default().push(b);
     }
+    // Over no match, a head without grouping variables still has its row when every aggregate
+    // has a value over nothing: `count` and `sum` are 0 (SQL, Soufflé); `min`/`max` have none.
+    let ungrouped = !rule.args.iter().any(|a| matches!(a, HeadArg::Var(_)));
+    let all_zero = rule
+        .args
+        .iter()
+        .all(|a| !matches!(a, HeadArg::Agg(Agg::Min | Agg::Max, _)));
+    if groups.is_empty() && ungrouped && all_zero {
+        let row: Vec<V> = rule
+            .args
+            .iter()
+            .map(|a| match a {
+                HeadArg::Const(c) => *c,
+                _ => V::Num(0),
+            })
+            .collect();
+        return vec![row];
+    }
     groups
         .into_iter()
         .map(|(mut row, members)| {

@@ -5,6 +5,8 @@
 //! statement with an error changes nothing.
 
 mod declare;
+pub mod expr;
+pub mod functions;
 pub mod ir;
 mod query;
 pub mod rules;
@@ -16,5 +18,5 @@ pub use declare::{
 };
 pub use ir::{CheckedQuery, Column, FieldRef, Pred};
 pub use query::{VIRTUAL_FIELDS, check_query, resolve_path};
-pub use rules::{CheckedRule, Strata, check_rule, stratify};
+pub use rules::{CheckedRule, Strata, check_rule, expand_or, stratify};
 pub use values::{date_for, date_value, typed_value};

@@ -1,8 +1,15 @@
-//! Rules: atoms resolved against the schema, variables typed, safety checked (every variable
-//! bound by a positive atom), the derived kind created from the head; then the whole program
-//! stratified so that negation and aggregation never go through recursion.
+//! Rules: atoms resolved against the schema, expressions typed, variables bound (by a positive
+//! atom or by `?v = expr`) and checked safe, the derived kind created from the head; then the
+//! whole program stratified so that negation and aggregation never go through recursion.
+//!
+//! The output, [`CheckedRule`], is the rule IR every back end lowers: a head (columns filled by
+//! expressions or aggregates) and a body of literals over frame slots ([`Var`]). Disjunctions
+//! are gone by then (each branch is a rule of its own, see [`expand_or`]).
 
 use super::declare::unknown_kind;
+pub use super::expr::{Expr, Var};
+use super::expr::{an, binary_type};
+use super::functions;
 use super::values::{entity_value, typed_value};
 use crate::date::{Modality, TimeRel};
 use crate::diagnostic::{Diagnostic, Diagnostics, Span, suggestion};
@@ -11,9 +18,6 @@ use crate::store::{
 };
 use crate::syntax::ast::{self, AggFn, Arg, Atom, BodyItem, CmpOp, Literal, Term};
 use std::collections::HashMap;
-
-/// A variable's slot in a rule's frame.
-pub type Var = usize;
 
 /// One argument of a body atom: the column it constrains and with what.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,31 +34,47 @@ pub struct CAtom {
     pub span: Span,
 }
 
-/// A value in a comparison.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Operand {
-    Var(Var),
-    Const(Value),
-    /// `days_between(a, b)`: the fewest days from `a` to `b` (last day of `a` to first of `b`);
-    /// with `max: true`, `max_days_between(a, b)`: the most (first day of `a` to last of `b`).
-    DaysBetween(Box<Operand>, Box<Operand>, bool),
-}
-
 /// A checked body item.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BodyLit {
     Atom(CAtom),
     Not(CAtom),
-    Compare(Operand, CmpOp, Operand),
-    Time(Operand, TimeRel, Modality, Operand),
+    Compare(Expr, CmpOp, Expr),
+    Time(Expr, TimeRel, Modality, Expr),
+    /// `?v = expr`: gives `v` the expression's value once the expression's variables are
+    /// bound (when `v` is already bound by then, it is an equality test). An expression in an
+    /// atom's argument (`fib(n: ?n - 1)`) becomes a fresh variable bound this way.
+    Bind(Var, Expr),
+}
+
+impl BodyLit {
+    /// The variables this literal reads before it can run (for an atom: none).
+    pub fn needs(&self) -> Vec<Var> {
+        let mut out = Vec::new();
+        match self {
+            BodyLit::Atom(_) => {}
+            BodyLit::Not(a) => out.extend(a.args.iter().filter_map(|(_, s)| match s {
+                Slot::Var(v) => Some(*v),
+                Slot::Const(_) => None,
+            })),
+            BodyLit::Compare(l, _, r) | BodyLit::Time(l, _, _, r) => {
+                l.vars(&mut out);
+                r.vars(&mut out);
+            }
+            BodyLit::Bind(_, e) => e.vars(&mut out),
+        }
+        out
+    }
 }
 
 /// What fills one column of the head.
 #[derive(Clone, Debug, PartialEq)]
 pub enum HeadArg {
-    Var(Var),
-    Const(Value),
-    Agg(AggFn, Option<Var>),
+    /// A value computed from the body's variables (most often just one variable).
+    Expr(Expr),
+    /// An aggregate over every match of the body, grouped by the head's other columns; the
+    /// expression is evaluated per match (`sum(?a * ?b)`), `None` for `count()`.
+    Agg(AggFn, Option<Expr>),
 }
 
 /// A rule whose names, types and variables are all known to be right.
@@ -83,23 +103,34 @@ struct RuleChecker<'a> {
     errors: Diagnostics,
     /// Variables bound by a positive atom.
     bound: Vec<bool>,
+    /// Expressions written as atom arguments, bound to fresh variables once the atoms are in.
+    arg_exprs: Vec<(Var, Term, Type)>,
 }
 
 impl RuleChecker<'_> {
     fn var(&mut self, name: &ast::Name) -> Var {
         if name.text == "?_" {
             // Each `?_` is a fresh variable nobody else can see.
-            self.vars.push((name.text.clone(), None, name.span));
-            self.bound.push(false);
-            return self.vars.len() - 1;
+            return self.fresh(name);
         }
         if let Some(&v) = self.by_name.get(&name.text) {
             return v;
         }
+        let v = self.fresh(name);
+        self.by_name.insert(name.text.clone(), v);
+        v
+    }
+
+    /// A variable no other can name (`?_`, or the value of an expression in an atom).
+    fn fresh(&mut self, name: &ast::Name) -> Var {
         self.vars.push((name.text.clone(), None, name.span));
         self.bound.push(false);
-        self.by_name.insert(name.text.clone(), self.vars.len() - 1);
         self.vars.len() - 1
+    }
+
+    /// Is the variable called `name` bound (by a positive atom or a binding so far)?
+    fn is_bound(&self, name: &str) -> bool {
+        self.by_name.get(name).is_some_and(|&v| self.bound[v])
     }
 
     /// Records that `v` holds values of type `ty`, reporting a clash with an earlier use.
@@ -124,61 +155,90 @@ impl RuleChecker<'_> {
         }
     }
 
+    /// The column an argument fills: named, or the next field not named elsewhere in the atom.
+    fn arg_column(
+        &mut self,
+        atom: &Atom,
+        fields: &[Field],
+        field: &Option<ast::Name>,
+        taken: &mut Vec<usize>,
+        term: &Term,
+    ) -> Option<usize> {
+        let kname = &atom.kind.text;
+        if let Some(f) = field {
+            return match fields.iter().position(|x| x.name == f.text) {
+                Some(c) => Some(c),
+                None => {
+                    let names = fields.iter().map(|x| x.name.as_str());
+                    self.errors.push(
+                        Diagnostic::error(
+                            format!("kind `{kname}` has no field `{}`", f.text),
+                            f.span,
+                            "unknown field",
+                        )
+                        .with_help_opt(suggestion(&f.text, names, "fields")),
+                    );
+                    None
+                }
+            };
+        }
+        // Positional arguments fill, in order, the declared fields no argument names.
+        let named: Vec<&str> = atom
+            .args
+            .iter()
+            .filter_map(|a| a.field.as_ref().map(|f| f.text.as_str()))
+            .collect();
+        let next = (1..fields.len())
+            .find(|c| !taken.contains(c) && !named.contains(&fields[*c].name.as_str()));
+        match next {
+            Some(c) => {
+                taken.push(c);
+                Some(c)
+            }
+            None => {
+                let positional = atom.args.iter().filter(|a| a.field.is_none()).count();
+                let place = atom
+                    .args
+                    .iter()
+                    .position(|a| std::ptr::eq(&a.term, term))
+                    .map_or(0, |i| i + 1);
+                self.errors.push(
+                    Diagnostic::error(
+                        format!(
+                            "kind `{kname}` has {} fields, this is argument {place}",
+                            fields.len() - 1
+                        ),
+                        term.span(),
+                        "one too many",
+                    )
+                    .with_help(format!(
+                        "its fields in order are {}; here {positional} argument{} without a name; name them to be clear, e.g. `{}: ?x`",
+                        fields[1..]
+                            .iter()
+                            .map(|f| f.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        if positional == 1 { " comes" } else { "s come" },
+                        fields.get(1).map_or("field", |f| f.name.as_str())
+                    )),
+                );
+                None
+            }
+        }
+    }
+
     fn atom(&mut self, atom: &Atom, positive: bool) -> Option<CAtom> {
         let Some(kind) = self.db.kind_id(&atom.kind.text) else {
             self.errors.push(unknown_kind(self.db, &atom.kind));
             return None;
         };
-        let k = self.db.kind(kind);
-        let fields: Vec<Field> = k.fields.clone();
-        let kname = k.name.clone();
+        let fields: Vec<Field> = self.db.kind(kind).fields.clone();
         let mut args = Vec::new();
-        let mut positional = 1; // column 0 is `id`; positions start at the first declared field
+        let mut taken = Vec::new();
         let mut seen = Vec::new();
         for Arg { field, term } in &atom.args {
-            let col = match field {
-                Some(f) => match fields.iter().position(|x| x.name == f.text) {
-                    Some(c) => c,
-                    None => {
-                        let names = fields.iter().map(|x| x.name.as_str());
-                        self.errors.push(
-                            Diagnostic::error(
-                                format!("kind `{kname}` has no field `{}`", f.text),
-                                f.span,
-                                "unknown field",
-                            )
-                            .with_help_opt(suggestion(&f.text, names, "fields")),
-                        );
-                        continue;
-                    }
-                },
-                None => {
-                    let c = positional;
-                    positional += 1;
-                    if c >= fields.len() {
-                        self.errors.push(
-                            Diagnostic::error(
-                                format!(
-                                    "kind `{kname}` has {} fields, this is argument {c}",
-                                    fields.len() - 1
-                                ),
-                                term.span(),
-                                "one too many",
-                            )
-                            .with_help(format!(
-                                "its fields in order are {}; name them to be clear, e.g. `{}: ?x`",
-                                fields[1..]
-                                    .iter()
-                                    .map(|f| f.name.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(", "),
-                                fields.get(1).map_or("field", |f| f.name.as_str())
-                            )),
-                        );
-                        continue;
-                    }
-                    c
-                }
+            let Some(col) = self.arg_column(atom, &fields, field, &mut taken, term) else {
+                continue;
             };
             if seen.contains(&col) {
                 self.errors.push(Diagnostic::error(
@@ -207,7 +267,7 @@ impl RuleChecker<'_> {
                         }
                         // `entity(name: "Said Chanegriha")`: the name as that entity spells it.
                         (Type::Text, Literal::Text(_))
-                            if kname == ENTITY
+                            if atom.kind.text == ENTITY
                                 && (col == entity_cols::NAME || col == entity_cols::NAME_AR) =>
                         {
                             entity_value(self.db, lit).map(|e| match e {
@@ -222,16 +282,27 @@ impl RuleChecker<'_> {
                         Err(d) => self.errors.push(d),
                     }
                 }
-                Term::Aggregate { span, .. } | Term::Call { span, .. } => self.errors.push(
-                    Diagnostic::error(
-                        "only the head of a rule can hold an aggregate or a function",
-                        *span,
-                        "not here",
-                    )
-                    .with_help(
-                        "bind a variable here, and compare it after, e.g. `?d after 2025-01`",
-                    ),
+                Term::Aggregate { span, .. } => self.errors.push(
+                    Diagnostic::error("an aggregate cannot stand in a pattern", *span, "not here")
+                        .with_help(
+                            "bind it to a variable first: `?n = count(?x : …)`, then use `?n`",
+                        ),
                 ),
+                _ => {
+                    // `fib(n: ?n - 1)`: a fresh variable stands in the column; it is bound to
+                    // the expression once the expression's variables are.
+                    let name = ast::Name {
+                        text: format!("({})", field.as_ref().map_or("value", |f| &f.text)),
+                        span: term.span(),
+                    };
+                    let v = self.fresh(&name);
+                    self.vars[v].1 = Some(ty);
+                    if positive {
+                        self.bound[v] = true;
+                    }
+                    self.arg_exprs.push((v, term.clone(), ty));
+                    args.push((col, Slot::Var(v)));
+                }
             }
         }
         Some(CAtom {
@@ -241,29 +312,35 @@ impl RuleChecker<'_> {
         })
     }
 
-    /// A comparison's side; a literal takes the type `hint` of the other side, and `what`
-    /// names the comparison in a mismatch report.
-    fn operand(
+    /// Checks an expression; a literal takes the type `hint` (the other side of a comparison),
+    /// and `what` names the place in a mismatch report. `None` when an error was reported.
+    fn expr(
         &mut self,
         term: &Term,
         hint: Option<Type>,
         what: &str,
-    ) -> Option<(Operand, Option<Type>)> {
+    ) -> Option<(Expr, Option<Type>)> {
         match term {
             Term::Var(name) => {
                 let v = self.var(name);
-                Some((Operand::Var(v), self.vars[v].1))
+                Some((Expr::Var(v), self.vars[v].1))
             }
             Term::Value(lit) => {
-                let ty = hint.or(match lit.lit {
-                    Literal::Number(_) => Some(Type::Number),
-                    Literal::Date(_) => Some(Type::Date),
-                    Literal::Text(_) => Some(Type::Text),
-                    Literal::Bool(_) => Some(Type::Bool),
-                    _ => Some(Type::Entity),
-                })?;
+                let ty = hint.unwrap_or(match lit.lit {
+                    Literal::Number(_) => Type::Number,
+                    Literal::Date(_) => Type::Date,
+                    Literal::Text(_) => Type::Text,
+                    Literal::Bool(_) => Type::Bool,
+                    Literal::List(_) => Type::List,
+                    _ => Type::Entity,
+                });
+                let ty = if matches!(lit.lit, Literal::Unknown) && hint.is_none() {
+                    return Some((Expr::Const(Value::Null), None));
+                } else {
+                    ty
+                };
                 match typed_value(self.db, lit, ty, what) {
-                    Ok(v) => Some((Operand::Const(v), Some(ty))),
+                    Ok(v) => Some((Expr::Const(v), Some(ty))),
                     Err(d) => {
                         self.errors.push(d);
                         None
@@ -271,62 +348,133 @@ impl RuleChecker<'_> {
                 }
             }
             Term::Call { func, args, span } => {
-                let max = func.text == "max_days_between";
-                if !(func.text == "days_between" || max) || args.len() != 2 {
-                    self.errors.push(
-                        Diagnostic::error(
-                            format!("there is no function `{}` with {} arguments", func.text, args.len()),
-                            *span,
-                            "unknown function",
-                        )
-                            .with_help("the functions are days_between(?a, ?b), the fewest days from ?a to ?b, and max_days_between(?a, ?b), the most"),
-                    );
+                let Some(sig) = functions::lookup(&func.text) else {
+                    self.errors
+                        .push(functions::unknown_function(&func.text, func.span));
+                    return None;
+                };
+                let mut checked = Vec::new();
+                let mut types = Vec::new();
+                for (i, a) in args.iter().enumerate() {
+                    let place = format!("argument {} of `{}`", i + 1, sig.name);
+                    // Literals take the parameter's type: `add_days(2025-09, 3)`, entity names.
+                    let hint = sig.param(i).filter(|_| matches!(a, Term::Value(_)));
+                    let (e, t) = self.expr(a, hint, &place)?;
+                    checked.push(e);
+                    types.push((t, a.span()));
+                }
+                if let Err(d) = sig.check_args(&types, *span) {
+                    self.errors.push(d);
                     return None;
                 }
-                let (a, ta) = self.operand(&args[0], Some(Type::Date), "days_between")?;
-                let (b, tb) = self.operand(&args[1], Some(Type::Date), "days_between")?;
-                for (t, arg) in [(ta, &args[0]), (tb, &args[1])] {
-                    if t.is_some_and(|t| t != Type::Date) {
-                        self.errors.push(Diagnostic::error(
-                            "days_between takes two dates",
-                            arg.span(),
-                            "not a date",
-                        ));
+                Some((Expr::Call(sig.func, checked), Some(sig.result)))
+            }
+            Term::Binary {
+                op, left, right, ..
+            } => {
+                let (l, lt) = self.expr(left, None, "an operand")?;
+                let (r, rt) = self.expr(right, None, "an operand")?;
+                match binary_type(*op, (lt, left.span()), (rt, right.span())) {
+                    Ok(t) => Some((Expr::Binary(*op, Box::new(l), Box::new(r)), Some(t))),
+                    Err(d) => {
+                        self.errors.push(d);
+                        None
                     }
                 }
-                Some((
-                    Operand::DaysBetween(Box::new(a), Box::new(b), max),
-                    Some(Type::Number),
-                ))
+            }
+            Term::Neg { operand, .. } => {
+                let (e, t) = self.expr(operand, None, "an operand")?;
+                match t {
+                    Some(t) if t != Type::Number => {
+                        self.errors.push(Diagnostic::error(
+                            format!("`-` needs a number, this is {} {t}", an(t)),
+                            operand.span(),
+                            format!("{} {t}", an(t)),
+                        ));
+                        None
+                    }
+                    _ => Some((Expr::Neg(Box::new(e)), Some(Type::Number))),
+                }
             }
             Term::Aggregate { span, .. } => {
-                self.errors.push(Diagnostic::error(
-                    "aggregates belong in the head of a rule",
-                    *span,
-                    "not here",
-                ));
+                self.errors.push(
+                    Diagnostic::error(
+                        "an aggregate cannot stand inside another expression here",
+                        *span,
+                        "not here",
+                    )
+                    .with_help("in the head, write it as a field of its own: `total(n: sum(?x))`; in the body, bind it: `?n = count(?x : …)`"),
+                );
                 None
             }
         }
     }
+}
 
-    fn operand_vars(op: &Operand, out: &mut Vec<Var>) {
-        match op {
-            Operand::Var(v) => out.push(*v),
-            Operand::Const(_) => {}
-            Operand::DaysBetween(a, b, _) => {
-                Self::operand_vars(a, out);
-                Self::operand_vars(b, out);
-            }
+/// The names of the variables an expression reads (inside an aggregate's own body: none).
+fn term_vars<'t>(term: &'t Term, out: &mut Vec<&'t str>) {
+    match term {
+        Term::Var(n) => out.push(&n.text),
+        Term::Value(_) | Term::Aggregate { .. } => {}
+        Term::Call { args, .. } => args.iter().for_each(|a| term_vars(a, out)),
+        Term::Binary { left, right, .. } => {
+            term_vars(left, out);
+            term_vars(right, out);
         }
+        Term::Neg { operand, .. } => term_vars(operand, out),
     }
 }
 
-fn an(t: Type) -> &'static str {
-    if t == Type::Entity { "an" } else { "a" }
+/// Rewrites a rule with disjunctions into one rule per combination of branches
+/// (`a :- (b or c), d` becomes `a :- b, d` and `a :- c, d`), at most `MAX_BRANCHES` of them.
+pub fn expand_or(rule: &ast::Rule) -> Result<Vec<ast::Rule>, Diagnostic> {
+    let mut bodies: Vec<Vec<BodyItem>> = vec![vec![]];
+    for item in &rule.body {
+        match item {
+            BodyItem::Or(branches, span) => {
+                let mut next = Vec::new();
+                for body in &bodies {
+                    for branch in branches {
+                        let expanded = expand_or(&ast::Rule {
+                            head: rule.head.clone(),
+                            body: branch.clone(),
+                            span: rule.span,
+                        })?;
+                        for e in expanded {
+                            let mut b = body.clone();
+                            b.extend(e.body);
+                            next.push(b);
+                        }
+                    }
+                }
+                if next.len() > MAX_BRANCHES {
+                    return Err(Diagnostic::error(
+                        format!("this rule stands for more than {MAX_BRANCHES} rules once its `or`s are spread out"),
+                        *span,
+                        "too many branches",
+                    )
+                    .with_help("split it into several rules over helper kinds"));
+                }
+                bodies = next;
+            }
+            _ => bodies.iter_mut().for_each(|b| b.push(item.clone())),
+        }
+    }
+    Ok(bodies
+        .into_iter()
+        .map(|body| ast::Rule {
+            head: rule.head.clone(),
+            body,
+            span: rule.span,
+        })
+        .collect())
 }
 
-/// Checks one rule; creates its head kind when it is new. `index` is its place in the rule list.
+/// The most rules one rule with `or` may stand for.
+const MAX_BRANCHES: usize = 64;
+
+/// Checks one rule (without `or`: see [`expand_or`]); creates its head kind when it is new.
+/// `index` is its place in the rule list.
 pub fn check_rule(
     db: &mut Database,
     rule: &ast::Rule,
@@ -338,6 +486,7 @@ pub fn check_rule(
         by_name: HashMap::new(),
         errors: vec![],
         bound: vec![],
+        arg_exprs: vec![],
     };
     // Positive atoms first, so every later use knows the variables' types. A rule that refers
     // to its own new kind (`p(…) :- …, p(…)`) defines that kind before those atoms are checked.
@@ -371,21 +520,19 @@ pub fn check_rule(
             }
         }
     }
-    let mut checks: Vec<(Vec<Var>, Span, &'static str)> = Vec::new();
+    if !c.errors.is_empty() {
+        return Err(c.errors);
+    }
+    bindings(&mut c, rule, &mut body);
+    let mut checks: Vec<(Vec<Var>, &'static str)> = Vec::new();
     for (i, item) in rule.body.iter().enumerate() {
         match item {
-            BodyItem::Atom(_) => {}
-            BodyItem::Not(a, span) => {
+            BodyItem::Atom(_) | BodyItem::Or(..) => {}
+            BodyItem::Not(a, _) => {
                 if let Some(ca) = c.atom(a, false) {
-                    let vars: Vec<Var> = ca
-                        .args
-                        .iter()
-                        .filter_map(|(_, s)| match s {
-                            Slot::Var(v) if c.vars[*v].0 != "?_" => Some(*v),
-                            _ => None,
-                        })
-                        .collect();
-                    checks.push((vars, *span, "under `not`"));
+                    let vars = BodyLit::Not(ca.clone()).needs();
+                    let vars = vars.into_iter().filter(|v| c.vars[*v].0 != "?_").collect();
+                    checks.push((vars, "under `not`"));
                     body[i] = Some(BodyLit::Not(ca));
                 }
             }
@@ -395,13 +542,16 @@ pub fn check_rule(
                 right,
                 span,
             } => {
-                let l = c.operand(left, None, "this comparison");
+                if body[i].is_some() {
+                    continue; // a binding
+                }
+                let l = c.expr(left, None, "this comparison");
                 let hint = l.as_ref().and_then(|(_, t)| *t);
                 let what = match left {
                     Term::Var(v) => format!("a comparison with `{}`", v.text),
                     _ => "this comparison".to_string(),
                 };
-                let r = c.operand(right, hint, &what);
+                let r = c.expr(right, hint, &what);
                 if let (Some((lo, lt)), Some((ro, rt))) = (l, r) {
                     if let (Some(a), Some(b)) = (lt, rt)
                         && a != b
@@ -412,11 +562,9 @@ pub fn check_rule(
                             "different types",
                         ));
                     }
-                    let mut vars = Vec::new();
-                    RuleChecker::operand_vars(&lo, &mut vars);
-                    RuleChecker::operand_vars(&ro, &mut vars);
-                    checks.push((vars, *span, "in a comparison"));
-                    body[i] = Some(BodyLit::Compare(lo, *op, ro));
+                    let lit = BodyLit::Compare(lo, *op, ro);
+                    checks.push((lit.needs(), "in a comparison"));
+                    body[i] = Some(lit);
                 }
             }
             BodyItem::Time {
@@ -426,8 +574,8 @@ pub fn check_rule(
                 right,
                 span,
             } => {
-                let l = c.operand(left, Some(Type::Date), "a time comparison");
-                let r = c.operand(right, Some(Type::Date), "a time comparison");
+                let l = c.expr(left, Some(Type::Date), "a time comparison");
+                let r = c.expr(right, Some(Type::Date), "a time comparison");
                 if let (Some((lo, lt)), Some((ro, rt))) = (l, r) {
                     for t in [lt, rt].into_iter().flatten() {
                         if t != Type::Date {
@@ -438,27 +586,42 @@ pub fn check_rule(
                             ));
                         }
                     }
-                    let mut vars = Vec::new();
-                    RuleChecker::operand_vars(&lo, &mut vars);
-                    RuleChecker::operand_vars(&ro, &mut vars);
-                    checks.push((vars, *span, "in a time comparison"));
-                    body[i] = Some(BodyLit::Time(lo, *rel, *modality, ro));
+                    let lit = BodyLit::Time(lo, *rel, *modality, ro);
+                    checks.push((lit.needs(), "in a time comparison"));
+                    body[i] = Some(lit);
                 }
             }
+        }
+    }
+    // Expressions in atom arguments, now that the variables they read have their types.
+    for (v, term, ty) in std::mem::take(&mut c.arg_exprs) {
+        let what = format!("the field `{}`", c.vars[v].0.trim_matches(['(', ')']));
+        if let Some((e, t)) = c.expr(&term, Some(ty), &what) {
+            if let Some(t) = t {
+                c.unify(v, t, term.span());
+            }
+            let mut vars = Vec::new();
+            e.vars(&mut vars);
+            checks.push((vars, "in an expression"));
+            c.bound[v] = true;
+            body.push(Some(BodyLit::Bind(v, e)));
         }
     }
     if !c.errors.is_empty() {
         // Unknown kinds or fields leave variables unbound; more reports would only repeat that.
         return Err(c.errors);
     }
-    // Safety: a variable must be bound by a positive atom before anything else can use it.
-    for (vars, _, place) in &checks {
+    // Safety: a variable must be bound by a positive atom (or a binding) before anything else
+    // can use it.
+    let mut reported = Vec::new();
+    for (vars, place) in &checks {
         for &v in vars {
-            if !c.bound[v] {
+            if !c.bound[v] && !reported.contains(&v) {
+                reported.push(v);
                 let (name, _, span) = &c.vars[v];
                 c.errors.push(
                     Diagnostic::error(format!("variable `{name}` is unsafe: it appears only {place}"), *span, "not bound by any fact")
-                        .with_help(format!("use `{name}` in a positive pattern of the body too, e.g. `visit(partner: {name})`")),
+                        .with_help(format!("use `{name}` in a positive pattern of the body too, e.g. `visit(partner: {name})`, or bind it: `{name} = …`")),
                 );
             }
         }
@@ -480,6 +643,59 @@ pub fn check_rule(
         var_names,
         span: rule.span,
     })
+}
+
+/// Turns `?v = expr` comparisons into bindings, in the order their expressions become
+/// computable: a side that is a variable not bound so far, the other side's variables all bound.
+fn bindings(c: &mut RuleChecker, rule: &ast::Rule, body: &mut [Option<BodyLit>]) {
+    loop {
+        let mut progress = false;
+        for (i, item) in rule.body.iter().enumerate() {
+            let BodyItem::Compare {
+                left,
+                op: CmpOp::Eq,
+                right,
+                ..
+            } = item
+            else {
+                continue;
+            };
+            if body[i].is_some() {
+                continue;
+            }
+            for (target, expr) in [(left, right), (right, left)] {
+                let Term::Var(name) = target else { continue };
+                if name.text == "?_" || c.is_bound(&name.text) {
+                    continue;
+                }
+                let mut needs = Vec::new();
+                term_vars(expr, &mut needs);
+                if !needs.iter().all(|n| c.is_bound(n)) {
+                    continue;
+                }
+                let what = format!("the value of `{}`", name.text);
+                let Some((e, t)) = c.expr(expr, None, &what) else {
+                    body[i] = Some(BodyLit::Compare(
+                        Expr::Const(Value::Null),
+                        CmpOp::Eq,
+                        Expr::Const(Value::Null),
+                    ));
+                    break;
+                };
+                let v = c.var(name);
+                if let Some(t) = t {
+                    c.unify(v, t, name.span);
+                }
+                c.bound[v] = true;
+                body[i] = Some(BodyLit::Bind(v, e));
+                progress = true;
+                break;
+            }
+        }
+        if !progress {
+            return;
+        }
+    }
 }
 
 type Head = (KindId, Vec<(usize, HeadArg)>);
@@ -553,36 +769,117 @@ fn infer_self_types(c: &mut RuleChecker, rule: &ast::Rule) {
     }
 }
 
+/// A head expression: its variables bound by the body, its type known.
+fn head_expr(c: &mut RuleChecker, term: &Term) -> Option<(Expr, Type)> {
+    let mut names = Vec::new();
+    term_vars(term, &mut names);
+    for name in names {
+        if !c.is_bound(name) {
+            let span = first_var_span(term, name).unwrap_or(term.span());
+            c.errors.push(
+                Diagnostic::error(format!("variable `{name}` in the head is not bound by the body"), span, "unbound")
+                    .with_help("every variable of the head must appear in a positive pattern of the body, or be bound there with `?v = …`"),
+            );
+            return None;
+        }
+    }
+    let (e, t) = c.expr(term, None, "this value")?;
+    match t {
+        Some(t) => Some((e, t)),
+        None => {
+            let mut vars = Vec::new();
+            e.vars(&mut vars);
+            let what = match vars.first() {
+                Some(&v) => format!("`{}`", c.vars[v].0),
+                None => "this value".to_string(),
+            };
+            c.errors.push(
+                Diagnostic::error(
+                    format!("cannot tell what kind of value {what} holds"),
+                    term.span(),
+                    "type unknown",
+                )
+                .with_help("bind it in a pattern over a kind with declared fields, or declare the kind with `kind`"),
+            );
+            None
+        }
+    }
+}
+
+/// Where variable `name` first appears in `term`.
+fn first_var_span(term: &Term, name: &str) -> Option<Span> {
+    match term {
+        Term::Var(n) if n.text == name => Some(n.span),
+        Term::Var(_) | Term::Value(_) | Term::Aggregate { .. } => None,
+        Term::Call { args, .. } => args.iter().find_map(|a| first_var_span(a, name)),
+        Term::Binary { left, right, .. } => {
+            first_var_span(left, name).or_else(|| first_var_span(right, name))
+        }
+        Term::Neg { operand, .. } => first_var_span(operand, name),
+    }
+}
+
 /// The head's fields: matched to an existing derived kind, or defining a new one.
 fn head_args(c: &mut RuleChecker, atom: &Atom) -> Option<Head> {
     let mut fields: Vec<(String, Type, HeadArg, Span)> = Vec::new();
     for (n, Arg { field, term }) in atom.args.iter().enumerate() {
-        let (arg, ty, default_name) = match term {
-            Term::Var(name) => {
-                let v = c.var(name);
-                if !c.bound[v] {
-                    c.errors.push(
-                        Diagnostic::error(format!("variable `{}` in the head is not bound by the body", name.text), name.span, "unbound")
-                            .with_help("every variable of the head must appear in a positive pattern of the body"),
-                    );
-                    continue;
-                }
-                let Some(ty) = c.vars[v].1 else {
-                    c.errors.push(
-                        Diagnostic::error(
-                            format!("cannot tell what kind of value `{}` holds", name.text),
-                            name.span,
-                            "type unknown",
-                        )
-                        .with_help("bind it in a pattern over a kind with declared fields, or declare the kind with `kind`"),
-                    );
-                    continue;
+        let default_name = match term {
+            Term::Var(name) => name.text.trim_start_matches('?').to_string(),
+            Term::Aggregate { func, .. } => func.name().to_string(),
+            _ => format!("field{}", n + 1),
+        };
+        let (arg, ty) = match term {
+            Term::Aggregate {
+                func,
+                arg,
+                body: None,
+                span,
+            } => {
+                let checked = match arg {
+                    Some(a) => match head_expr(c, a) {
+                        Some((e, t)) => Some((e, t)),
+                        None => continue,
+                    },
+                    None => None,
                 };
-                (
-                    HeadArg::Var(v),
-                    ty,
-                    name.text.trim_start_matches('?').to_string(),
-                )
+                let ty = match (func, &checked) {
+                    (AggFn::Count, _) => Type::Number,
+                    (_, None) => {
+                        c.errors.push(
+                            Diagnostic::error(
+                                format!("`{}` needs a value to aggregate", func.name()),
+                                *span,
+                                "what to aggregate",
+                            )
+                            .with_help(format!("e.g. `{}(?x)`", func.name())),
+                        );
+                        continue;
+                    }
+                    (AggFn::Sum | AggFn::Mean, Some((_, t))) if *t != Type::Number => {
+                        c.errors.push(Diagnostic::error(
+                            format!("`{}` adds numbers, this is {} {t}", func.name(), an(*t)),
+                            arg.as_ref().map_or(*span, |a| a.span()),
+                            "not a number",
+                        ));
+                        continue;
+                    }
+                    (AggFn::Sum | AggFn::Mean, _) => Type::Number,
+                    (_, Some((_, t))) => *t,
+                };
+                (HeadArg::Agg(*func, checked.map(|(e, _)| e)), ty)
+            }
+            Term::Aggregate { span, .. } => {
+                c.errors.push(
+                    Diagnostic::error(
+                        "an aggregate with its own body belongs in the body of a rule",
+                        *span,
+                        "not here",
+                    )
+                    .with_help(
+                        "bind it in the body, `?n = count(?x : …)`, and put `?n` in the head",
+                    ),
+                );
+                continue;
             }
             Term::Value(lit) => {
                 let ty = match lit.lit {
@@ -593,52 +890,17 @@ fn head_args(c: &mut RuleChecker, atom: &Atom) -> Option<Head> {
                     _ => Type::Text,
                 };
                 match typed_value(c.db, lit, ty, "this value") {
-                    Ok(v) => (HeadArg::Const(v), ty, format!("field{}", n + 1)),
+                    Ok(v) => (HeadArg::Expr(Expr::Const(v)), ty),
                     Err(d) => {
                         c.errors.push(d);
                         continue;
                     }
                 }
             }
-            Term::Aggregate { func, var, span } => {
-                let v = var.as_ref().map(|name| c.var(name));
-                let ty = match (func, v) {
-                    (AggFn::Count, _) | (AggFn::Sum, _) => Type::Number,
-                    (_, Some(v)) => c.vars[v].1.unwrap_or(Type::Number),
-                    (_, None) => {
-                        c.errors.push(Diagnostic::error(
-                            format!("`{}` needs a variable", func.name()),
-                            *span,
-                            "what to aggregate",
-                        ));
-                        continue;
-                    }
-                };
-                if let Some(v) = v {
-                    if !c.bound[v] {
-                        c.errors.push(Diagnostic::error(
-                            format!("variable `{}` is not bound by the body", c.vars[v].0),
-                            *span,
-                            "unbound",
-                        ));
-                        continue;
-                    }
-                    if *func == AggFn::Sum && c.vars[v].1 != Some(Type::Number) {
-                        c.errors.push(Diagnostic::error(
-                            "`sum` adds numbers",
-                            *span,
-                            "not a number",
-                        ));
-                        continue;
-                    }
-                }
-                (HeadArg::Agg(*func, v), ty, func.name().to_string())
-            }
-            Term::Call { span, .. } => {
-                c.errors.push(Diagnostic::error("a function cannot fill a field of the head", *span, "not here")
-                    .with_help("compute it in the body: `?n = days_between(?a, ?b)` is not supported yet; compare instead"));
-                continue;
-            }
+            _ => match head_expr(c, term) {
+                Some((e, t)) => (HeadArg::Expr(e), t),
+                None => continue,
+            },
         };
         let name = field.as_ref().map_or(default_name, |f| f.text.clone());
         let span = field.as_ref().map_or(term.span(), |f| f.span);

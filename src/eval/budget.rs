@@ -24,11 +24,13 @@ impl Interrupt {
 }
 
 /// Why evaluation stopped early.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum LimitHit {
     Rows(u64),
     Time(Duration),
     Interrupted,
+    /// An expression had no value (a division by zero, an overflow): the report says where.
+    Failed(Box<crate::diagnostic::Diagnostic>),
 }
 
 /// What one statement may spend.

@@ -4,10 +4,12 @@
 //! are ranges of row ids: stable = [0, start), delta = [start, end), all = [0, end).
 
 use super::budget::{Budget, LimitHit};
+use super::expr::{EvalError, Texts, eval};
 use super::profile::{FixpointProfile, StratumProfile};
 use super::query::compare;
 use crate::check::Strata;
-use crate::check::rules::{BodyLit, CheckedRule, HeadArg, Operand, Slot};
+use crate::check::rules::{BodyLit, CheckedRule, Expr, HeadArg, Slot};
+use crate::diagnostic::Diagnostic;
 use crate::plan::rules::{Match, Rows, RulePlan, Step, plan_rule};
 use crate::store::{Database, KindId, Origin, Row, RowOrigin, Value};
 use crate::syntax::ast::AggFn;
@@ -249,6 +251,7 @@ fn add_derived(
 
 struct Frame<'a> {
     db: &'a Database,
+    texts: &'a Texts,
     rule: &'a CheckedRule,
     ranges: &'a Ranges,
     values: Vec<Value>,
@@ -262,6 +265,7 @@ impl<'a> Frame<'a> {
     /// A frame with every variable unbound, about to walk `rule`'s plan.
     fn new(
         db: &'a Database,
+        texts: &'a Texts,
         rule: &'a CheckedRule,
         ranges: &'a Ranges,
         steps_done: u64,
@@ -269,6 +273,7 @@ impl<'a> Frame<'a> {
     ) -> Frame<'a> {
         Frame {
             db,
+            texts,
             rule,
             ranges,
             values: vec![Value::Null; rule.var_names.len()],
@@ -339,21 +344,23 @@ fn run_rule(
     pending: &mut Vec<Pending>,
     stats: &mut FixpointStats,
 ) -> Result<(), LimitHit> {
+    let texts = Texts::default();
     if rule.has_aggregate() {
         build_indexes(db, rule, plan, budget)?;
-        let mut frame = Frame::new(db, rule, ranges, 0, None);
+        let mut frame = Frame::new(db, &texts, rule, ranges, 0, None);
         let mut bindings: Vec<Binding> = Vec::new();
         walk(&mut frame, &plan.steps, budget, &mut |f| {
             bindings.push((f.values.clone(), f.premises.clone()));
             Ok(())
         })?;
-        aggregate(
-            db,
-            rule,
-            db.kind(rule.head_kind).fields.len(),
-            bindings,
-            pending,
-        );
+        let width = db.kind(rule.head_kind).fields.len();
+        let start = pending.len();
+        aggregate(db, &texts, rule, width, bindings, pending)?;
+        for (_, row, _) in &mut pending[start..] {
+            if Texts::in_row(row) {
+                texts.intern_row(db, row);
+            }
+        }
         return Ok(());
     }
     // The outermost join, when it reads a range of rows without an index, reads it in chunks.
@@ -364,7 +371,7 @@ fn run_rule(
             Rows::All => 0..ranges.all.get(kind).copied().unwrap_or(0),
             Rows::Delta => ranges.delta.get(kind).cloned().unwrap_or(0..0),
         })),
-        Step::Filter(_) => None,
+        Step::Filter(_) | Step::Bind(_) => None,
     });
     let chunks: Vec<Option<Range<u32>>> = match outer.flatten() {
         Some(r) => (r.start..r.end)
@@ -383,53 +390,107 @@ fn run_rule(
         values: Vec::new(),
         premises: Vec::new(),
     };
+    // Rows holding a text computed by the rule and not yet interned: stored one by one.
+    let mut new_texts: Vec<(Row, Vec<(KindId, u32)>)> = Vec::new();
     let mut head = vec![Value::Null; width];
     let mut steps_done = 0;
     for chunk in chunks {
         build_indexes(db, rule, plan, budget)?;
         let (rows_left, max_rows) = (budget.rows_left(), budget.max_rows);
         let head_rel = &db.kind(rule.head_kind).relation;
-        let mut frame = Frame::new(db, rule, ranges, steps_done, chunk);
+        let mut frame = Frame::new(db, &texts, rule, ranges, steps_done, chunk);
         walk(&mut frame, &plan.steps, budget, &mut |f| {
             // Whether the row is new is found when it is added (one look-up, not two).
-            head_values(rule, &f.values, &mut head);
-            match crate::store::Relation::pack_row(&head) {
-                Some(k) => out.keys.push(k),
-                None => {
-                    out.keys.push(NOT_PACKED);
-                    out.hashes.push(head_rel.hash_of(&head));
-                    out.values.extend_from_slice(&head);
+            head_values(f, &mut head)?;
+            if Texts::in_row(&head) {
+                let premises = order.iter().map(|&i| f.premises[i]).collect();
+                new_texts.push((head.clone().into(), premises));
+            } else {
+                match crate::store::Relation::pack_row(&head) {
+                    Some(k) => out.keys.push(k),
+                    None => {
+                        out.keys.push(NOT_PACKED);
+                        out.hashes.push(head_rel.hash_of(&head));
+                        out.values.extend_from_slice(&head);
+                    }
                 }
+                out.premises.extend(order.iter().map(|&i| f.premises[i]));
             }
-            out.premises.extend(order.iter().map(|&i| f.premises[i]));
             // A chunk that alone derives more rows than the budget allows stops here, before
             // its pending rows take the memory the budget protects.
-            if out.keys.len() as u64 > rows_left {
+            if (out.keys.len() + new_texts.len()) as u64 > rows_left {
                 return Err(LimitHit::Rows(max_rows));
             }
             Ok(())
         })?;
         steps_done = frame.steps_done;
         add_derived(db, rule, &mut out, budget, stats)?;
+        let mut added = 0;
+        for (mut row, premises) in new_texts.drain(..) {
+            texts.intern_row(db, &mut row);
+            let origin = RowOrigin::Derived {
+                rule: rule.index,
+                premises: &premises,
+            };
+            if db
+                .kind_mut(rule.head_kind)
+                .relation
+                .insert_with(&row, origin)
+                .1
+            {
+                added += 1;
+            }
+        }
+        stats.derived += added;
+        budget.spend(added)?;
     }
     Ok(())
 }
 
-/// The head's values for a binding, written into `row`.
-fn head_values(rule: &CheckedRule, values: &[Value], row: &mut [Value]) {
-    for (col, arg) in &rule.head {
-        row[*col] = match arg {
-            HeadArg::Var(v) => values[*v].clone(),
-            HeadArg::Const(c) => c.clone(),
-            HeadArg::Agg(..) => Value::Null,
-        };
+/// The report for an expression that has no value, naming the rule and the values it had.
+fn eval_failed(f: &Frame, e: EvalError) -> LimitHit {
+    let shown: Vec<String> = f
+        .rule
+        .var_names
+        .iter()
+        .zip(&f.values)
+        .filter(|(name, v)| name.starts_with('?') && name.as_str() != "?_" && !v.is_null())
+        .map(|(name, v)| {
+            let v = match v {
+                Value::Text(s) => format!("\"{}\"", f.texts.resolve(f.db, *s)),
+                _ => f.db.display(v),
+            };
+            format!("{name} = {v}")
+        })
+        .collect();
+    let mut d = Diagnostic::error(
+        format!("{}, in rule {}", e.message, f.rule.index + 1),
+        f.rule.span,
+        "in this rule",
+    );
+    if !shown.is_empty() {
+        d = d.with_note(format!("with {}", shown.join(", ")));
+    }
+    LimitHit::Failed(Box::new(d))
+}
+
+/// The value of `e` in the frame.
+fn value_of(f: &Frame, e: &Expr) -> Result<Value, LimitHit> {
+    match e {
+        Expr::Var(v) => Ok(f.values[*v].clone()),
+        _ => eval(f.db, f.texts, e, &f.values).map_err(|err| eval_failed(f, err)),
     }
 }
 
-fn head_row(rule: &CheckedRule, width: usize, values: &[Value]) -> Row {
-    let mut row = vec![Value::Null; width];
-    head_values(rule, values, &mut row);
-    row.into()
+/// The head's values for the frame's binding, written into `row` (aggregates left unknown).
+fn head_values(f: &Frame, row: &mut [Value]) -> Result<(), LimitHit> {
+    for (col, arg) in &f.rule.head {
+        row[*col] = match arg {
+            HeadArg::Expr(e) => value_of(f, e)?,
+            HeadArg::Agg(..) => Value::Null,
+        };
+    }
+    Ok(())
 }
 
 /// Depth-first over the plan's steps; `emit` is called for each complete binding.
@@ -444,10 +505,24 @@ fn walk(
     };
     match step {
         Step::Filter(i) => {
-            if filter_holds(f, &f.rule.body[*i]) {
+            if filter_holds(f, &f.rule.body[*i])? {
                 walk(f, rest, budget, emit)?;
             }
             Ok(())
+        }
+        Step::Bind(i) => {
+            let BodyLit::Bind(v, e) = &f.rule.body[*i] else {
+                return walk(f, rest, budget, emit);
+            };
+            let value = value_of(f, e)?;
+            // An unknown value binds nothing, as it joins with nothing.
+            if value.is_null() {
+                return Ok(());
+            }
+            f.values[*v] = value;
+            let result = walk(f, rest, budget, emit);
+            f.values[*v] = Value::Null;
+            result
         }
         Step::Join {
             kind,
@@ -540,33 +615,16 @@ fn join_row(
     result
 }
 
-fn operand(op: &Operand, values: &[Value]) -> Value {
-    match op {
-        Operand::Var(v) => values[*v].clone(),
-        Operand::Const(c) => c.clone(),
-        Operand::DaysBetween(a, b, max) => match (operand(a, values), operand(b, values)) {
-            (Value::Date(x), Value::Date(y)) => {
-                // An open end leaves the distance unknown.
-                let days = if *max {
-                    y.latest().zip(x.earliest())
-                } else {
-                    y.earliest().zip(x.latest())
-                };
-                days.map_or(Value::Null, |(b, a)| {
-                    Value::Num(f64::from(b) - f64::from(a))
-                })
-            }
-            _ => Value::Null,
-        },
-    }
-}
-
-fn filter_holds(f: &Frame, lit: &BodyLit) -> bool {
-    match lit {
-        BodyLit::Compare(l, op, r) => {
-            compare(f.db, &operand(l, &f.values), *op, &operand(r, &f.values))
-        }
-        BodyLit::Time(l, rel, m, r) => match (operand(l, &f.values), operand(r, &f.values)) {
+fn filter_holds(f: &Frame, lit: &BodyLit) -> Result<bool, LimitHit> {
+    Ok(match lit {
+        BodyLit::Compare(l, op, r) => compare_in(f, &value_of(f, l)?, *op, &value_of(f, r)?),
+        BodyLit::Bind(v, e) => compare_in(
+            f,
+            &f.values[*v],
+            crate::syntax::ast::CmpOp::Eq,
+            &value_of(f, e)?,
+        ),
+        BodyLit::Time(l, rel, m, r) => match (value_of(f, l)?, value_of(f, r)?) {
             (Value::Date(a), Value::Date(b)) => a.relates(*rel, &b, *m, f.db.widening),
             _ => false,
         },
@@ -590,80 +648,128 @@ fn filter_holds(f: &Frame, lit: &BodyLit) -> bool {
             }
         }
         BodyLit::Atom(_) => true,
+    })
+}
+
+/// [`compare`], reading texts computed by the rule too.
+fn compare_in(f: &Frame, a: &Value, op: crate::syntax::ast::CmpOp, b: &Value) -> bool {
+    use crate::syntax::ast::CmpOp;
+    match (a, b, op) {
+        // Texts compare by their symbols for (in)equality, by their letters for order.
+        (Value::Text(x), Value::Text(y), CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge)
+            if Texts::is_scratch(*x) || Texts::is_scratch(*y) =>
+        {
+            let (x, y) = (
+                f.texts.resolve(f.db, *x).to_lowercase(),
+                f.texts.resolve(f.db, *y).to_lowercase(),
+            );
+            match op {
+                CmpOp::Lt => x < y,
+                CmpOp::Le => x <= y,
+                CmpOp::Gt => x > y,
+                _ => x >= y,
+            }
+        }
+        _ => compare(f.db, a, op, b),
     }
 }
 
-/// Groups the bindings by the head's plain arguments: `count(?x)` counts the distinct values
-/// of `?x`; `count()` and `sum(?x)` run over every match of the body; `min`/`max` pick a value.
+/// Groups the bindings by the head's other columns and aggregates each group: `count(e)`
+/// counts the distinct known values of `e`; `count()`, `sum(e)` and `mean(e)` run over every
+/// match of the body (two edges of weight 5 sum to 10); `min`/`max` pick a value.
+///
+/// Over no match at all, a head without grouping columns still gets its row when every
+/// aggregate has a value over nothing — `count` and `sum` are 0 (as in SQL and Soufflé) —
+/// and no row when one is `min`, `max` or `mean`, which have none.
 fn aggregate(
     db: &Database,
+    texts: &Texts,
     rule: &CheckedRule,
     width: usize,
     bindings: Vec<Binding>,
     pending: &mut Vec<Pending>,
-) {
-    let mut groups: Vec<(Row, Vec<&Binding>)> = Vec::new();
+) -> Result<(), LimitHit> {
+    let frame = |values: Vec<Value>| {
+        let mut f = Frame::new(db, texts, rule, &NO_RANGES, 0, None);
+        f.values = values;
+        f
+    };
+    let mut groups: Vec<(Row, Vec<Binding>)> = Vec::new();
     let mut index: HashMap<Row, usize> = HashMap::new();
-    for b in &bindings {
-        let key = head_row(rule, width, &b.0);
+    for b in bindings {
+        let f = frame(b.0);
+        let mut key = vec![Value::Null; width];
+        head_values(&f, &mut key)?;
+        let key: Row = key.into();
         let i = *index.entry(key.clone()).or_insert_with(|| {
             groups.push((key, vec![]));
             groups.len() - 1
         });
-        groups[i].1.push(b);
+        groups[i].1.push((f.values, b.1));
     }
-    for (key, members) in groups {
+    let grouped = rule.head.iter().any(|(_, a)| match a {
+        HeadArg::Expr(e) => {
+            let mut vars = Vec::new();
+            e.vars(&mut vars);
+            !vars.is_empty()
+        }
+        HeadArg::Agg(..) => false,
+    });
+    if groups.is_empty() && !grouped {
+        let mut key = vec![Value::Null; width];
+        head_values(&frame(vec![Value::Null; rule.var_names.len()]), &mut key)?;
+        groups.push((key.into(), vec![]));
+    }
+    'group: for (key, members) in groups {
         let mut row = key.to_vec();
         for (col, arg) in &rule.head {
-            let HeadArg::Agg(func, var) = arg else {
+            let HeadArg::Agg(func, arg) = arg else {
                 continue;
             };
-            let mut distinct: Vec<&Value> = Vec::new();
-            let mut seen = std::collections::HashSet::new();
-            for (vals, _) in &members {
-                let v = match var {
-                    Some(v) => &vals[*v],
-                    None => &Value::Null,
-                };
-                if var.is_none() || seen.insert(v) {
-                    distinct.push(v);
+            let mut values: Vec<Value> = Vec::with_capacity(members.len());
+            if let Some(e) = arg {
+                for (vals, _) in &members {
+                    let f = frame(vals.clone());
+                    let v = value_of(&f, e)?;
+                    if !v.is_null() {
+                        values.push(v);
+                    }
                 }
             }
+            let numbers = || {
+                values.iter().filter_map(|v| match v {
+                    Value::Num(n) => Some(*n),
+                    _ => None,
+                })
+            };
             row[*col] = match func {
-                AggFn::Count => Value::Num(if var.is_some() {
-                    distinct.len()
-                } else {
-                    members.len()
-                } as f64),
-                // Every match of the body adds its value: two edges of weight 5 sum to 10.
-                AggFn::Sum => Value::Num(
-                    members
-                        .iter()
-                        .filter_map(|(vals, _)| match var.map(|v| &vals[v]) {
-                            Some(Value::Num(n)) => Some(*n),
-                            _ => None,
-                        })
-                        .sum(),
-                ),
-                AggFn::Min | AggFn::Max => {
-                    let mut best: Option<&Value> = None;
-                    for v in distinct {
-                        let better = match best {
-                            None => true,
-                            Some(b) => {
-                                let o = order(db, v, b);
-                                if *func == AggFn::Min {
-                                    o.is_lt()
-                                } else {
-                                    o.is_gt()
-                                }
-                            }
-                        };
-                        if better {
-                            best = Some(v);
-                        }
+                AggFn::Count if arg.is_none() => Value::Num(members.len() as f64),
+                AggFn::Count => {
+                    let distinct: std::collections::HashSet<&Value> = values.iter().collect();
+                    Value::Num(distinct.len() as f64)
+                }
+                AggFn::Sum => Value::Num(sum(numbers(), rule, db, texts)?),
+                AggFn::Mean => {
+                    let n = numbers().count();
+                    if n == 0 {
+                        continue 'group;
                     }
-                    best.cloned().unwrap_or(Value::Null)
+                    Value::Num(sum(numbers(), rule, db, texts)? / n as f64)
+                }
+                AggFn::Min | AggFn::Max => {
+                    let best = values.iter().reduce(|best, v| {
+                        let o = order(db, v, best);
+                        let better = if *func == AggFn::Min {
+                            o.is_lt()
+                        } else {
+                            o.is_gt()
+                        };
+                        if better { v } else { best }
+                    });
+                    match best {
+                        Some(v) => v.clone(),
+                        None => continue 'group,
+                    }
                 }
             };
         }
@@ -683,6 +789,32 @@ fn aggregate(
             },
         ));
     }
+    Ok(())
+}
+
+/// Row ranges for a frame that joins nothing (an aggregate's per-match evaluation).
+static NO_RANGES: std::sync::LazyLock<Ranges> = std::sync::LazyLock::new(Ranges::default);
+
+/// The sum of `numbers`, exact on integers: an overflow is an error naming the rule.
+fn sum(
+    numbers: impl Iterator<Item = f64>,
+    rule: &CheckedRule,
+    db: &Database,
+    texts: &Texts,
+) -> Result<f64, LimitHit> {
+    let mut total = 0.0;
+    for n in numbers {
+        total = super::expr::arithmetic(crate::syntax::ast::BinOp::Add, total, n).map_err(|e| {
+            let f = Frame::new(db, texts, rule, &NO_RANGES, 0, None);
+            eval_failed(
+                &f,
+                EvalError {
+                    message: format!("{} (in `sum`)", e.message),
+                },
+            )
+        })?;
+    }
+    Ok(total)
 }
 
 /// An aggregate's `why` lists at most this many of the facts it counted.

@@ -4,6 +4,7 @@
 //! the certainly/possibly semantics of [`crate::date`].
 
 mod budget;
+pub mod expr;
 mod fixpoint;
 mod profile;
 mod query;

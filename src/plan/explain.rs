@@ -5,7 +5,7 @@
 
 use super::rules::{Match, Rows, RulePlan, Step, plan_rule};
 use super::{Access, Output, Plan};
-use crate::check::rules::{BodyLit, CAtom, CheckedRule, Operand, Slot};
+use crate::check::rules::{BodyLit, CAtom, CheckedRule, Expr, Slot};
 use crate::check::{Pred, Strata};
 use crate::eval::{FixpointProfile, QueryProfile};
 use crate::store::{Database, KindId, Value};
@@ -358,23 +358,36 @@ pub fn describe_rule_plan(db: &Database, rule: &CheckedRule, plan: &RulePlan) ->
                 BodyLit::Not(a) => format!("keep if there is no {}", atom_text(db, a, &slot)),
                 BodyLit::Compare(l, op, r) => format!(
                     "keep if {} {} {}",
-                    operand_text(db, rule, l),
+                    expr_text(db, rule, l),
                     op.symbol(),
-                    operand_text(db, rule, r)
+                    expr_text(db, rule, r)
                 ),
                 BodyLit::Time(l, rel, m, r) => format!(
                     "keep if {} {}{} {}{}",
-                    operand_text(db, rule, l),
+                    expr_text(db, rule, l),
                     if *m == crate::date::Modality::Possibly {
                         "possibly "
                     } else {
                         ""
                     },
                     rel.keyword(),
-                    operand_text(db, rule, r),
+                    expr_text(db, rule, r),
                     widening_note(db, *m)
                 ),
+                BodyLit::Bind(v, e) => format!(
+                    "keep if {} = {}",
+                    rule.var_names[*v],
+                    expr_text(db, rule, e)
+                ),
                 BodyLit::Atom(a) => atom_text(db, a, &slot),
+            },
+            Step::Bind(i) => match &rule.body[*i] {
+                BodyLit::Bind(v, e) => format!(
+                    "compute {} = {}",
+                    rule.var_names[*v],
+                    expr_text(db, rule, e)
+                ),
+                other => format!("compute {other:?}"),
             },
         };
         out.push_str(&format!("      {}. {line}\n", n + 1));
@@ -393,16 +406,34 @@ fn atom_text(db: &Database, a: &CAtom, slot: &dyn Fn(&Slot) -> String) -> String
     format!("{}({})", k.name, args.join(", "))
 }
 
-fn operand_text(db: &Database, rule: &CheckedRule, op: &Operand) -> String {
-    match op {
-        Operand::Var(v) => rule.var_names[*v].clone(),
-        Operand::Const(c) => value_text(db, c),
-        Operand::DaysBetween(a, b, max) => format!(
-            "{}days_between({}, {})",
-            if *max { "max_" } else { "" },
-            operand_text(db, rule, a),
-            operand_text(db, rule, b)
+/// An expression written back: `?i + 1`, `days_between(?a, ?b)`.
+pub fn expr_text(db: &Database, rule: &CheckedRule, e: &Expr) -> String {
+    match e {
+        Expr::Var(v) => rule.var_names[*v].clone(),
+        Expr::Const(c) => value_text(db, c),
+        Expr::Neg(x) => format!("-{}", expr_operand(db, rule, x)),
+        Expr::Binary(op, a, b) => format!(
+            "{} {} {}",
+            expr_operand(db, rule, a),
+            op.symbol(),
+            expr_operand(db, rule, b)
         ),
+        Expr::Call(f, args) => format!(
+            "{}({})",
+            crate::check::functions::signature(*f).name,
+            args.iter()
+                .map(|a| expr_text(db, rule, a))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// An operand of an operator, in parentheses when it is itself an operation.
+fn expr_operand(db: &Database, rule: &CheckedRule, e: &Expr) -> String {
+    match e {
+        Expr::Binary(..) => format!("({})", expr_text(db, rule, e)),
+        _ => expr_text(db, rule, e),
     }
 }
 

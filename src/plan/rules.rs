@@ -3,7 +3,7 @@
 //! a hash index on a bound column when there is one; comparisons and `not` run as soon as their
 //! variables are bound.
 
-use crate::check::rules::{BodyLit, CAtom, CheckedRule, Operand, Slot, Var};
+use crate::check::rules::{BodyLit, CAtom, CheckedRule, Slot, Var};
 use crate::store::{Database, KindId};
 
 /// Which rows of a relation an atom reads in a semi-naive round.
@@ -36,8 +36,11 @@ pub enum Step {
         key: Option<(usize, Slot)>,
         args: Vec<(usize, Match)>,
     },
-    /// A comparison, time test or `not` from the body (by index).
+    /// A comparison, time test or `not` from the body (by index); also a binding `?v = e`
+    /// whose variable is already bound (then it tests equality).
     Filter(usize),
+    /// A binding `?v = e` from the body (by index) that gives `v` its value.
+    Bind(usize),
 }
 
 /// The steps of one rule, in order.
@@ -67,7 +70,7 @@ impl RulePlan {
             .iter()
             .filter_map(|s| match s {
                 Step::Join { pos, .. } => Some(*pos),
-                Step::Filter(_) => None,
+                Step::Filter(_) | Step::Bind(_) => None,
             })
             .collect();
         let mut order: Vec<usize> = (0..pos.len()).collect();
@@ -76,32 +79,9 @@ impl RulePlan {
     }
 }
 
-fn operand_vars(op: &Operand, out: &mut Vec<Var>) {
-    match op {
-        Operand::Var(v) => out.push(*v),
-        Operand::Const(_) => {}
-        Operand::DaysBetween(a, b, _) => {
-            operand_vars(a, out);
-            operand_vars(b, out);
-        }
-    }
-}
-
 /// Variables a filter needs bound.
 fn filter_vars(lit: &BodyLit) -> Vec<Var> {
-    let mut out = Vec::new();
-    match lit {
-        BodyLit::Not(a) => out.extend(a.args.iter().filter_map(|(_, s)| match s {
-            Slot::Var(v) => Some(*v),
-            _ => None,
-        })),
-        BodyLit::Compare(l, _, r) | BodyLit::Time(l, _, _, r) => {
-            operand_vars(l, &mut out);
-            operand_vars(r, &mut out);
-        }
-        BodyLit::Atom(_) => {}
-    }
-    out
+    lit.needs()
 }
 
 fn bound_args(atom: &CAtom, bound: &[bool]) -> usize {
@@ -123,8 +103,10 @@ pub fn plan_rule(db: &Database, rule: &CheckedRule, delta: Option<usize>) -> Rul
     let atoms: Vec<usize> = (0..rule.body.len())
         .filter(|&i| matches!(rule.body[i], BodyLit::Atom(_)))
         .collect();
-    // `not` with only `?_` variables (fully constant) can run first.
-    let place_filters = |bound: &[bool], placed: &mut [bool], steps: &mut Vec<Step>| {
+    // Filters and bindings run as soon as their variables are bound (a binding may make
+    // another one ready); `not` with only `?_` variables (fully constant) can run first.
+    let place_filters = |bound: &mut [bool], placed: &mut [bool], steps: &mut Vec<Step>| loop {
+        let mut progress = false;
         for (i, lit) in rule.body.iter().enumerate() {
             if placed[i] || matches!(lit, BodyLit::Atom(_)) {
                 continue;
@@ -134,11 +116,21 @@ pub fn plan_rule(db: &Database, rule: &CheckedRule, delta: Option<usize>) -> Rul
                 .all(|&v| bound[v] || rule.var_names[v] == "?_" && matches!(lit, BodyLit::Not(_)));
             if ready {
                 placed[i] = true;
-                steps.push(Step::Filter(i));
+                progress = true;
+                match lit {
+                    BodyLit::Bind(v, _) if !bound[*v] => {
+                        bound[*v] = true;
+                        steps.push(Step::Bind(i));
+                    }
+                    _ => steps.push(Step::Filter(i)),
+                }
             }
         }
+        if !progress {
+            break;
+        }
     };
-    place_filters(&bound, &mut placed, &mut steps);
+    place_filters(&mut bound, &mut placed, &mut steps);
     for n in 0..atoms.len() {
         let pick = if let (0, Some(d)) = (n, delta) {
             d
@@ -192,7 +184,7 @@ pub fn plan_rule(db: &Database, rule: &CheckedRule, delta: Option<usize>) -> Rul
             key,
             args,
         });
-        place_filters(&bound, &mut placed, &mut steps);
+        place_filters(&mut bound, &mut placed, &mut steps);
     }
     RulePlan {
         rule: rule.index,

@@ -144,19 +144,36 @@ pub struct Arg {
     pub term: Term,
 }
 
+/// An expression: a value, a variable, an operator over expressions, a function call or an
+/// aggregate.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Term {
     Var(Name),
     Value(Value),
+    /// `count()`, `sum(?x * 2)`; in a rule body, `count(?s : statement(speaker: ?p, id: ?s))`
+    /// aggregates over its own `body`.
     Aggregate {
         func: AggFn,
-        var: Option<Name>,
+        arg: Option<Box<Term>>,
+        body: Option<Vec<BodyItem>>,
         span: Span,
     },
     /// A built-in function such as `days_between(?a, ?b)`.
     Call {
         func: Name,
         args: Vec<Term>,
+        span: Span,
+    },
+    /// `left op right`.
+    Binary {
+        op: BinOp,
+        left: Box<Term>,
+        right: Box<Term>,
+        span: Span,
+    },
+    /// `-operand`.
+    Neg {
+        operand: Box<Term>,
         span: Span,
     },
 }
@@ -166,7 +183,37 @@ impl Term {
         match self {
             Term::Var(n) => n.span,
             Term::Value(v) => v.span,
-            Term::Aggregate { span, .. } | Term::Call { span, .. } => *span,
+            Term::Aggregate { span, .. }
+            | Term::Call { span, .. }
+            | Term::Binary { span, .. }
+            | Term::Neg { span, .. } => *span,
+        }
+    }
+}
+
+/// An arithmetic operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    /// `/`: exact division (`7 / 2` is `3.5`).
+    Div,
+    /// `//`: integer division, truncated toward zero (`7 // 2` is `3`, `-7 // 2` is `-3`).
+    IntDiv,
+    /// `%`: the remainder of `//`, with the sign of the dividend.
+    Rem,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::IntDiv => "//",
+            BinOp::Rem => "%",
         }
     }
 }
@@ -177,6 +224,7 @@ pub enum AggFn {
     Min,
     Max,
     Sum,
+    Mean,
 }
 
 impl AggFn {
@@ -186,6 +234,7 @@ impl AggFn {
             AggFn::Min => "min",
             AggFn::Max => "max",
             AggFn::Sum => "sum",
+            AggFn::Mean => "mean",
         }
     }
 }
@@ -193,6 +242,8 @@ impl AggFn {
 #[derive(Clone, Debug, PartialEq)]
 pub enum BodyItem {
     Atom(Atom),
+    /// `(branch or branch …)`: each branch a list of body items.
+    Or(Vec<Vec<BodyItem>>, Span),
     Not(Atom, Span),
     Compare {
         left: Term,

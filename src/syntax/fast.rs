@@ -309,7 +309,7 @@ impl Cursor<'_, '_> {
                 _ => break,
             }
         }
-        if groups > 0 {
+        if groups == 2 || groups == 1 && first - self.pos == 4 {
             return Some(if b.get(end) == Some(&b'~') {
                 end + 1
             } else {
@@ -717,7 +717,7 @@ mod tests {
             "visit(date: 2023) cite p1.s1 background;",
             "visit(date: 2023/09/01) background ;\n# after",
             "visit() cite p1.s1 # c\n , p2.s2 \"q\"  ;",
-            "visit(a: 12-3, b: 2025-01-01~, c: [\"a\", b, 3,], d: [])",
+            "visit(a: 12-3-4, b: 2025-01-01~, c: [\"a\", b, 3,], d: [])",
             "entity claude: person(name: \"Claude\", aliases: [\"Tudor\", \"تيودر\"]) cite p5.s1;",
             "entity x: country();",
             "visit(a: b) cite p1.s1  \n\n",
@@ -757,7 +757,7 @@ mod tests {
             "visit(partner: united_states, date: 2025-09-14);",
             "visit(id: v1, partner: \"US\", n: -2.5, ok: true, x: unknown,)",
             "  # a comment\n visit ( partner : us , date : 2025-09 ) # c\n ;  ",
-            "visit(a: 12-3, b: 2025-01-01~, c: 7, d: false, e: 2023~)",
+            "visit(a: 12-3-4, b: 2025-01-01~, c: 7, d: false, e: 2023~)",
             "visit()",
             "visit(a: b)  \n\n",
             "visit(whereabouts: b, indexed: unknownx, trueish: c);",

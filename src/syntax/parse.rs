@@ -10,12 +10,25 @@ use crate::date::{Modality, TimeRel};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceId, Span};
 use pest::Parser as _;
 use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest_derive::Parser;
 use std::ops::Range;
+use std::sync::LazyLock;
 
 #[derive(Parser)]
 #[grammar = "../grammar/dalil.pest"]
 pub(crate) struct Grammar;
+
+/// Operator precedence, loosest first: `+ -`, then `* / // %`, then unary `-`.
+static EXPR_PRECEDENCE: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
+        .op(Op::infix(Rule::mul, Assoc::Left)
+            | Op::infix(Rule::div, Assoc::Left)
+            | Op::infix(Rule::int_div, Assoc::Left)
+            | Op::infix(Rule::rem, Assoc::Left))
+        .op(Op::prefix(Rule::neg))
+});
 
 /// Limits on what the parser accepts, so no input can exhaust the stack or memory.
 #[derive(Clone, Copy, Debug)]
@@ -405,8 +418,12 @@ impl Builder {
         let span = self.span(&pair);
         let mut it = pair.into_inner();
         let head = self.atom(it.next().expect("rule head"))?;
-        let body = it.map(|b| self.body_item(b)).collect::<Built<Vec<_>>>()?;
+        let body = self.body_items(it)?;
         Ok(super::ast::Rule { head, body, span })
+    }
+
+    fn body_items<'i>(&self, pairs: impl Iterator<Item = Pair<'i, Rule>>) -> Built<Vec<BodyItem>> {
+        pairs.map(|b| self.body_item(b)).collect()
     }
 
     fn atom(&self, pair: Pair<Rule>) -> Built<Atom> {
@@ -416,38 +433,97 @@ impl Builder {
         let mut args = Vec::new();
         for a in it {
             let mut parts = a.into_inner().peekable();
-            let field = if parts.peek().is_some_and(|p| p.as_rule() == Rule::name) {
+            let field = if parts.peek().is_some_and(|p| p.as_rule() == Rule::ident) {
                 parts.next().map(|p| self.name(p))
             } else {
                 None
             };
-            let term = self.term(parts.next().expect("argument term"))?;
+            let term = self.expr(parts.next().expect("argument expression"))?;
             args.push(Arg { field, term });
         }
         Ok(Atom { kind, args, span })
     }
 
-    fn term(&self, pair: Pair<Rule>) -> Built<Term> {
-        let inner = pair.into_inner().next().expect("term has one child");
+    /// An `expr` pair → a [`Term`], operators grouped by precedence (Pratt).
+    fn expr(&self, pair: Pair<Rule>) -> Built<Term> {
+        EXPR_PRECEDENCE
+            .map_primary(|p| self.primary(p))
+            .map_prefix(|op, operand| {
+                let operand = operand?;
+                let span = self.span(&op).to(operand.span());
+                // `-3` is a number, not an operation on one.
+                if let Term::Value(Value {
+                    lit: Literal::Number(n),
+                    ..
+                }) = operand
+                {
+                    return Ok(Term::Value(Value {
+                        lit: Literal::Number(-n),
+                        span,
+                    }));
+                }
+                Ok(Term::Neg {
+                    operand: Box::new(operand),
+                    span,
+                })
+            })
+            .map_infix(|left, op, right| {
+                let (left, right) = (left?, right?);
+                let op = match op.as_rule() {
+                    Rule::add => BinOp::Add,
+                    Rule::sub => BinOp::Sub,
+                    Rule::mul => BinOp::Mul,
+                    Rule::div => BinOp::Div,
+                    Rule::int_div => BinOp::IntDiv,
+                    _ => BinOp::Rem,
+                };
+                Ok(Term::Binary {
+                    op,
+                    span: left.span().to(right.span()),
+                    left: Box::new(left),
+                    right: Box::new(right),
+                })
+            })
+            .parse(pair.into_inner())
+    }
+
+    fn primary(&self, inner: Pair<Rule>) -> Built<Term> {
         Ok(match inner.as_rule() {
+            Rule::expr => self.expr(inner)?,
             Rule::variable => Term::Var(self.name(inner)),
             Rule::aggregate => {
                 let span = self.span(&inner);
-                let mut it = inner.into_inner();
+                let mut it = inner.into_inner().peekable();
                 let func = match it.next().expect("aggregate fn").as_str() {
                     "count" => AggFn::Count,
                     "min" => AggFn::Min,
                     "max" => AggFn::Max,
+                    "mean" => AggFn::Mean,
                     _ => AggFn::Sum,
                 };
-                let var = it.next().map(|v| self.name(v));
-                Term::Aggregate { func, var, span }
+                let arg = match it.peek() {
+                    Some(p) if p.as_rule() == Rule::expr => {
+                        Some(Box::new(self.expr(it.next().expect("peeked"))?))
+                    }
+                    _ => None,
+                };
+                let body = if it.peek().is_some() {
+                    Some(self.body_items(it)?)
+                } else {
+                    None
+                };
+                Term::Aggregate {
+                    func,
+                    arg,
+                    body,
+                    span,
+                }
             }
             Rule::call => {
                 let span = self.span(&inner);
                 let mut it = inner.into_inner();
                 let func = self.name(it.next().expect("function name"));
-                let args = it.map(|t| self.term(t)).collect::<Built<Vec<_>>>()?;
+                let args = it.map(|t| self.expr(t)).collect::<Built<Vec<_>>>()?;
                 Term::Call { func, args, span }
             }
             _ => Term::Value(self.value(inner)?),
@@ -463,9 +539,17 @@ impl Builder {
                 let atom = inner.into_inner().find(|p| p.as_rule() == Rule::atom);
                 BodyItem::Not(self.atom(atom.expect("negated atom"))?, span)
             }
+            Rule::disjunction => {
+                let branches = inner
+                    .into_inner()
+                    .filter(|p| p.as_rule() == Rule::branch)
+                    .map(|b| self.body_items(b.into_inner()))
+                    .collect::<Built<Vec<_>>>()?;
+                BodyItem::Or(branches, span)
+            }
             _ => {
                 let mut it = inner.into_inner().peekable();
-                let left = self.term(it.next().expect("left term"))?;
+                let left = self.expr(it.next().expect("left expression"))?;
                 let mut modality = Modality::Certainly;
                 if it.peek().is_some_and(|p| p.as_rule() == Rule::modality) {
                     let m = it.next().expect("modality");
@@ -477,7 +561,7 @@ impl Builder {
                     }
                 }
                 let op = it.next().expect("operator");
-                let right = self.term(it.next().expect("right term"))?;
+                let right = self.expr(it.next().expect("right expression"))?;
                 if op.as_rule() == Rule::cmp_op {
                     BodyItem::Compare {
                         left,

@@ -14,7 +14,12 @@ const END: &str = "the end of the statement (or `;` before the next one)";
 /// What a grammar rule is, in words.
 fn describe_rule(r: &Rule) -> Option<&'static str> {
     Some(match r {
-        Rule::value | Rule::term => VALUE,
+        Rule::value | Rule::expr | Rule::primary => VALUE,
+        Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::int_div | Rule::rem => {
+            "an operator (+ - * / // %)"
+        }
+        Rule::call => "a function call like `year(?d)`",
+        Rule::disjunction | Rule::branch => "`(… or …)`",
         Rule::date => "a date like 2025-09-01, 2025-09 or 2025",
         Rule::number => "a number",
         Rule::string | Rule::str_inner => "a text in double quotes",
@@ -54,7 +59,7 @@ fn describe_rule(r: &Rule) -> Option<&'static str> {
         Rule::body_item | Rule::negated | Rule::rule_cmp => {
             "a condition of the rule (a pattern, `not` pattern, or comparison)"
         }
-        Rule::aggregate | Rule::agg_fn => "an aggregate (count, min, max, sum)",
+        Rule::aggregate | Rule::agg_fn => "an aggregate (count, min, max, sum, mean)",
         Rule::list => "a list in [ ]",
         Rule::statement | Rule::query | Rule::fact | Rule::rule | Rule::kind_decl => {
             "a statement (a query such as `visit where …`, a fact, a rule or a declaration)"

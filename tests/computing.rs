@@ -1,0 +1,84 @@
+//! Rules that compute, through the real binary: the issue's "must show" cases — a computed
+//! number of days, factorial with arithmetic in the head, `count()` over nothing — and the
+//! reports for arithmetic that has no value.
+
+mod common;
+
+use common::dalil;
+
+fn run(args: &[&str]) -> (String, String, bool) {
+    let out = dalil(args);
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.success(),
+    )
+}
+
+/// The rows of a CSV answer, header left out.
+fn csv_rows(stdout: &str) -> Vec<String> {
+    stdout.lines().skip(1).map(str::to_string).collect()
+}
+
+#[test]
+fn days_between_the_two_visits_is_nine() {
+    let (out, err, ok) = run(&[
+        "--format",
+        "csv",
+        "-c",
+        r#"gap(days: days_between(?a, ?b)) :- visit(partner: "US", date: ?a), visit(partner: "RU", date: ?b); gap"#,
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(csv_rows(&out), ["9"]);
+}
+
+#[test]
+fn factorial_to_twelve_gives_thirteen_rows_the_largest_479001600() {
+    let (out, err, ok) = run(&[
+        "--facts",
+        "tests/computing/factorial.dl",
+        "--format",
+        "csv",
+        "-c",
+        "fact order by n",
+    ]);
+    assert!(ok, "{err}");
+    let rows = csv_rows(&out);
+    assert_eq!(rows.len(), 13, "{out}");
+    assert_eq!(rows.first().map(String::as_str), Some("0,1"));
+    assert_eq!(rows.last().map(String::as_str), Some("12,479001600"));
+}
+
+#[test]
+fn count_over_nothing_is_zero_and_min_over_nothing_is_no_row() {
+    let (out, err, ok) = run(&[
+        "--format",
+        "csv",
+        "-c",
+        "none(n: count()) :- visit(partner: algeria, date: 1990); none; \
+         least(d: min(?d)) :- visit(partner: algeria, date: ?d); least",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(out, "n\n0\nd\n");
+}
+
+#[test]
+fn division_by_zero_is_reported_with_the_rule_and_its_values() {
+    let (_, err, ok) = run(&[
+        "-c",
+        r#"ratio(r: ?n / (?n - ?n)) :- ?n = days_between(2025-09-14, 2025-09-23); ratio"#,
+    ]);
+    assert!(!ok);
+    assert!(err.contains("division by zero: 9 / 0, in rule"), "{err}");
+    assert!(err.contains("with ?n = 9"), "{err}");
+}
+
+#[test]
+fn overflow_is_an_error_never_a_wrap() {
+    let (_, err, ok) = run(&["-c", "big(n: ?n * ?n * ?n * ?n) :- ?n = 100000; big"]);
+    assert!(!ok);
+    assert!(
+        err.contains("number too large: 1000000000000000 * 100000"),
+        "{err}"
+    );
+}
