@@ -524,7 +524,7 @@ impl Session {
             Err(hit) => {
                 // Half-computed derived kinds are dropped; the next query starts again.
                 for r in &self.rules {
-                    self.db.kind_mut(r.head_kind).relation.clear();
+                    self.db.kind_mut(r.head_kind).clear_derived();
                 }
                 Err(hit)
             }

@@ -296,15 +296,21 @@ pub fn add_fact(db: &mut Database, fact: &ast::Fact) -> Result<(), Diagnostics> 
             .with_help("write `entity some_id: person(name: \"…\")`"),
         ]);
     }
-    if db.kind(kind_id).is_derived() {
-        return Err(vec![Diagnostic::error(
-            format!(
-                "`{}` is defined by rules; its facts are derived, not written",
+    if db.kind(kind_id).is_only_derived() {
+        return Err(vec![
+            Diagnostic::error(
+                format!(
+                    "`{}` is defined by rules; its facts are derived, not written",
+                    fact.kind.text
+                ),
+                fact.kind.span,
+                "derived kind",
+            )
+            .with_help(format!(
+                "to state facts and derive more, declare it first: `kind {}(…)`, then its facts and rules",
                 fact.kind.text
-            ),
-            fact.kind.span,
-            "derived kind",
-        )]);
+            )),
+        ]);
     }
     let mut row = vec![Value::Null; db.kind(kind_id).fields.len()];
     let mut errors = fill_fields(db, kind_id, &fact.fields, &mut row, &[]);
@@ -343,6 +349,7 @@ pub fn add_fact(db: &mut Database, fact: &ast::Fact) -> Result<(), Diagnostics> 
         return Err(errors);
     }
     let origin = origin_of(db, &fact.provenance, fact.span);
+    db.kind_mut(kind_id).before_stating();
     let (row_idx, _) = db.kind_mut(kind_id).relation.insert(row.into(), origin);
     if let Some(sym) = id {
         db.register_fact_id(sym, kind_id, row_idx);
@@ -402,7 +409,7 @@ pub fn add_plain_fact(
             None => return false,
         },
     };
-    if kind_id == 0 || db.kind(kind_id).is_derived() {
+    if kind_id == 0 || db.kind(kind_id).is_only_derived() {
         return false;
     }
     cache.kind = Some(kind_id);
@@ -522,6 +529,7 @@ pub fn add_plain_fact(
         _ => None,
     };
     let span = fact.span;
+    db.kind_mut(kind_id).before_stating();
     let (row_idx, _) = db
         .kind_mut(kind_id)
         .relation
@@ -564,7 +572,7 @@ pub fn unknown_kind(db: &Database, name: &ast::Name) -> Diagnostic {
 pub fn dangling_references(db: &Database, since: &[usize]) -> Diagnostics {
     let mut missing = Vec::new();
     for (k, kind) in db.kinds.iter().enumerate() {
-        if kind.is_derived() {
+        if kind.is_only_derived() {
             continue;
         }
         let start = since.get(k).copied().unwrap_or(0);

@@ -921,14 +921,12 @@ fn head_args(c: &mut RuleChecker, atom: &Atom) -> Option<Head> {
     let kind = match c.db.kind_id(kname) {
         Some(id) => {
             let k = c.db.kind(id);
-            if matches!(k.origin, KindOrigin::Builtin)
-                || (!k.is_derived() && !k.relation.is_empty())
-            {
+            if matches!(k.origin, KindOrigin::Builtin) {
                 c.errors.push(
                     Diagnostic::error(
-                        format!("`{kname}` holds stated facts; a rule cannot add to it"),
+                        format!("`{kname}` is built in; a rule cannot add to it"),
                         atom.kind.span,
-                        "stated kind",
+                        "built-in kind",
                     )
                     .with_help("give the derived kind a name of its own"),
                 );
@@ -986,8 +984,9 @@ fn head_args(c: &mut RuleChecker, atom: &Atom) -> Option<Head> {
             })
         }
     };
+    // A declared kind keeps its stated facts; rules add to them.
     if let KindOrigin::Declared(_) = c.db.kind(kind).origin {
-        c.db.kind_mut(kind).origin = KindOrigin::Derived(atom.kind.span);
+        c.db.kind_mut(kind).origin = KindOrigin::Mixed(atom.kind.span);
     }
     let k = c.db.kind(kind);
     let head = fields

@@ -49,7 +49,7 @@ pub fn evaluate_rules_profiled(
     mut profile: Option<&mut FixpointProfile>,
 ) -> Result<FixpointStats, LimitHit> {
     for r in rules {
-        db.kind_mut(r.head_kind).relation.clear();
+        db.kind_mut(r.head_kind).clear_derived();
     }
     let mut stats = FixpointStats::default();
     for (members, recursive) in &strata.strata {

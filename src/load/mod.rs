@@ -151,7 +151,7 @@ fn loadable_kind(db: &Database, kind: &str) -> Result<KindId, Diagnostic> {
                 .with_help("declare them with `entity` in a .dl file given with --facts"),
         );
     }
-    if db.kind(id).is_derived() {
+    if db.kind(id).is_only_derived() {
         return Err(Diagnostic::plain(format!(
             "`{kind}` is defined by rules; its facts are derived, not loaded"
         )));
@@ -392,6 +392,7 @@ impl<'a> Loader<'a> {
             self.report.errors.push(self.error(at, msg));
             return;
         }
+        self.db.kind_mut(self.kind).before_stating();
         let rel = &mut self.db.kind_mut(self.kind).relation;
         let (i, new) = rel.insert_with(&self.row, RowOrigin::Shared(self.origin));
         if !new {

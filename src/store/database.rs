@@ -28,6 +28,8 @@ pub enum KindOrigin {
     Declared(Span),
     /// Defined by rules.
     Derived(Span),
+    /// Declared with `kind`, its rows both stated and derived by rules (span: the first rule).
+    Mixed(Span),
 }
 
 /// A kind: its schema and its rows. Column 0 is always `id`.
@@ -57,8 +59,35 @@ impl Kind {
         self.fields.iter().map(|f| f.name.as_str())
     }
 
+    /// Do rules add rows to it (so it is recomputed before a query)?
     pub fn is_derived(&self) -> bool {
+        matches!(self.origin, KindOrigin::Derived(_) | KindOrigin::Mixed(_))
+    }
+
+    /// Are its rows only derived (no facts may be stated in it)?
+    pub fn is_only_derived(&self) -> bool {
         matches!(self.origin, KindOrigin::Derived(_))
+    }
+
+    /// Readies a kind for a stated row: the rows rules derived (stale from now on) go first, so
+    /// a fact equal to a derived row is kept as stated. Cheap when there are none: derived
+    /// rows come after the stated ones.
+    pub fn before_stating(&mut self) {
+        let n = self.relation.len();
+        if matches!(self.origin, KindOrigin::Mixed(_))
+            && n > 0
+            && self.relation.rule_of(n as u32 - 1).is_some()
+        {
+            self.relation.clear_derived();
+        }
+    }
+
+    /// Drops the rows rules derived, keeping stated ones.
+    pub fn clear_derived(&mut self) {
+        match self.origin {
+            KindOrigin::Mixed(_) => self.relation.clear_derived(),
+            _ => self.relation.clear(),
+        }
     }
 }
 

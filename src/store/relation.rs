@@ -541,6 +541,21 @@ impl Relation {
         self.sorted.get_mut().clear();
     }
 
+    /// Removes the rows rules derived, keeping the stated ones (in their order).
+    pub fn clear_derived(&mut self) {
+        let stated: Vec<(Row, Origin)> = (0..self.len() as u32)
+            .filter(|&i| self.rule_of(i).is_none())
+            .map(|i| (self.row(i), self.origin(i)))
+            .collect();
+        if stated.len() == self.len() {
+            return;
+        }
+        self.clear();
+        for (row, origin) in stated {
+            self.insert(row, origin);
+        }
+    }
+
     /// Gives back spare capacity (after a bulk load).
     pub fn shrink_to_fit(&mut self) {
         for c in &mut self.columns {
