@@ -346,6 +346,49 @@ impl Diagnostic {
         )
     }
 
+    /// The report as JSON for programs (the HTTP API of `dalil serve`): severity, message,
+    /// the span with its label, the other labelled spans, help and notes, and the text the
+    /// terminal shows (`rendered`, without colour).
+    pub fn to_json(&self, sources: &Sources) -> serde_json::Value {
+        let span = |s: &Span| {
+            let text = sources.text(s.source);
+            let start = floor_boundary(text, s.start);
+            let end = floor_boundary(text, s.end.max(s.start));
+            let (line, column) = sources.line_col(s.source, start);
+            let (end_line, end_column) = sources.line_col(s.source, end);
+            serde_json::json!({
+                "source": sources.name(s.source),
+                "start": start,
+                "end": end,
+                "line": line,
+                "column": column,
+                "end_line": end_line,
+                "end_column": end_column,
+                // Offsets in UTF-16 code units: what a JavaScript editor counts in.
+                "utf16_start": text[..start].encode_utf16().count(),
+                "utf16_end": text[..end].encode_utf16().count(),
+            })
+        };
+        let mut labels = Vec::new();
+        if let Some(s) = &self.span {
+            labels.push(
+                serde_json::json!({ "span": span(s), "message": self.label, "primary": true }),
+            );
+        }
+        for (s, m) in &self.secondary {
+            labels.push(serde_json::json!({ "span": span(s), "message": m, "primary": false }));
+        }
+        serde_json::json!({
+            "severity": match self.severity { Severity::Error => "error", Severity::Warning => "warning" },
+            "message": self.message,
+            "span": self.span.as_ref().map(span),
+            "labels": labels,
+            "help": self.help,
+            "notes": self.notes,
+            "rendered": self.render(sources, false),
+        })
+    }
+
     fn render_plain(&self, color: bool) -> String {
         let head = match (self.severity, color) {
             (Severity::Error, true) => "\x1b[31mError:\x1b[0m",

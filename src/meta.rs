@@ -24,6 +24,14 @@ impl Session {
         span: Span,
         sink: &mut dyn FnMut(Reply),
     ) -> Result<Flow, Diagnostic> {
+        if matches!(name, "load" | "save" | "import") && !self.files_allowed {
+            return Err(Diagnostic::error(
+                format!("`:{name}` reads or writes files, which this server does not allow"),
+                span,
+                "refused",
+            )
+            .with_help("start the server with `dalil serve --allow-files` to allow it"));
+        }
         match name {
             "help" | "h" | "?" => sink(Reply::Text(crate::help::help(args))),
             "quit" | "q" | "exit" => return Ok(Flow::Quit),

@@ -144,6 +144,12 @@ pub struct Session {
     pub last_query: Option<String>,
     /// The fact files loaded with [`Session::load`] (name, text), for `:reset` and `:save`.
     pub base: Vec<(String, String)>,
+    /// Whether statements may read or write files (`:load`, `:save`, `:import`); `dalil serve`
+    /// turns this off unless started with `--allow-files`.
+    pub files_allowed: bool,
+    /// When set, every report is also kept here as JSON ([`Diagnostic::to_json`]), for the
+    /// HTTP API of `dalil serve`.
+    pub report_log: Option<Vec<serde_json::Value>>,
 }
 
 impl Default for Session {
@@ -169,6 +175,8 @@ impl Session {
             defined: vec![],
             last_query: None,
             base: vec![],
+            files_allowed: true,
+            report_log: None,
         }
     }
 
@@ -429,6 +437,15 @@ impl Session {
         d.render(&self.sources, self.settings.color)
     }
 
+    /// Hands a report to `sink`, rendered, and keeps it as JSON when [`Session::report_log`]
+    /// is on.
+    pub(crate) fn report(&mut self, d: &Diagnostic, sink: &mut dyn FnMut(Reply)) {
+        if let Some(log) = &mut self.report_log {
+            log.push(d.to_json(&self.sources));
+        }
+        sink(Reply::Error(self.render(d)));
+    }
+
     fn statement(
         &mut self,
         st: &Statement,
@@ -658,10 +675,10 @@ struct ReportCap {
 }
 
 impl ReportCap {
-    fn report(&mut self, session: &Session, d: &Diagnostic, sink: &mut dyn FnMut(Reply)) {
+    fn report(&mut self, session: &mut Session, d: &Diagnostic, sink: &mut dyn FnMut(Reply)) {
         if self.shown < MAX_REPORTS {
             self.shown += 1;
-            sink(Reply::Error(session.render(d)));
+            session.report(d, sink);
         } else {
             self.hidden += 1;
         }

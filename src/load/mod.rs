@@ -476,7 +476,7 @@ impl Session {
         let path = path.trim().trim_matches('"');
         let report = self.import(kind, path)?;
         for d in &report.errors {
-            sink(Reply::Error(self.render(d)));
+            self.report(d, sink);
         }
         sink(Reply::Note(format!("{}\n", report.summary())));
         if report.errors.is_empty() {

@@ -1,5 +1,6 @@
 //! Result sets written out: an aligned table for people, JSON and CSV for programs.
 
+mod svg;
 mod table;
 
 use crate::eval::ResultSet;
@@ -9,6 +10,7 @@ use serde::{Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
 
+pub use svg::{Picture, render_svg};
 pub use table::{TableOptions, render_table};
 
 /// The output formats.
@@ -18,6 +20,8 @@ pub enum Format {
     Table,
     Json,
     Csv,
+    /// A standalone SVG picture: the timeline and/or the graph of the result.
+    Svg(Picture),
 }
 
 impl FromStr for Format {
@@ -27,8 +31,12 @@ impl FromStr for Format {
             "table" => Ok(Format::Table),
             "json" => Ok(Format::Json),
             "csv" => Ok(Format::Csv),
+            "svg" => Ok(Format::Svg(Picture::Both)),
+            "svg-timeline" => Ok(Format::Svg(Picture::Timeline)),
+            "svg-graph" => Ok(Format::Svg(Picture::Graph)),
             other => Err(format!(
-                "`{other}` is not an output format; the formats are table, json and csv"
+                "`{other}` is not an output format; the formats are table, json, csv and svg \
+                 (or svg-timeline, svg-graph)"
             )),
         }
     }
@@ -40,6 +48,9 @@ impl fmt::Display for Format {
             Format::Table => "table",
             Format::Json => "json",
             Format::Csv => "csv",
+            Format::Svg(Picture::Both) => "svg",
+            Format::Svg(Picture::Timeline) => "svg-timeline",
+            Format::Svg(Picture::Graph) => "svg-graph",
         })
     }
 }
@@ -126,5 +137,6 @@ pub fn render(db: &Database, rs: &ResultSet, format: Format, opts: &TableOptions
         Format::Table => render_table(db, rs, opts),
         Format::Json => render_json(db, rs),
         Format::Csv => render_csv(db, rs),
+        Format::Svg(picture) => render_svg(db, rs, picture),
     }
 }
