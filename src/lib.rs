@@ -18,6 +18,7 @@ mod meta;
 pub mod output;
 pub mod plan;
 pub mod repl;
+pub mod serve;
 pub mod session;
 pub mod store;
 pub mod syntax;

@@ -18,6 +18,8 @@ Usage:
   dalil [OPTIONS] run FILE…        run script files
   dalil run --echo [--step] FILE…  replay scripts for an audience: each statement, then its result
   dalil [OPTIONS] check FILE…      check fact files: every mistake, then a summary
+  dalil [OPTIONS] serve [LESSON…]  a local web page: editor, results, why trees, timeline, graph,
+                                   lessons (default: those of examples/); see docs/SERVE.md
 
 Options:
   -c, --command TEXT      statements to run (separate several with `;`)
@@ -26,7 +28,8 @@ Options:
                           KIND, declared in a --facts file (repeatable; CSV: a header of fields)
   --max-errors N          bad rows reported by --load or :import before it stops (default 20)
   --timing                print the time of each file loaded and of each statement
-  --format FORMAT         table (default), json or csv
+  --format FORMAT         table (default), json, csv, or svg (the timeline and the graph of
+                          the result; svg-timeline or svg-graph for one of them)
   --approx WIDENING       how far `possibly` widens an approximate date (2023~): 1 (one unit
                           of its own precision, the default), 0, \"2 years\", \"10 days\"
   --echo                  print each statement (and the comment above it) before its result
@@ -36,7 +39,9 @@ Options:
   --max-depth N           deepest nesting of brackets and `not` accepted (default 128)
   --max-input BYTES       largest script, fact file or standard input (default 67108864)
   --max-rows N            most rows a statement may produce (default 10000000)
-  --timeout SECONDS       longest a statement may run (default 60)
+  --timeout SECONDS       longest a statement may run (default 60; 10 with serve)
+  --listen ADDR           serve: the address to listen on (default 127.0.0.1:8420; port 0: any)
+  --allow-files           serve: let statements read and write files (:load, :save, :import)
   -h, --help              this help
   -V, --version           the version
 
@@ -46,9 +51,11 @@ Examples:
   dalil -c 'visit where partner = \"RU\"' --format json
   dalil run examples/01-first-query.dl
   dalil run --echo --step examples/05-rules.dl
+  dalil -c 'dated_event' --format svg > timeline.svg
+  dalil serve
 ";
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Args {
     command: Option<String>,
     mode: Mode,
@@ -67,14 +74,17 @@ struct Args {
     max_input: Option<usize>,
     max_rows: Option<u64>,
     timeout: Option<u64>,
+    listen: Option<std::net::SocketAddr>,
+    allow_files: bool,
 }
 
-#[derive(Default, PartialEq)]
+#[derive(Default, PartialEq, Clone, Copy)]
 enum Mode {
     #[default]
     Default,
     Run,
     Check,
+    Serve,
 }
 
 fn usage_error(msg: impl std::fmt::Display) -> ExitCode {
@@ -165,6 +175,14 @@ fn parse_args() -> Result<Option<Args>, String> {
                 )? as usize)
             }
             Long("timing") => args.timing = true,
+            Long("allow-files") => args.allow_files = true,
+            Long("listen") => {
+                let v = parser.value().map_err(|e| e.to_string())?;
+                let v = v.to_string_lossy();
+                args.listen = Some(v.parse().map_err(|_| {
+                    format!("--listen takes an address with a port, like 127.0.0.1:8420, not `{v}`")
+                })?);
+            }
             Long("max-rows") => {
                 args.max_rows = Some(number(
                     parser.value().map_err(|e| e.to_string())?,
@@ -181,9 +199,13 @@ fn parse_args() -> Result<Option<Args>, String> {
                 let v = v.to_string_lossy().into_owned();
                 if args.mode == Mode::Default
                     && args.files.is_empty()
-                    && (v == "run" || v == "check")
+                    && (v == "run" || v == "check" || v == "serve")
                 {
-                    args.mode = if v == "run" { Mode::Run } else { Mode::Check };
+                    args.mode = match v.as_str() {
+                        "run" => Mode::Run,
+                        "check" => Mode::Check,
+                        _ => Mode::Serve,
+                    };
                 } else if args.mode == Mode::Default {
                     return Err(format!(
                         "unexpected argument `{v}`; to run a script write `dalil run {v}`"
@@ -195,7 +217,7 @@ fn parse_args() -> Result<Option<Args>, String> {
             _ => return Err(arg.unexpected().to_string()),
         }
     }
-    if args.mode != Mode::Default && args.files.is_empty() {
+    if matches!(args.mode, Mode::Run | Mode::Check) && args.files.is_empty() {
         return Err("name at least one FILE".into());
     }
     Ok(Some(args))
@@ -332,49 +354,23 @@ fn main() -> ExitCode {
         return check_files(&args.files, color);
     }
 
-    let mut session = Session::new();
-    session.settings.color = color;
-    apply_limits(&mut session, &args);
-    if args.facts.is_empty() {
-        // --max-input limits what the user gives, not the embedded fact base.
-        let max_input = std::mem::replace(&mut session.limits.parse.max_input, usize::MAX);
-        for (name, text) in dalil::session::EMBEDDED {
-            if let Err(e) = session.load(name, text) {
-                eprint!("{e}");
+    let mut facts = Vec::new();
+    for f in &args.facts {
+        match read_file(f) {
+            Ok(t) => facts.push((f.clone(), t)),
+            Err(e) => {
+                eprintln!("Error: {e}");
                 return ExitCode::from(1);
             }
         }
-        session.limits.parse.max_input = max_input;
-    } else {
-        for f in &args.facts {
-            let text = match read_file(f) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("Error: {e}");
-                    return ExitCode::from(1);
-                }
-            };
-            let started = std::time::Instant::now();
-            if let Err(e) = session.load(f, &text) {
-                eprint!("{e}");
-                eprintln!("Error: `{f}` could not be loaded");
-                return ExitCode::from(1);
-            }
-            if args.timing {
-                eprintln!(
-                    "Loaded {f} in {:.1} ms",
-                    started.elapsed().as_secs_f64() * 1000.0
-                );
-            }
-        }
     }
-    if !load_bulk(&mut session, &args) {
-        return ExitCode::from(1);
+    if args.mode == Mode::Serve {
+        return serve(args, facts, color);
     }
-    session.defined.clear();
-    if let Some(f) = args.format {
-        session.settings.format = f;
-    }
+    let mut session = match open_session(&args, &facts, color) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
 
     let mut demo = Demo::new(&args);
     let mut ok = true;
@@ -439,6 +435,84 @@ fn main() -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// A session on the fact base the arguments name (the embedded article by default), with
+/// `--load` files, limits and format applied.
+fn open_session(args: &Args, facts: &[(String, String)], color: bool) -> Result<Session, ExitCode> {
+    let mut session = Session::new();
+    session.settings.color = color;
+    apply_limits(&mut session, args);
+    if facts.is_empty() {
+        // --max-input limits what the user gives, not the embedded fact base.
+        let max_input = std::mem::replace(&mut session.limits.parse.max_input, usize::MAX);
+        for (name, text) in dalil::session::EMBEDDED {
+            if let Err(e) = session.load(name, text) {
+                eprint!("{e}");
+                return Err(ExitCode::from(1));
+            }
+        }
+        session.limits.parse.max_input = max_input;
+    } else {
+        for (f, text) in facts {
+            let started = std::time::Instant::now();
+            if let Err(e) = session.load(f, text) {
+                eprint!("{e}");
+                eprintln!("Error: `{f}` could not be loaded");
+                return Err(ExitCode::from(1));
+            }
+            if args.timing {
+                eprintln!(
+                    "Loaded {f} in {:.1} ms",
+                    started.elapsed().as_secs_f64() * 1000.0
+                );
+            }
+        }
+    }
+    if !load_bulk(&mut session, args) {
+        return Err(ExitCode::from(1));
+    }
+    session.defined.clear();
+    if let Some(f) = args.format {
+        session.settings.format = f;
+    }
+    Ok(session)
+}
+
+/// `dalil serve`: checks that the fact base loads, then serves it until Ctrl-C.
+fn serve(mut args: Args, facts: Vec<(String, String)>, color: bool) -> ExitCode {
+    use dalil::serve::{ServeOptions, serve};
+    args.timeout = args.timeout.or(Some(10));
+    if let Err(code) = open_session(&args, &facts, color) {
+        return code;
+    }
+    let mut options = ServeOptions::new(8420);
+    if let Some(addr) = args.listen {
+        options.listen = addr;
+    }
+    options.allow_files = args.allow_files;
+    if !args.files.is_empty() {
+        options.lessons.clear();
+        for f in &args.files {
+            match read_file(f) {
+                Ok(t) => options.lessons.push((f.clone(), t)),
+                Err(e) => {
+                    eprintln!("Error: {e}");
+                    return ExitCode::from(1);
+                }
+            }
+        }
+    }
+    let factory = std::sync::Arc::new(move || {
+        open_session(&args, &facts, false).map_err(|_| "the fact base could not be loaded".into())
+    });
+    match serve(options, factory) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: cannot serve: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 

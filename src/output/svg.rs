@@ -6,7 +6,7 @@
 //! Every mark carries `data-row` (its row in the result), `data-kind` and `data-id`, so the
 //! page can open the fact and its `why` on a click.
 
-use crate::date::{Date, Precision};
+use crate::date::{Date, End, Precision, Qualifier};
 use crate::eval::ResultSet;
 use crate::store::{Database, Type, Value, entity_cols};
 use std::fmt::Write;
@@ -83,6 +83,7 @@ const STYLE: &str = "\
 .mark{cursor:pointer}\
 .mark .band{fill-opacity:.75}\
 .mark.approx .band{fill-opacity:.25;stroke-dasharray:4 3}\
+.mark.approx circle{fill-opacity:.35}\
 .mark:hover .band,.mark:hover circle{stroke:#000;stroke-width:1.5}\
 .undated{fill:#555;font-size:12px}\
 .empty{fill:#777;font-style:italic}\
@@ -328,6 +329,43 @@ impl Colours {
     }
 }
 
+/// How a date is drawn: the days it covers on the axis and its shape.
+#[derive(Clone, Copy)]
+struct Drawn {
+    lo: i32,
+    hi: i32,
+    /// `day` (a tick), `month` or `year` (a band), `interval` (a band between two ends).
+    class: &'static str,
+    /// Approximate or uncertain (`~`, `?`, `%`), or open-ended: drawn faded.
+    faded: bool,
+}
+
+/// Days an open end (`2025-09/..`) is drawn past its known end.
+const OPEN_END_DAYS: i32 = 45;
+
+/// How `d` is drawn, or `None` when it has no known day at all (`../..`).
+fn drawn(d: &Date) -> Option<Drawn> {
+    let (lo, hi, open) = match (d.earliest(), d.latest()) {
+        (Some(lo), Some(hi)) => (lo, hi, false),
+        (Some(lo), None) => (lo, lo + OPEN_END_DAYS, true),
+        (None, Some(hi)) => (hi - OPEN_END_DAYS, hi, true),
+        (None, None) => return None,
+    };
+    let qualified = |e: End| matches!(e, End::Known(_, q) if q != Qualifier::Exact);
+    let class = match (d.start, d.end) {
+        (End::Known(Precision::Day, _), None) if lo == hi => "day",
+        (End::Known(Precision::Month, _), None) => "month",
+        (End::Known(Precision::Year, _), None) => "year",
+        _ => "interval",
+    };
+    Some(Drawn {
+        lo,
+        hi,
+        class,
+        faded: open || qualified(d.start) || d.end.is_some_and(qualified),
+    })
+}
+
 /// The timeline and its height, or `None` when the result has no date column.
 fn timeline(db: &Database, rs: &ResultSet) -> Option<(String, f64)> {
     let date_cols: Vec<usize> = (0..rs.columns.len())
@@ -336,13 +374,15 @@ fn timeline(db: &Database, rs: &ResultSet) -> Option<(String, f64)> {
     if date_cols.is_empty() {
         return None;
     }
-    let mut marks: Vec<(usize, usize, Date)> = Vec::new();
+    let mut marks: Vec<(usize, usize, Date, Drawn)> = Vec::new();
     let mut undated = Vec::new();
     for (r, row) in rs.rows.iter().enumerate() {
         let before = marks.len();
         for &c in &date_cols {
             if let Value::Date(d) = &row[c] {
-                marks.push((r, c, *d));
+                if let Some(shape) = drawn(d) {
+                    marks.push((r, c, *d, shape));
+                }
             }
         }
         if marks.len() == before {
@@ -364,7 +404,7 @@ fn timeline(db: &Database, rs: &ResultSet) -> Option<(String, f64)> {
     let top = 44.0;
     let mut y = top;
     if !marks.is_empty() {
-        let intervals: Vec<(i32, i32)> = marks.iter().map(|m| (m.2.lo, m.2.hi)).collect();
+        let intervals: Vec<(i32, i32)> = marks.iter().map(|m| (m.3.lo, m.3.hi)).collect();
         let scale = Scale::new(&intervals, LABEL_W + 10.0, WIDTH - 80.0);
         let axis_y = top + LANE * marks.len() as f64 + 8.0;
         // Grid lines and axis.
@@ -403,52 +443,41 @@ fn timeline(db: &Database, rs: &ResultSet) -> Option<(String, f64)> {
         }
         let _ = writeln!(svg, "</g>");
         let mut colours = Colours(Vec::new());
-        for (lane, &(r, c, d)) in marks.iter().enumerate() {
+        for (lane, &(r, c, d, shape)) in marks.iter().enumerate() {
             let cy = top + LANE * lane as f64 + LANE / 2.0;
             let kind = row_kind(db, rs, r);
             let colour = colours.of(&kind);
-            let (shape, class) = if d.precision == Precision::Day && d.lo == d.hi {
-                let x = scale.x(d.lo) + (scale.x(d.lo + 1) - scale.x(d.lo)) / 2.0;
-                (
-                    format!(
-                        "<line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"{colour}\" stroke-width=\"2\"/>\
-                         <circle cx=\"{x:.1}\" cy=\"{cy:.1}\" r=\"6\" fill=\"{colour}\"/>",
-                        cy - 11.0,
-                        cy + 11.0
-                    ),
-                    "day",
+            let class = shape.class;
+            let (x0, x1) = (scale.x(shape.lo), scale.x(shape.hi + 1).max(scale.x(shape.lo) + 3.0));
+            let figure = if class == "day" {
+                let x = (x0 + x1) / 2.0;
+                format!(
+                    "<line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"{colour}\" stroke-width=\"2\"/>\
+                     <circle cx=\"{x:.1}\" cy=\"{cy:.1}\" r=\"6\" fill=\"{colour}\"/>",
+                    cy - 11.0,
+                    cy + 11.0
                 )
             } else {
-                let x0 = scale.x(d.lo);
-                let x1 = scale.x(d.hi + 1).max(x0 + 3.0);
-                let class = match d.precision {
-                    Precision::Day => "interval",
-                    Precision::Month => "month",
-                    Precision::Year => "year",
-                };
-                let mut s = format!(
+                let mut f = format!(
                     "<rect class=\"band\" x=\"{x0:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"14\" rx=\"3\" fill=\"{colour}\" stroke=\"{colour}\"/>",
                     cy - 7.0,
                     x1 - x0
                 );
-                if d.precision == Precision::Day {
-                    // A bounded date: its two ends drawn as ticks.
-                    for x in [x0, x1] {
+                if class == "interval" {
+                    // A bounded date: its known ends drawn as ticks.
+                    let ends = [(d.earliest().is_some(), x0), (d.latest().is_some(), x1)];
+                    for (_, x) in ends.into_iter().filter(|e| e.0) {
                         let _ = write!(
-                            s,
+                            f,
                             "<line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"{colour}\" stroke-width=\"2\"/>",
                             cy - 10.0,
                             cy + 10.0
                         );
                     }
                 }
-                (s, class)
+                f
             };
-            let right = if class == "day" {
-                scale.x(d.lo + 1) + 8.0
-            } else {
-                scale.x(d.hi + 1).max(scale.x(d.lo) + 3.0) + 6.0
-            };
+            let right = x1 + if class == "day" { 8.0 } else { 6.0 };
             let date_text = d.to_string();
             let label = row_label(db, rs, r);
             let field = &rs.columns[c];
@@ -461,9 +490,9 @@ fn timeline(db: &Database, rs: &ResultSet) -> Option<(String, f64)> {
                 svg,
                 "<g class=\"mark {class}{}\"{} data-date=\"{}\" data-precision=\"{class}\">\
                  <title>{}{}: {}</title>\
-                 <text class=\"label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>{shape}\
+                 <text class=\"label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>{figure}\
                  <text class=\"date\" x=\"{right:.1}\" y=\"{:.1}\">{}</text></g>",
-                if d.approx { " approx" } else { "" },
+                if shape.faded { " approx" } else { "" },
                 mark_attrs(db, rs, r),
                 esc(&date_text),
                 esc(&kind),
