@@ -672,11 +672,18 @@ fn graph(db: &Database, rs: &ResultSet) -> Option<(String, f64)> {
     for (a, b, field, kind) in &g.edges {
         let (na, nb) = (&g.nodes[*a], &g.nodes[*b]);
         let (x1, y1, x2, y2) = (na.x + ox, na.y + oy, nb.x + ox, nb.y + oy);
+        // The kinds of the facts at its ends, so the page can hide the edges of a kind.
+        let ends: Vec<&str> = [na, nb]
+            .iter()
+            .filter(|n| n.is_fact)
+            .map(|n| n.group.as_str())
+            .collect();
         let _ = writeln!(
             svg,
-            "<g class=\"edge-group\" data-kind=\"{}\"><line class=\"edge\" x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\"/>\
+            "<g class=\"edge-group\" data-kind=\"{}\" data-fact-kinds=\"{}\"><line class=\"edge\" x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\"/>\
              <text class=\"edge-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text></g>",
             esc(kind),
+            esc(&ends.join(" ")),
             (x1 + x2) / 2.0,
             (y1 + y2) / 2.0 - 3.0,
             esc(field)

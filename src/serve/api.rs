@@ -166,7 +166,12 @@ pub(crate) async fn query(
         Ok(b) => b,
         Err(rejection) => return error(rejection.status(), rejection.body_text()),
     };
-    let format = match request.format.as_deref().unwrap_or("json").parse::<Format>() {
+    let format = match request
+        .format
+        .as_deref()
+        .unwrap_or("json")
+        .parse::<Format>()
+    {
         Ok(f) => f,
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
@@ -301,7 +306,10 @@ pub(crate) async fn lesson(Shared(state): Shared<Arc<State>>, Path(n): Path<usiz
         })),
         _ => {
             handle.interrupt.raise();
-            error(StatusCode::SERVICE_UNAVAILABLE, "the lesson could not be replayed")
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the lesson could not be replayed",
+            )
         }
     }
 }

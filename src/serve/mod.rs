@@ -94,10 +94,15 @@ pub fn serve(options: ServeOptions, factory: Factory) -> std::io::Result<()> {
         } else {
             addr.ip().to_string()
         };
-        println!("dalil serve: http://{host}:{}/", addr.port());
-        println!("(Ctrl-C to stop)");
+        // Not println!: a closed standard output must not stop the server.
         use std::io::Write;
-        let _ = std::io::stdout().flush();
+        let mut out = std::io::stdout();
+        let _ = writeln!(
+            out,
+            "dalil serve: http://{host}:{}/  (Ctrl-C to stop)",
+            addr.port()
+        );
+        let _ = out.flush();
         axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;

@@ -2,6 +2,8 @@
 //! `.out` layout of golden files, and the list of scripts in a folder.
 #![allow(dead_code)] // each test crate uses its own part
 
+pub mod server;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
