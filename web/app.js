@@ -11,7 +11,7 @@ const el = (tag, attrs = {}, ...children) => {
     else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
     else if (v !== null && v !== undefined && v !== false) e.setAttribute(k, v);
   }
-  for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c);
+  for (const c of children.flat(Infinity)) if (c !== null && c !== undefined) e.append(c);
   return e;
 };
 const ARABIC = /[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]/;
@@ -255,11 +255,11 @@ function factLine(node) {
     ")");
 }
 
-function whyTree(node, open, weakest = false) {
+function whyTree(node, open, weakest = false, openAll = false) {
   const o = node.origin || {};
   const status = statusOf(node);
   const details = el("details", { class: `why ${o.premises ? "derived" : "leaf"}` });
-  if (open) details.open = true;
+  if (open || openAll) details.open = true;
   const summary = el("summary", {},
     factLine(node), " ",
     el("span", { class: `badge s${strength(node)}` }, status),
@@ -274,7 +274,7 @@ function whyTree(node, open, weakest = false) {
       const score = (p) => strength(p) * 100 + citeCount(p);
       weak = o.premises.reduce((best, p, i, all) => (score(p) < score(all[best]) ? i : best), 0);
     }
-    o.premises.forEach((p, i) => body.append(whyTree(p, false, i === weak)));
+    o.premises.forEach((p, i) => body.append(whyTree(p, false, i === weak, openAll)));
   } else {
     const list = el("ul", { class: "cites" });
     for (const c of o.cites || []) {
@@ -374,7 +374,7 @@ async function showDetail(which, statement, rows, index, mark) {
     el("p", { class: "empty" }, "why …"));
   try {
     const tree = await whyOf(statement, row, index);
-    box.lastChild.replaceWith(tree ? whyTree(tree, true) : el("p", { class: "empty" }, "(no evidence)"));
+    box.lastChild.replaceWith(tree ? whyTree(tree, true, false, true) : el("p", { class: "empty" }, "(no evidence)"));
   } catch (e) {
     box.lastChild.replaceWith(el("p", { class: "report error" }, e.message));
   }

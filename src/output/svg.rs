@@ -166,7 +166,14 @@ fn mark_attrs(db: &Database, rs: &ResultSet, row: usize) -> String {
         " data-row=\"{row}\" data-kind=\"{}\"",
         esc(&row_kind(db, rs, row))
     );
-    if let Some(id) = row_id(db, rs, row) {
+    // The row's own id, or else the first fact it refers to (`dated_event(event: …)`).
+    let refers = || {
+        rs.rows[row].iter().find_map(|v| match v {
+            Value::Ref(s) => Some(db.interner.resolve(*s).to_string()),
+            _ => None,
+        })
+    };
+    if let Some(id) = row_id(db, rs, row).or_else(refers) {
         let _ = write!(a, " data-id=\"{}\"", esc(&id));
     }
     a

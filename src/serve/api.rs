@@ -65,6 +65,15 @@ pub(crate) struct Answer {
     diagnostics: Vec<serde_json::Value>,
 }
 
+/// A lesson replayed: its title and its steps.
+#[derive(Serialize)]
+pub(crate) struct Lesson {
+    title: String,
+    ok: bool,
+    steps: Vec<Step>,
+    diagnostics: Vec<serde_json::Value>,
+}
+
 /// Runs `text` statement by statement in `session`, collecting its output as steps.
 pub(crate) fn run_steps(
     session: &mut Session,
@@ -298,12 +307,13 @@ pub(crate) async fn lesson(Shared(state): Shared<Arc<State>>, Path(n): Path<usiz
     let result = tokio::time::timeout(state.options.max_request_time, work).await;
     state.tabs.forget(&id);
     match result {
-        Ok(Some((ok, steps, diagnostics))) => json_response(&serde_json::json!({
-            "title": title,
-            "ok": ok,
-            "steps": steps,
-            "diagnostics": diagnostics,
-        })),
+        // A struct, not `json!`: a JSON map would sort the rows' columns.
+        Ok(Some((ok, steps, diagnostics))) => json_response(&Lesson {
+            title,
+            ok,
+            steps,
+            diagnostics,
+        }),
         _ => {
             handle.interrupt.raise();
             error(
