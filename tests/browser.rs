@@ -36,7 +36,10 @@ impl Driver {
             .expect("start chromedriver");
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         Driver { child, port }
@@ -67,10 +70,10 @@ async fn wait_text(c: &Client, css: &str, text: &str) -> String {
     loop {
         if let Ok(elements) = c.find_all(Locator::Css(css)).await {
             for e in elements {
-                if let Ok(t) = e.text().await {
-                    if t.contains(text) {
-                        return t;
-                    }
+                if let Ok(t) = e.text().await
+                    && t.contains(text)
+                {
+                    return t;
                 }
             }
         }
@@ -86,10 +89,10 @@ async fn wait_text(c: &Client, css: &str, text: &str) -> String {
 async fn wait_for(c: &Client, css: &str) -> usize {
     let started = Instant::now();
     loop {
-        if let Ok(found) = c.find_all(Locator::Css(css)).await {
-            if !found.is_empty() {
-                return found.len();
-            }
+        if let Ok(found) = c.find_all(Locator::Css(css)).await
+            && !found.is_empty()
+        {
+            return found.len();
         }
         if started.elapsed() > Duration::from_secs(15) {
             screenshot(c, "timeout").await;
@@ -182,7 +185,10 @@ async fn scenario(c: &Client, url: &str) {
     let cell = c
         .find(Locator::Css("#results td.rtl, #results td[dir=rtl]"))
         .await;
-    assert!(cell.is_err(), "no Arabic in this row, so no right-to-left cell");
+    assert!(
+        cell.is_err(),
+        "no Arabic in this row, so no right-to-left cell"
+    );
     screenshot(c, "02-row").await;
 
     // A typo: the report under its span in the editor, and in the results.
@@ -233,10 +239,16 @@ async fn scenario(c: &Client, url: &str) {
             .await
             .expect("a closed premise");
         closed.click().await.expect("open a premise");
-        assert!(started.elapsed() < Duration::from_secs(15), "no citation found");
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "no citation found"
+        );
     }
     let weakest = c.find_all(Locator::Css("#results .badge.weakest")).await;
-    assert!(weakest.is_ok_and(|w| !w.is_empty()), "the weakest premise is marked");
+    assert!(
+        weakest.is_ok_and(|w| !w.is_empty()),
+        "the weakest premise is marked"
+    );
     screenshot(c, "04-why").await;
 
     // The timeline: the 2025-08 ceremony as a month band, the 14 September visit as a day.
@@ -260,8 +272,14 @@ async fn scenario(c: &Client, url: &str) {
         .find(Locator::Css("#timeline svg .mark[data-date='2025-08']"))
         .await
         .expect("ceremony");
-    assert_eq!(ceremony.attr("data-precision").await.unwrap().as_deref(), Some("month"));
-    assert_eq!(ceremony.attr("data-id").await.unwrap().as_deref(), Some("africom_change_of_command"));
+    assert_eq!(
+        ceremony.attr("data-precision").await.unwrap().as_deref(),
+        Some("month")
+    );
+    assert_eq!(
+        ceremony.attr("data-id").await.unwrap().as_deref(),
+        Some("africom_change_of_command")
+    );
     ceremony
         .find(Locator::Css("rect.band"))
         .await
@@ -270,7 +288,10 @@ async fn scenario(c: &Client, url: &str) {
         .find(Locator::Css("#timeline svg .mark[data-date='2025-09-14']"))
         .await
         .expect("the visit");
-    assert_eq!(visit.attr("data-precision").await.unwrap().as_deref(), Some("day"));
+    assert_eq!(
+        visit.attr("data-precision").await.unwrap().as_deref(),
+        Some("day")
+    );
     visit
         .find(Locator::Css("circle"))
         .await

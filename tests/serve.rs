@@ -256,7 +256,69 @@ fn catalog_and_lessons() {
     assert!(lesson["steps"].as_array().unwrap().len() > 1);
     // Columns keep their order (a JSON map would sort them).
     let at = |key: &str| text.find(&format!("\"{key}\": ")).expect(key);
-    assert!(at("date") < at("partner") && at("partner") < at("delegation"), "{text}");
+    assert!(
+        at("date") < at("partner") && at("partner") < at("delegation"),
+        "{text}"
+    );
     let (status, _) = server.request("GET", "/lessons/999", &[], "");
     assert_eq!(status, 404);
+}
+
+/// The `x` of every `<circle cx=…>` in `svg`, in order.
+fn circles(svg: &str) -> Vec<f64> {
+    svg.split("<circle cx=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn format_svg_draws_the_two_visits_on_a_time_axis() {
+    let out = common::dalil(&["-c", "visit", "--format", "svg"]);
+    assert!(out.status.success());
+    let svg = String::from_utf8(out.stdout).expect("UTF-8");
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(svg.trim_end().ends_with("</svg>"));
+    // Balanced groups: every <g …> is closed.
+    assert_eq!(
+        svg.matches("<g ").count() + svg.matches("<g>").count(),
+        svg.matches("</g>").count()
+    );
+    for date in ["2025-09-14", "2025-09-23"] {
+        assert!(
+            svg.contains(&format!("data-date=\"{date}\" data-precision=\"day\"")),
+            "{date}"
+        );
+    }
+    let timeline_end = svg
+        .find("id=\"graph\"")
+        .expect("a graph below the timeline");
+    let days = circles(&svg[..timeline_end]);
+    assert_eq!(days.len(), 2, "{days:?}");
+    assert!(
+        days[0] < days[1],
+        "the earlier visit is further left: {days:?}"
+    );
+    assert!(svg.contains("class=\"node entity\" data-entity=\"algeria\""));
+}
+
+#[test]
+fn the_readme_timeline_is_what_dalil_draws() {
+    let out = common::dalil(&["-c", "dated_event", "--format", "svg-timeline"]);
+    let svg = String::from_utf8(out.stdout).expect("UTF-8");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/timeline.svg");
+    if std::env::var_os("UPDATE_PICTURES").is_some() {
+        std::fs::write(&path, &svg).expect("write docs/timeline.svg");
+    }
+    let saved = std::fs::read_to_string(&path).expect("docs/timeline.svg");
+    assert!(
+        saved == svg,
+        "docs/timeline.svg is out of date: UPDATE_PICTURES=1 cargo test --test serve rewrites it"
+    );
+    assert!(svg.contains("data-date=\"2025-08\" data-precision=\"month\""));
+    assert!(svg.contains("class=\"mark year approx\""), "2023~ is faded");
+    assert!(
+        svg.contains("data-precision=\"interval\""),
+        "the bounded meeting"
+    );
 }

@@ -32,15 +32,15 @@ const PALETTE: [&str; 7] = [
 /// The result as one standalone SVG document.
 pub fn render_svg(db: &Database, rs: &ResultSet, picture: Picture) -> String {
     let mut parts: Vec<(String, f64)> = Vec::new();
-    if picture != Picture::Graph {
-        if let Some(t) = timeline(db, rs) {
-            parts.push(t);
-        }
+    if picture != Picture::Graph
+        && let Some(t) = timeline(db, rs)
+    {
+        parts.push(t);
     }
-    if picture != Picture::Timeline {
-        if let Some(g) = graph(db, rs) {
-            parts.push(g);
-        }
+    if picture != Picture::Timeline
+        && let Some(g) = graph(db, rs)
+    {
+        parts.push(g);
     }
     if parts.is_empty() {
         let what = match picture {
@@ -290,7 +290,9 @@ fn ticks(seg: &Segment) -> Vec<(i32, String, bool)> {
                 break;
             }
             if day >= seg.lo && (m - 1) % step == 0 {
-                let text = if m == 1 || out.is_empty() {
+                let text = if m == 1 {
+                    y.to_string()
+                } else if out.is_empty() {
                     format!("{} {y}", MONTHS[m as usize - 1])
                 } else {
                     MONTHS[m as usize - 1].to_string()
@@ -386,10 +388,10 @@ fn timeline(db: &Database, rs: &ResultSet) -> Option<(String, f64)> {
     for (r, row) in rs.rows.iter().enumerate() {
         let before = marks.len();
         for &c in &date_cols {
-            if let Value::Date(d) = &row[c] {
-                if let Some(shape) = drawn(d) {
-                    marks.push((r, c, *d, shape));
-                }
+            if let Value::Date(d) = &row[c]
+                && let Some(shape) = drawn(d)
+            {
+                marks.push((r, c, *d, shape));
             }
         }
         if marks.len() == before {
@@ -455,7 +457,10 @@ fn timeline(db: &Database, rs: &ResultSet) -> Option<(String, f64)> {
             let kind = row_kind(db, rs, r);
             let colour = colours.of(&kind);
             let class = shape.class;
-            let (x0, x1) = (scale.x(shape.lo), scale.x(shape.hi + 1).max(scale.x(shape.lo) + 3.0));
+            let (x0, x1) = (
+                scale.x(shape.lo),
+                scale.x(shape.hi + 1).max(scale.x(shape.lo) + 3.0),
+            );
             let figure = if class == "day" {
                 let x = (x0 + x1) / 2.0;
                 format!(
@@ -484,8 +489,15 @@ fn timeline(db: &Database, rs: &ResultSet) -> Option<(String, f64)> {
                 }
                 f
             };
-            let right = x1 + if class == "day" { 8.0 } else { 6.0 };
             let date_text = d.to_string();
+            // The date to the right of its mark, or to its left when there is no room.
+            let text_w = 6.5 * date_text.chars().count() as f64;
+            let after = x1 + if class == "day" { 8.0 } else { 6.0 };
+            let (date_x, anchor) = if after + text_w > WIDTH - 4.0 {
+                (x0 - if class == "day" { 8.0 } else { 6.0 }, "end")
+            } else {
+                (after, "start")
+            };
             let label = row_label(db, rs, r);
             let field = &rs.columns[c];
             let field_note = if date_cols.len() > 1 {
@@ -498,7 +510,7 @@ fn timeline(db: &Database, rs: &ResultSet) -> Option<(String, f64)> {
                 "<g class=\"mark {class}{}\"{} data-date=\"{}\" data-precision=\"{class}\">\
                  <title>{}{}: {}</title>\
                  <text class=\"label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>{figure}\
-                 <text class=\"date\" x=\"{right:.1}\" y=\"{:.1}\">{}</text></g>",
+                 <text class=\"date\" x=\"{date_x:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{}</text></g>",
                 if shape.faded { " approx" } else { "" },
                 mark_attrs(db, rs, r),
                 esc(&date_text),
@@ -697,7 +709,7 @@ fn graph(db: &Database, rs: &ResultSet) -> Option<(String, f64)> {
         );
     }
     let mut kind_colours = Colours(Vec::new());
-    let mut type_colours = Colours(vec!["".into(); 0]);
+    let mut type_colours = Colours(Vec::new());
     let mut legend: Vec<(String, &'static str, bool)> = Vec::new();
     for n in &g.nodes {
         let (x, y) = (n.x + ox, n.y + oy);

@@ -127,10 +127,10 @@ fn classify(text: String) -> Output {
     if trimmed.starts_with("<svg") {
         return Output::Svg { svg: text };
     }
-    if trimmed.starts_with('[') || trimmed.starts_with('{') {
-        if let Ok(data) = serde_json::from_str::<Box<RawValue>>(&text) {
-            return Output::Json { data };
-        }
+    if (trimmed.starts_with('[') || trimmed.starts_with('{'))
+        && let Ok(data) = serde_json::from_str::<Box<RawValue>>(&text)
+    {
+        return Output::Json { data };
     }
     Output::Text { text }
 }

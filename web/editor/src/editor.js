@@ -31,7 +31,8 @@ const WORD = /^[\p{L}_][\p{L}\p{N}_]*/u;
 
 // A line-by-line tokenizer: comments, strings, dates, numbers, variables, meta-commands,
 // keywords, kinds and fields (known from the catalog).
-const dalil = StreamLanguage.define({
+// A fresh language each time the catalog changes, so the whole text is tokenized again.
+const makeLanguage = () => StreamLanguage.define({
   name: "dalil",
   startState: () => ({}),
   token(stream) {
@@ -123,7 +124,7 @@ export function create(parent, { doc = "", onRun = () => {}, placeholderText = "
         closeBrackets(),
         lintGutter(),
         autocompletion({ override: [complete], activateOnTyping: true }),
-        languageConf.of(dalil),
+        languageConf.of(makeLanguage()),
         syntaxHighlighting(style),
         placeholder(placeholderText),
         EditorView.lineWrapping,
@@ -147,7 +148,7 @@ export function create(parent, { doc = "", onRun = () => {}, placeholderText = "
     },
     setCatalog(c) {
       setCatalogData(c);
-      view.dispatch({ effects: languageConf.reconfigure(dalil) });
+      view.dispatch({ effects: languageConf.reconfigure(makeLanguage()) });
     },
     /** Reports from the server (`diagnostics` of POST /query), drawn at their spans. */
     showDiagnostics(list) {
