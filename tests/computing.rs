@@ -82,3 +82,24 @@ fn overflow_is_an_error_never_a_wrap() {
         "{err}"
     );
 }
+
+#[test]
+fn an_aggregate_in_a_body_is_correlated_with_the_rule_and_counts_nothing_as_zero() {
+    let (out, err, ok) = run(&[
+        "--facts",
+        "tests/computing/speakers.dl",
+        "--format",
+        "csv",
+        "-c",
+        "said(p: ?p, n: ?n) :- speaker(name: ?p), ?n = count(?w : quote(by: ?p, words: ?w)); \
+         said order by p; \
+         busy(p: ?p) :- speaker(name: ?p), ?n = count(: quote(by: ?p)), ?n >= 2; busy; \
+         fewest(p: ?p, w: ?m) :- speaker(name: ?p), ?m = min(?w : quote(by: ?p, words: ?w)); \
+         fewest order by p",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out, "p,n\nAda,2\nBo,1\nCy,0\np\nAda\np,w\nAda,3\nBo,12\n",
+        "{out}"
+    );
+}

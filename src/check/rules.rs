@@ -45,6 +45,21 @@ pub enum BodyLit {
     /// bound (when `v` is already bound by then, it is an equality test). An expression in an
     /// atom's argument (`fib(n: ?n - 1)`) becomes a fresh variable bound this way.
     Bind(Var, Expr),
+    /// `?v = agg(e : body)`: `v` is the aggregate over the matches of the aggregate's own body,
+    /// computed once the correlated variables (`outer`) are bound.
+    Aggregate(Var, Box<BodyAgg>),
+}
+
+/// An aggregate in a rule body, over a body of its own.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BodyAgg {
+    pub func: AggFn,
+    /// The value aggregated per match; `None` for `count()`.
+    pub arg: Option<Expr>,
+    /// Its own body: its variables other than `outer` are bound only inside.
+    pub body: Vec<BodyLit>,
+    /// The variables of the rule it reads (bound before it runs).
+    pub outer: Vec<Var>,
 }
 
 impl BodyLit {
@@ -62,6 +77,7 @@ impl BodyLit {
                 r.vars(&mut out);
             }
             BodyLit::Bind(_, e) => e.vars(&mut out),
+            BodyLit::Aggregate(_, agg) => out.extend(&agg.outer),
         }
         out
     }
@@ -523,9 +539,58 @@ pub fn check_rule(
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
-    bindings(&mut c, rule, &mut body);
+    let outside = names_in_rule(rule);
+    bindings(&mut c, &rule.body, &mut body, &outside);
     let mut checks: Vec<(Vec<Var>, &'static str)> = Vec::new();
-    for (i, item) in rule.body.iter().enumerate() {
+    rest_of_body(&mut c, &rule.body, &mut body, &mut checks);
+    if !c.errors.is_empty() {
+        // Unknown kinds or fields leave variables unbound; more reports would only repeat that.
+        return Err(c.errors);
+    }
+    // Safety: a variable must be bound by a positive atom (or a binding) before anything else
+    // can use it.
+    let mut reported = Vec::new();
+    for (vars, place) in &checks {
+        for &v in vars {
+            if !c.bound[v] && !reported.contains(&v) {
+                reported.push(v);
+                let (name, _, span) = &c.vars[v];
+                c.errors.push(
+                    Diagnostic::error(format!("variable `{name}` is unsafe: it appears only {place}"), *span, "not bound by any fact")
+                        .with_help(format!("use `{name}` in a positive pattern of the body too, e.g. `visit(partner: {name})`, or bind it: `{name} = …`")),
+                );
+            }
+        }
+    }
+    let head = match early_head {
+        Some(h) => Some(h),
+        None => head_args(&mut c, &rule.head),
+    };
+    if !c.errors.is_empty() {
+        return Err(c.errors);
+    }
+    let (head_kind, head) = head.expect("no errors means a head");
+    let var_names = c.vars.iter().map(|v| v.0.clone()).collect();
+    Ok(CheckedRule {
+        index,
+        head_kind,
+        head,
+        body: body.into_iter().flatten().collect(),
+        var_names,
+        span: rule.span,
+    })
+}
+
+/// Checks the body items other than positive atoms and bindings (those are in `body` already):
+/// `not`, comparisons, time tests, and the expressions written in atom arguments. What each
+/// needs bound goes to `checks`.
+fn rest_of_body(
+    c: &mut RuleChecker,
+    items: &[BodyItem],
+    body: &mut Vec<Option<BodyLit>>,
+    checks: &mut Vec<(Vec<Var>, &'static str)>,
+) {
+    for (i, item) in items.iter().enumerate() {
         match item {
             BodyItem::Atom(_) | BodyItem::Or(..) => {}
             BodyItem::Not(a, _) => {
@@ -607,50 +672,191 @@ pub fn check_rule(
             body.push(Some(BodyLit::Bind(v, e)));
         }
     }
-    if !c.errors.is_empty() {
-        // Unknown kinds or fields leave variables unbound; more reports would only repeat that.
-        return Err(c.errors);
+}
+
+/// Every variable name the rule uses, once per use; an aggregate's own body is a scope of its
+/// own and left out.
+fn names_in_rule(rule: &ast::Rule) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in &rule.head.args {
+        names_in_term(&a.term, &mut out);
     }
-    // Safety: a variable must be bound by a positive atom (or a binding) before anything else
-    // can use it.
-    let mut reported = Vec::new();
-    for (vars, place) in &checks {
-        for &v in vars {
-            if !c.bound[v] && !reported.contains(&v) {
-                reported.push(v);
-                let (name, _, span) = &c.vars[v];
-                c.errors.push(
-                    Diagnostic::error(format!("variable `{name}` is unsafe: it appears only {place}"), *span, "not bound by any fact")
-                        .with_help(format!("use `{name}` in a positive pattern of the body too, e.g. `visit(partner: {name})`, or bind it: `{name} = …`")),
-                );
+    names_in_items(&rule.body, &mut out);
+    out
+}
+
+fn names_in_items(items: &[BodyItem], out: &mut Vec<String>) {
+    for item in items {
+        match item {
+            BodyItem::Atom(a) | BodyItem::Not(a, _) => {
+                a.args.iter().for_each(|x| names_in_term(&x.term, out))
+            }
+            BodyItem::Or(branches, _) => branches.iter().for_each(|b| names_in_items(b, out)),
+            BodyItem::Compare { left, right, .. } | BodyItem::Time { left, right, .. } => {
+                names_in_term(left, out);
+                names_in_term(right, out);
             }
         }
     }
-    let head = match early_head {
-        Some(h) => Some(h),
-        None => head_args(&mut c, &rule.head),
-    };
-    if !c.errors.is_empty() {
-        return Err(c.errors);
+}
+
+fn names_in_term(term: &Term, out: &mut Vec<String>) {
+    match term {
+        Term::Var(n) if n.text != "?_" => out.push(n.text.clone()),
+        Term::Var(_) | Term::Value(_) => {}
+        Term::Aggregate { arg, body, .. } => {
+            if let (Some(a), None) = (arg, body) {
+                names_in_term(a, out);
+            }
+        }
+        Term::Call { args, .. } => args.iter().for_each(|a| names_in_term(a, out)),
+        Term::Binary { left, right, .. } => {
+            names_in_term(left, out);
+            names_in_term(right, out);
+        }
+        Term::Neg { operand, .. } => names_in_term(operand, out),
     }
-    let (head_kind, head) = head.expect("no errors means a head");
-    let var_names = c.vars.iter().map(|v| v.0.clone()).collect();
-    Ok(CheckedRule {
-        index,
-        head_kind,
-        head,
-        body: body.into_iter().flatten().collect(),
-        var_names,
-        span: rule.span,
-    })
+}
+
+/// The variables of an aggregate's own body that it shares with the rest of the rule (which
+/// must bind them first: the aggregate is computed per value of them).
+fn correlated(agg: &Term, outside: &[String]) -> Vec<String> {
+    let mut inside = Vec::new();
+    if let Term::Aggregate { arg, body, .. } = agg {
+        if let Some(a) = arg {
+            names_in_term(a, &mut inside);
+        }
+        if let Some(b) = body {
+            names_in_items(b, &mut inside);
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    for name in inside {
+        if outside.contains(&name) && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// Checks `?v = agg(e : body)`: the aggregate's own body (its variables other than the
+/// correlated ones are its own), then `e`; gives the aggregate and the type of its value.
+fn body_aggregate(c: &mut RuleChecker, term: &Term, outer: Vec<Var>) -> Option<(BodyAgg, Type)> {
+    let Term::Aggregate {
+        func,
+        arg,
+        body: Some(items),
+        span,
+    } = term
+    else {
+        return None;
+    };
+    if let Some(BodyItem::Or(_, s)) = items.iter().find(|i| matches!(i, BodyItem::Or(..))) {
+        c.errors.push(
+            Diagnostic::error("`or` inside an aggregate is not supported", *s, "here")
+                .with_help("aggregate over a helper kind defined by one rule per branch"),
+        );
+        return None;
+    }
+    let saved = std::mem::take(&mut c.arg_exprs);
+    let mut body: Vec<Option<BodyLit>> = vec![None; items.len()];
+    for (i, item) in items.iter().enumerate() {
+        if let BodyItem::Atom(a) = item {
+            body[i] = c.atom(a, true).map(BodyLit::Atom);
+        }
+    }
+    if !items.iter().any(|i| matches!(i, BodyItem::Atom(_))) {
+        c.errors.push(
+            Diagnostic::error(
+                format!("`{}` needs a pattern to run over", func.name()),
+                *span,
+                "no pattern",
+            )
+            .with_help("e.g. `?n = count(?s : statement(speaker: ?p, id: ?s))`"),
+        );
+    }
+    let mut checks = Vec::new();
+    bindings(c, items, &mut body, &[]);
+    rest_of_body(c, items, &mut body, &mut checks);
+    c.arg_exprs = saved;
+    for (vars, place) in checks {
+        for v in vars {
+            if !c.bound[v] {
+                let (name, _, span) = &c.vars[v];
+                c.errors.push(Diagnostic::error(
+                    format!("variable `{name}` is unsafe: it appears only {place}"),
+                    *span,
+                    "not bound by any fact",
+                ));
+            }
+        }
+    }
+    let arg = match arg {
+        Some(a) => Some(c.expr(a, None, "the aggregated value")?),
+        None => None,
+    };
+    if let Some((e, _)) = &arg {
+        let mut vars = Vec::new();
+        e.vars(&mut vars);
+        if let Some(&v) = vars.iter().find(|&&v| !c.bound[v]) {
+            let (name, _, span) = &c.vars[v];
+            c.errors.push(
+                Diagnostic::error(
+                    format!("variable `{name}` is not bound by the aggregate's pattern"),
+                    *span,
+                    "unbound",
+                )
+                .with_help(format!("use `{name}` in the pattern after `:` too")),
+            );
+            return None;
+        }
+    }
+    let ty = match (func, &arg) {
+        (AggFn::Count, _) => Type::Number,
+        (_, None) => {
+            c.errors.push(Diagnostic::error(
+                format!("`{}` needs a value to aggregate", func.name()),
+                *span,
+                "what to aggregate",
+            ));
+            return None;
+        }
+        (AggFn::Sum | AggFn::Mean, Some((_, Some(t)))) if *t != Type::Number => {
+            c.errors.push(Diagnostic::error(
+                format!("`{}` adds numbers, this is {} {t}", func.name(), an(*t)),
+                *span,
+                "not a number",
+            ));
+            return None;
+        }
+        (AggFn::Sum | AggFn::Mean, _) => Type::Number,
+        (_, Some((_, t))) => t.unwrap_or(Type::Number),
+    };
+    Some((
+        BodyAgg {
+            func: *func,
+            arg: arg.map(|(e, _)| e),
+            body: body.into_iter().flatten().collect(),
+            outer,
+        },
+        ty,
+    ))
 }
 
 /// Turns `?v = expr` comparisons into bindings, in the order their expressions become
 /// computable: a side that is a variable not bound so far, the other side's variables all bound.
-fn bindings(c: &mut RuleChecker, rule: &ast::Rule, body: &mut [Option<BodyLit>]) {
+///
+/// `?v = agg(e : body)` binds `v` once the variables it shares with the rest of the rule
+/// (`outside`: every name the rule uses) are bound.
+fn bindings(
+    c: &mut RuleChecker,
+    items: &[BodyItem],
+    body: &mut [Option<BodyLit>],
+    outside: &[String],
+) {
     loop {
         let mut progress = false;
-        for (i, item) in rule.body.iter().enumerate() {
+        for (i, item) in items.iter().enumerate() {
             let BodyItem::Compare {
                 left,
                 op: CmpOp::Eq,
@@ -667,6 +873,35 @@ fn bindings(c: &mut RuleChecker, rule: &ast::Rule, body: &mut [Option<BodyLit>])
                 let Term::Var(name) = target else { continue };
                 if name.text == "?_" || c.is_bound(&name.text) {
                     continue;
+                }
+                if let Term::Aggregate { body: Some(_), .. } = expr {
+                    let shared = correlated(expr, outside);
+                    let shared: Vec<&str> = shared
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|n| *n != name.text)
+                        .collect();
+                    if !shared.iter().all(|n| c.is_bound(n)) {
+                        continue;
+                    }
+                    let outer: Vec<Var> = shared
+                        .iter()
+                        .filter_map(|n| c.by_name.get(*n).copied())
+                        .collect();
+                    let Some((agg, ty)) = body_aggregate(c, expr, outer) else {
+                        body[i] = Some(BodyLit::Compare(
+                            Expr::Const(Value::Null),
+                            CmpOp::Eq,
+                            Expr::Const(Value::Null),
+                        ));
+                        break;
+                    };
+                    let v = c.var(name);
+                    c.unify(v, ty, name.span);
+                    c.bound[v] = true;
+                    body[i] = Some(BodyLit::Aggregate(v, Box::new(agg)));
+                    progress = true;
+                    break;
                 }
                 let mut needs = Vec::new();
                 term_vars(expr, &mut needs);
@@ -1010,13 +1245,7 @@ pub fn stratify(db: &Database, rules: &[CheckedRule]) -> Result<Strata, Diagnost
     let n = db.kinds.len();
     let mut edges: Vec<Vec<(KindId, bool, usize)>> = vec![vec![]; n];
     for r in rules {
-        for lit in &r.body {
-            match lit {
-                BodyLit::Atom(a) => edges[r.head_kind].push((a.kind, r.has_aggregate(), r.index)),
-                BodyLit::Not(a) => edges[r.head_kind].push((a.kind, true, r.index)),
-                _ => {}
-            }
-        }
+        add_edges(&mut edges[r.head_kind], &r.body, r.has_aggregate(), r.index);
     }
     let sccs = tarjan(n, &edges);
     let mut comp = vec![0; n];
@@ -1062,6 +1291,18 @@ pub fn stratify(db: &Database, rules: &[CheckedRule]) -> Result<Strata, Diagnost
         strata.strata.push((members, recursive));
     }
     Ok(strata)
+}
+
+/// The kinds `body` reads, negative (needed complete) under `not` and inside an aggregate.
+fn add_edges(out: &mut Vec<(KindId, bool, usize)>, body: &[BodyLit], negative: bool, rule: usize) {
+    for lit in body {
+        match lit {
+            BodyLit::Atom(a) => out.push((a.kind, negative, rule)),
+            BodyLit::Not(a) => out.push((a.kind, true, rule)),
+            BodyLit::Aggregate(_, agg) => add_edges(out, &agg.body, true, rule),
+            BodyLit::Compare(..) | BodyLit::Time(..) | BodyLit::Bind(..) => {}
+        }
+    }
 }
 
 fn cycle_text(cycle: &[&str], start: &str) -> String {

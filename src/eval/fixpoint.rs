@@ -299,6 +299,17 @@ fn build_indexes(
     plan: &RulePlan,
     budget: &Budget,
 ) -> Result<(), LimitHit> {
+    build_step_indexes(db, rule, &rule.body, &plan.steps, budget)
+}
+
+/// [`build_indexes`] for the steps over `body` (a rule's, or an aggregate's own).
+fn build_step_indexes(
+    db: &Database,
+    rule: &CheckedRule,
+    body: &[BodyLit],
+    steps: &[Step],
+    budget: &Budget,
+) -> Result<(), LimitHit> {
     let build = |kind: KindId, col: usize| -> Result<(), LimitHit> {
         let rel = &db.kind(kind).relation;
         while !rel.extend_index(col, crate::store::INDEX_CHUNK) {
@@ -306,15 +317,20 @@ fn build_indexes(
         }
         Ok(())
     };
-    for step in &plan.steps {
+    for step in steps {
         match step {
             Step::Join {
                 kind,
                 key: Some((col, _)),
                 ..
             } => build(*kind, *col)?,
+            Step::Aggregate { lit, plan } => {
+                if let BodyLit::Aggregate(_, agg) = &body[*lit] {
+                    build_step_indexes(db, rule, &agg.body, plan, budget)?;
+                }
+            }
             Step::Filter(i) => {
-                if let BodyLit::Not(a) = &rule.body[*i]
+                if let BodyLit::Not(a) = &body[*i]
                     && let Some((col, _)) = a.args.iter().find(|(_, s)| !is_any(rule, s))
                 {
                     build(a.kind, *col)?;
@@ -349,7 +365,7 @@ fn run_rule(
         build_indexes(db, rule, plan, budget)?;
         let mut frame = Frame::new(db, &texts, rule, ranges, 0, None);
         let mut bindings: Vec<Binding> = Vec::new();
-        walk(&mut frame, &plan.steps, budget, &mut |f| {
+        walk(&mut frame, &rule.body, &plan.steps, budget, &mut |f| {
             bindings.push((f.values.clone(), f.premises.clone()));
             Ok(())
         })?;
@@ -371,7 +387,7 @@ fn run_rule(
             Rows::All => 0..ranges.all.get(kind).copied().unwrap_or(0),
             Rows::Delta => ranges.delta.get(kind).cloned().unwrap_or(0..0),
         })),
-        Step::Filter(_) | Step::Bind(_) => None,
+        Step::Filter(_) | Step::Bind(_) | Step::Aggregate { .. } => None,
     });
     let chunks: Vec<Option<Range<u32>>> = match outer.flatten() {
         Some(r) => (r.start..r.end)
@@ -399,7 +415,7 @@ fn run_rule(
         let (rows_left, max_rows) = (budget.rows_left(), budget.max_rows);
         let head_rel = &db.kind(rule.head_kind).relation;
         let mut frame = Frame::new(db, &texts, rule, ranges, steps_done, chunk);
-        walk(&mut frame, &plan.steps, budget, &mut |f| {
+        walk(&mut frame, &rule.body, &plan.steps, budget, &mut |f| {
             // Whether the row is new is found when it is added (one look-up, not two).
             head_values(f, &mut head)?;
             if Texts::in_row(&head) {
@@ -493,9 +509,11 @@ fn head_values(f: &Frame, row: &mut [Value]) -> Result<(), LimitHit> {
     Ok(())
 }
 
-/// Depth-first over the plan's steps; `emit` is called for each complete binding.
+/// Depth-first over the plan's steps (over `body`: the rule's, or an aggregate's own);
+/// `emit` is called for each complete binding.
 fn walk(
     f: &mut Frame,
+    body: &[BodyLit],
     steps: &[Step],
     budget: &mut Budget,
     emit: &mut dyn FnMut(&Frame) -> Result<(), LimitHit>,
@@ -505,24 +523,39 @@ fn walk(
     };
     match step {
         Step::Filter(i) => {
-            if filter_holds(f, &f.rule.body[*i])? {
-                walk(f, rest, budget, emit)?;
+            if filter_holds(f, &body[*i])? {
+                walk(f, body, rest, budget, emit)?;
             }
             Ok(())
         }
         Step::Bind(i) => {
-            let BodyLit::Bind(v, e) = &f.rule.body[*i] else {
-                return walk(f, rest, budget, emit);
+            let BodyLit::Bind(v, e) = &body[*i] else {
+                return walk(f, body, rest, budget, emit);
             };
             let value = value_of(f, e)?;
-            // An unknown value binds nothing, as it joins with nothing.
-            if value.is_null() {
-                return Ok(());
+            bind_and_walk(f, *v, value, body, rest, budget, emit)
+        }
+        Step::Aggregate { lit, plan } => {
+            let BodyLit::Aggregate(v, agg) = &body[*lit] else {
+                return walk(f, body, rest, budget, emit);
+            };
+            let mut values = Vec::new();
+            let mut matches = 0usize;
+            walk(f, &agg.body, plan, budget, &mut |inner| {
+                matches += 1;
+                if let Some(e) = &agg.arg {
+                    let v = value_of(inner, e)?;
+                    if !v.is_null() {
+                        values.push(v);
+                    }
+                }
+                Ok(())
+            })?;
+            match fold(f, agg.func, agg.arg.is_some(), matches, values)? {
+                Some(value) => bind_and_walk(f, *v, value, body, rest, budget, emit),
+                // `min`, `max` and `mean` of nothing: no value, so no match.
+                None => Ok(()),
             }
-            f.values[*v] = value;
-            let result = walk(f, rest, budget, emit);
-            f.values[*v] = Value::Null;
-            result
         }
         Step::Join {
             kind,
@@ -548,18 +581,38 @@ fn walk(
                     let lo = list.partition_point(|&r| r < range.start);
                     let hi = list.partition_point(|&r| r < range.end);
                     for &r in &list[lo..hi] {
-                        join_row(f, rel, *kind, r, args, rest, budget, emit)?;
+                        join_row(f, rel, *kind, r, args, body, rest, budget, emit)?;
                     }
                 }
                 None => {
                     for r in range {
-                        join_row(f, rel, *kind, r, args, rest, budget, emit)?;
+                        join_row(f, rel, *kind, r, args, body, rest, budget, emit)?;
                     }
                 }
             }
             Ok(())
         }
     }
+}
+
+/// Gives `v` the value `value` for the rest of the walk (an unknown value binds nothing, as it
+/// joins with nothing).
+fn bind_and_walk(
+    f: &mut Frame,
+    v: usize,
+    value: Value,
+    body: &[BodyLit],
+    rest: &[Step],
+    budget: &mut Budget,
+    emit: &mut dyn FnMut(&Frame) -> Result<(), LimitHit>,
+) -> Result<(), LimitHit> {
+    if value.is_null() {
+        return Ok(());
+    }
+    f.values[v] = value;
+    let result = walk(f, body, rest, budget, emit);
+    f.values[v] = Value::Null;
+    result
 }
 
 /// Matches row `r` of `rel` against an atom's arguments, binding its variables, and walks on.
@@ -570,6 +623,7 @@ fn join_row(
     kind: KindId,
     r: u32,
     args: &[(usize, Match)],
+    body: &[BodyLit],
     rest: &[Step],
     budget: &mut Budget,
     emit: &mut dyn FnMut(&Frame) -> Result<(), LimitHit>,
@@ -601,7 +655,7 @@ fn join_row(
     }
     let result = if ok {
         f.premises.push((kind, r));
-        let result = walk(f, rest, budget, emit);
+        let result = walk(f, body, rest, budget, emit);
         f.premises.pop();
         result
     } else {
@@ -647,7 +701,7 @@ fn filter_holds(f: &Frame, lit: &BodyLit) -> Result<bool, LimitHit> {
                 None => rel.is_empty(),
             }
         }
-        BodyLit::Atom(_) => true,
+        BodyLit::Atom(_) | BodyLit::Aggregate(..) => true,
     })
 }
 
@@ -736,42 +790,11 @@ fn aggregate(
                     }
                 }
             }
-            let numbers = || {
-                values.iter().filter_map(|v| match v {
-                    Value::Num(n) => Some(*n),
-                    _ => None,
-                })
-            };
-            row[*col] = match func {
-                AggFn::Count if arg.is_none() => Value::Num(members.len() as f64),
-                AggFn::Count => {
-                    let distinct: std::collections::HashSet<&Value> = values.iter().collect();
-                    Value::Num(distinct.len() as f64)
-                }
-                AggFn::Sum => Value::Num(sum(numbers(), rule, db, texts)?),
-                AggFn::Mean => {
-                    let n = numbers().count();
-                    if n == 0 {
-                        continue 'group;
-                    }
-                    Value::Num(sum(numbers(), rule, db, texts)? / n as f64)
-                }
-                AggFn::Min | AggFn::Max => {
-                    let best = values.iter().reduce(|best, v| {
-                        let o = order(db, v, best);
-                        let better = if *func == AggFn::Min {
-                            o.is_lt()
-                        } else {
-                            o.is_gt()
-                        };
-                        if better { v } else { best }
-                    });
-                    match best {
-                        Some(v) => v.clone(),
-                        None => continue 'group,
-                    }
-                }
-            };
+            let f = frame(vec![]);
+            match fold(&f, *func, arg.is_some(), members.len(), values)? {
+                Some(v) => row[*col] = v,
+                None => continue 'group,
+            }
         }
         let mut premises: Vec<(KindId, u32)> = members
             .iter()
@@ -792,22 +815,64 @@ fn aggregate(
     Ok(())
 }
 
+/// An aggregate's value over `matches` matches whose (known) values are `values`: `count()`
+/// counts the matches, `count(e)` the distinct values; `sum` and `mean` take every value;
+/// `min` and `max` pick one. `None` when there is no value (`min`, `max`, `mean` of nothing).
+fn fold(
+    f: &Frame,
+    func: AggFn,
+    has_arg: bool,
+    matches: usize,
+    values: Vec<Value>,
+) -> Result<Option<Value>, LimitHit> {
+    let numbers = || {
+        values.iter().filter_map(|v| match v {
+            Value::Num(n) => Some(*n),
+            _ => None,
+        })
+    };
+    Ok(Some(match func {
+        AggFn::Count if !has_arg => Value::Num(matches as f64),
+        AggFn::Count => {
+            let distinct: std::collections::HashSet<&Value> = values.iter().collect();
+            Value::Num(distinct.len() as f64)
+        }
+        AggFn::Sum => Value::Num(sum(f, numbers())?),
+        AggFn::Mean => {
+            let n = numbers().count();
+            if n == 0 {
+                return Ok(None);
+            }
+            Value::Num(sum(f, numbers())? / n as f64)
+        }
+        AggFn::Min | AggFn::Max => {
+            let best = values.iter().reduce(|best, v| {
+                let o = order(f.db, v, best);
+                let better = if func == AggFn::Min {
+                    o.is_lt()
+                } else {
+                    o.is_gt()
+                };
+                if better { v } else { best }
+            });
+            match best {
+                Some(v) => v.clone(),
+                None => return Ok(None),
+            }
+        }
+    }))
+}
+
 /// Row ranges for a frame that joins nothing (an aggregate's per-match evaluation).
 static NO_RANGES: std::sync::LazyLock<Ranges> = std::sync::LazyLock::new(Ranges::default);
 
 /// The sum of `numbers`, exact on integers: an overflow is an error naming the rule.
-fn sum(
-    numbers: impl Iterator<Item = f64>,
-    rule: &CheckedRule,
-    db: &Database,
-    texts: &Texts,
-) -> Result<f64, LimitHit> {
+fn sum(f: &Frame, numbers: impl Iterator<Item = f64>) -> Result<f64, LimitHit> {
     let mut total = 0.0;
     for n in numbers {
         total = super::expr::arithmetic(crate::syntax::ast::BinOp::Add, total, n).map_err(|e| {
-            let f = Frame::new(db, texts, rule, &NO_RANGES, 0, None);
             eval_failed(
-                &f,
+                f,
                 EvalError {
                     message: format!("{} (in `sum`)", e.message),
                 },

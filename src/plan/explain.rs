@@ -380,6 +380,11 @@ pub fn describe_rule_plan(db: &Database, rule: &CheckedRule, plan: &RulePlan) ->
                     expr_text(db, rule, e)
                 ),
                 BodyLit::Atom(a) => atom_text(db, a, &slot),
+                BodyLit::Aggregate(v, agg) => aggregate_text(db, rule, *v, agg, &slot),
+            },
+            Step::Aggregate { lit, .. } => match &rule.body[*lit] {
+                BodyLit::Aggregate(v, agg) => aggregate_text(db, rule, *v, agg, &slot),
+                other => format!("compute {other:?}"),
             },
             Step::Bind(i) => match &rule.body[*i] {
                 BodyLit::Bind(v, e) => format!(
@@ -393,6 +398,33 @@ pub fn describe_rule_plan(db: &Database, rule: &CheckedRule, plan: &RulePlan) ->
         out.push_str(&format!("      {}. {line}\n", n + 1));
     }
     out
+}
+
+/// `compute ?n = count() over statement(speaker: ?p, id: ?s)`.
+fn aggregate_text(
+    db: &Database,
+    rule: &CheckedRule,
+    v: usize,
+    agg: &crate::check::rules::BodyAgg,
+    slot: &dyn Fn(&Slot) -> String,
+) -> String {
+    let over: Vec<String> = agg
+        .body
+        .iter()
+        .filter_map(|l| match l {
+            BodyLit::Atom(a) => Some(atom_text(db, a, slot)),
+            _ => None,
+        })
+        .collect();
+    format!(
+        "compute {} = {}({}) over {}",
+        rule.var_names[v],
+        agg.func.name(),
+        agg.arg
+            .as_ref()
+            .map_or(String::new(), |e| expr_text(db, rule, e)),
+        over.join(", ")
+    )
 }
 
 /// `agreement(partner: ?p)`.

@@ -41,6 +41,8 @@ pub enum Step {
     Filter(usize),
     /// A binding `?v = e` from the body (by index) that gives `v` its value.
     Bind(usize),
+    /// `?v = agg(… : body)` from the body (by index): `plan` walks the aggregate's own body.
+    Aggregate { lit: usize, plan: Vec<Step> },
 }
 
 /// The steps of one rule, in order.
@@ -70,7 +72,7 @@ impl RulePlan {
             .iter()
             .filter_map(|s| match s {
                 Step::Join { pos, .. } => Some(*pos),
-                Step::Filter(_) | Step::Bind(_) => None,
+                Step::Filter(_) | Step::Bind(_) | Step::Aggregate { .. } => None,
             })
             .collect();
         let mut order: Vec<usize> = (0..pos.len()).collect();
@@ -96,24 +98,37 @@ fn bound_args(atom: &CAtom, bound: &[bool]) -> usize {
 
 /// Plans `rule`; `delta` is the body position read from the last round's new rows, if any.
 pub fn plan_rule(db: &Database, rule: &CheckedRule, delta: Option<usize>) -> RulePlan {
-    let nvars = rule.var_names.len();
-    let mut bound = vec![false; nvars];
-    let mut placed = vec![false; rule.body.len()];
+    let bound = vec![false; rule.var_names.len()];
+    RulePlan {
+        rule: rule.index,
+        steps: plan_body(db, &rule.body, &rule.var_names, bound, delta),
+    }
+}
+
+/// Plans a body (a rule's, or an aggregate's own with the rule's variables `bound` so far).
+fn plan_body(
+    db: &Database,
+    body: &[BodyLit],
+    var_names: &[String],
+    mut bound: Vec<bool>,
+    delta: Option<usize>,
+) -> Vec<Step> {
+    let mut placed = vec![false; body.len()];
     let mut steps = Vec::new();
-    let atoms: Vec<usize> = (0..rule.body.len())
-        .filter(|&i| matches!(rule.body[i], BodyLit::Atom(_)))
+    let atoms: Vec<usize> = (0..body.len())
+        .filter(|&i| matches!(body[i], BodyLit::Atom(_)))
         .collect();
     // Filters and bindings run as soon as their variables are bound (a binding may make
     // another one ready); `not` with only `?_` variables (fully constant) can run first.
     let place_filters = |bound: &mut [bool], placed: &mut [bool], steps: &mut Vec<Step>| loop {
         let mut progress = false;
-        for (i, lit) in rule.body.iter().enumerate() {
+        for (i, lit) in body.iter().enumerate() {
             if placed[i] || matches!(lit, BodyLit::Atom(_)) {
                 continue;
             }
             let ready = filter_vars(lit)
                 .iter()
-                .all(|&v| bound[v] || rule.var_names[v] == "?_" && matches!(lit, BodyLit::Not(_)));
+                .all(|&v| bound[v] || var_names[v] == "?_" && matches!(lit, BodyLit::Not(_)));
             if ready {
                 placed[i] = true;
                 progress = true;
@@ -121,6 +136,11 @@ pub fn plan_rule(db: &Database, rule: &CheckedRule, delta: Option<usize>) -> Rul
                     BodyLit::Bind(v, _) if !bound[*v] => {
                         bound[*v] = true;
                         steps.push(Step::Bind(i));
+                    }
+                    BodyLit::Aggregate(v, agg) => {
+                        let plan = plan_body(db, &agg.body, var_names, bound.to_vec(), None);
+                        bound[*v] = true;
+                        steps.push(Step::Aggregate { lit: i, plan });
                     }
                     _ => steps.push(Step::Filter(i)),
                 }
@@ -139,7 +159,7 @@ pub fn plan_rule(db: &Database, rule: &CheckedRule, delta: Option<usize>) -> Rul
                 .iter()
                 .filter(|&&i| !placed[i])
                 .max_by_key(|&&i| {
-                    let BodyLit::Atom(a) = &rule.body[i] else {
+                    let BodyLit::Atom(a) = &body[i] else {
                         unreachable!()
                     };
                     let size = db.kind(a.kind).relation.len();
@@ -148,7 +168,7 @@ pub fn plan_rule(db: &Database, rule: &CheckedRule, delta: Option<usize>) -> Rul
                 .expect("an atom is left")
         };
         placed[pick] = true;
-        let BodyLit::Atom(atom) = &rule.body[pick] else {
+        let BodyLit::Atom(atom) = &body[pick] else {
             unreachable!("only atoms are picked")
         };
         let mut key = None;
@@ -186,8 +206,5 @@ pub fn plan_rule(db: &Database, rule: &CheckedRule, delta: Option<usize>) -> Rul
         });
         place_filters(&mut bound, &mut placed, &mut steps);
     }
-    RulePlan {
-        rule: rule.index,
-        steps,
-    }
+    steps
 }

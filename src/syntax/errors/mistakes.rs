@@ -507,7 +507,7 @@ fn keyword_as_name(site: &Site) -> Option<Diagnostic> {
             site.token_span(),
             "keyword",
         )
-        .with_help("keywords cannot name kinds, fields or entities; to compare with the word itself, put it in quotes"),
+        .with_help("keywords cannot name kinds or entities, nor be read as fields in a query (a field named by one is read in a rule: `r(x: ?x) :- k(by: ?x)`); to compare with the word itself, put it in quotes"),
     )
 }
 
