@@ -167,6 +167,9 @@ Rules
   A derived kind is queried like any other (`within where inner = \"Stuttgart\"`), and `why`
   shows the rules and facts behind each row. Rules typed at the prompt last for the session.
   :rules lists them all.
+  Rules compute (`:help functions`): `fact(n: ?i + 1, v: ?v * (?i + 1)) :- fact(n: ?i, v: ?v), ?i < 12`;
+  `?d = days_between(?a, ?b)` binds a variable; `(… or …)` is a disjunction;
+  `?n = count(?s : statement(speaker: ?p, id: ?s))` aggregates inside a body.
 ";
 
 /// The tour: each numbered line is a query (checked by a test), with what it shows below it.
@@ -185,7 +188,23 @@ A tour of the article's fact base. Type each query (Tab completes names as you g
 Next: :kinds lists what there is to ask about, :schema KIND its fields, :help queries the rest.
 ";
 
-const TOPICS: &str = "queries, dates, entities, facts, rules, keys, tour";
+const TOPICS: &str = "queries, dates, entities, facts, rules, functions, keys, tour";
+
+/// `:help functions`: the operators and the table of built-in functions.
+fn functions() -> String {
+    let mut s = String::from(
+        "Functions and operators
+  In a rule, wherever a value can stand: + - * (numbers), / exact division, // integer
+  division truncated toward zero, % its remainder; unary -; ( ). Integers are exact; an overflow
+  or a division by zero is an error naming the rule. Unknown in, unknown out.
+  A date function answers with what is certain (the weekday of 2025-09 is unknown).
+",
+    );
+    for f in crate::check::functions::FUNCTIONS {
+        s.push_str(&format!("  {:<34} {}\n", f.usage(), f.doc));
+    }
+    s
+}
 
 /// The help text for `topic` (empty for the overview): a topic, or a command's line and details.
 pub fn help(topic: &str) -> String {
@@ -206,6 +225,7 @@ pub fn help(topic: &str) -> String {
         "entities" | "entity" => ENTITIES.into(),
         "facts" | "schema" => FACTS.into(),
         "rules" | "rule" => RULES.into(),
+        "functions" | "function" | "arithmetic" => functions(),
         "keys" | "keyboard" | "prompt" => KEYS.into(),
         "tour" => TOUR.into(),
         other => match COMMANDS.iter().find(|(n, _)| *n == other) {

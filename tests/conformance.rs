@@ -22,7 +22,14 @@ fn every_case_gives_the_rows_soufflé_and_sql_would() {
     for case in &cases {
         let out = dalil_in(
             case,
-            &["--facts", "input.dl", "--format", "csv", "run", "program.dl"],
+            &[
+                "--facts",
+                "input.dl",
+                "--format",
+                "csv",
+                "run",
+                "program.dl",
+            ],
         );
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
