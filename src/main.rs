@@ -613,8 +613,7 @@ fn declarations(session: &Session) -> String {
     let kinds: Vec<String> = db
         .kinds
         .iter()
-        .skip(1)
-        .filter(|k| !k.is_derived())
+        .filter(|k| k.is_written())
         .map(|k| format!("{} ({})", k.name, plural(k.relation.len(), "fact")))
         .collect();
     let entities = &db.kinds[0].relation;
@@ -667,7 +666,7 @@ fn check_files(files: &[String], color: bool) -> ExitCode {
             }
         });
         let db = &session.db;
-        let kinds = db.kinds.iter().skip(1).filter(|k| !k.is_derived()).count();
+        let kinds = db.kinds.iter().filter(|k| k.is_written()).count();
         let counts = format!(
             "{} of {}, {}, {}",
             plural(db.fact_count(), "fact"),

@@ -245,6 +245,8 @@ impl Session {
         sink: &mut dyn FnMut(Reply),
     ) -> RunSummary {
         let source = self.sources.add(name, text);
+        // A `source` declaration holds for the rest of its own text only.
+        self.db.current_source = None;
         let mut cap = ReportCap::default();
         let lengths: Vec<usize> = self.db.kinds.iter().map(|k| k.relation.len()).collect();
         // Facts the fast path read stay as byte ranges until their turn (see `Piece`).
@@ -530,6 +532,8 @@ impl Session {
         if (!self.derived_stale && profile.is_none()) || self.rules.is_empty() {
             return Ok(());
         }
+        // Rules may read the mentions.
+        self.db.refresh_mentions();
         let result =
             eval::evaluate_rules_profiled(&mut self.db, &self.rules, &self.strata, budget, profile);
         match result {
@@ -564,6 +568,8 @@ impl Session {
     ) -> Result<(), Diagnostic> {
         let started = Instant::now();
         let mut budget = self.budget();
+        // Every fact's mentions of entities, in case facts changed (cheap when none did).
+        self.db.refresh_mentions();
         // `explain analyze` on a derived kind runs its rules again, measured.
         let mut fixpoint = eval::FixpointProfile::default();
         let measure = checked.mode == QueryMode::Analyze && self.db.kind(checked.kind).is_derived();
@@ -650,8 +656,7 @@ impl Session {
             .db
             .kinds
             .iter()
-            .skip(1)
-            .filter(|k| !k.is_derived())
+            .filter(|k| k.is_written())
             .count();
         format!(
             "{} facts of {} kinds, {} entities, {} rules",

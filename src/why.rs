@@ -26,7 +26,7 @@ pub fn describe_fact(db: &Database, kind: KindId, row: u32) -> String {
 }
 
 /// Where a stated fact comes from, in one line.
-fn source_line(origin: &Origin) -> String {
+fn source_line(origin: &Origin, with_sources: bool) -> String {
     match origin {
         Origin::Stated {
             cites,
@@ -40,8 +40,8 @@ fn source_line(origin: &Origin) -> String {
                 let list: Vec<String> = cites
                     .iter()
                     .map(|c| match &c.quote {
-                        Some(q) => format!("p{}.s{} «{q}»", c.paragraph, c.sentence),
-                        None => format!("p{}.s{}", c.paragraph, c.sentence),
+                        Some(q) => format!("{} «{q}»", c.label(with_sources)),
+                        None => c.label(with_sources),
                     })
                     .collect();
                 parts.push(format!("cited: {}", list.join(", ")));
@@ -85,7 +85,7 @@ fn node(
     let origin = &db.kind(kind).relation.origin(row);
     match origin {
         Origin::Stated { .. } => {
-            out.push_str(&format!("{indent}└─ {}\n", source_line(origin)));
+            out.push_str(&format!("{indent}└─ {}\n", source_line(origin, db.cites_show_sources())));
         }
         Origin::Derived { rule, premises } => {
             let text = rules.get(*rule).map_or("", |s| s.as_str());
@@ -146,9 +146,14 @@ fn why_json_at(
             ..
         } => json!({
             "status": k.relation.status(row),
-            "cites": cites.iter().map(|c| json!({
-                "paragraph": c.paragraph, "sentence": c.sentence, "quote": c.quote
-            })).collect::<Vec<_>>(),
+            "cites": cites.iter().map(|c| if db.cites_show_sources() {
+                json!({
+                    "source": c.source, "paragraph": c.paragraph, "sentence": c.sentence,
+                    "quote": c.quote
+                })
+            } else {
+                json!({"paragraph": c.paragraph, "sentence": c.sentence, "quote": c.quote})
+            }).collect::<Vec<_>>(),
             "inferred": inferred,
             "background": if *is_background { json!(background.clone().unwrap_or_default()) } else { json!(null) },
         }),

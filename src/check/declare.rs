@@ -2,9 +2,10 @@
 //! schema and added to the database. A statement with a mistake adds nothing.
 
 use super::values::typed_value;
-use crate::diagnostic::{Diagnostic, Diagnostics, suggestion};
+use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean, suggestion};
 use crate::store::{
-    Cite, Database, ENTITY, Field, Kind, KindId, KindOrigin, Origin, Relation, Type, Value,
+    Cite, Database, ENTITY, Field, Kind, KindId, KindOrigin, MENTION, Origin, Relation, SOURCE, Type,
+    Value,
     entity_cols,
 };
 use crate::syntax::ast::{self, EntityDecl, FieldValue, KindDecl, Literal, Provenance};
@@ -174,7 +175,7 @@ pub fn add_entity(db: &mut Database, decl: &EntityDecl) -> Result<(), Diagnostic
         &mut row,
         &["id", "type"],
     ));
-    errors.extend(provenance_errors(&decl.provenance, decl.id.span));
+    errors.extend(provenance_errors(db, &decl.provenance));
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -241,9 +242,25 @@ fn fill_fields(
     errors
 }
 
-fn provenance_errors(prov: &Provenance, span: crate::diagnostic::Span) -> Diagnostics {
+fn provenance_errors(db: &Database, prov: &Provenance) -> Diagnostics {
     let mut errors = Vec::new();
     for c in &prov.cites {
+        if let Some(src) = &c.source
+            && !db.has_source(&src.text)
+        {
+            let names = db.source_names();
+            let d = Diagnostic::error(
+                format!("no source is called `{}`", src.text),
+                src.span,
+                "unknown source",
+            );
+            errors.push(match did_you_mean(&src.text, names.iter().map(String::as_str)) {
+                Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                None => d.with_help(
+                    "declare it first: `source name(outlet: \"…\", date: 2025-09-23)`",
+                ),
+            });
+        }
         if c.paragraph == 0 || c.sentence == 0 {
             errors.push(
                 Diagnostic::error(
@@ -255,25 +272,31 @@ fn provenance_errors(prov: &Provenance, span: crate::diagnostic::Span) -> Diagno
             );
         }
     }
-    let _ = span;
     errors
 }
 
 fn origin_of(db: &mut Database, prov: &Provenance, span: crate::diagnostic::Span) -> Origin {
-    for c in &prov.cites {
-        db.interner
-            .intern(&format!("p{}.s{}", c.paragraph, c.sentence));
+    let cites: Vec<Cite> = prov
+        .cites
+        .iter()
+        .map(|c| Cite {
+            source: c
+                .source
+                .as_ref()
+                .map(|s| s.text.clone())
+                .or_else(|| db.current_source.clone()),
+            paragraph: c.paragraph,
+            sentence: c.sentence,
+            quote: c.quote.clone(),
+        })
+        .collect();
+    // Interned, so that the `cite` column can show them (with or without their source).
+    for c in &cites {
+        db.interner.intern(&c.label(false));
+        db.interner.intern(&c.label(true));
     }
     Origin::Stated {
-        cites: prov
-            .cites
-            .iter()
-            .map(|c| Cite {
-                paragraph: c.paragraph,
-                sentence: c.sentence,
-                quote: c.quote.clone(),
-            })
-            .collect(),
+        cites,
         inferred: prov.inferred.clone(),
         background: prov.background.clone(),
         is_background: prov.is_background,
@@ -296,6 +319,16 @@ pub fn add_fact(db: &mut Database, fact: &ast::Fact) -> Result<(), Diagnostics> 
             .with_help("write `entity some_id: person(name: \"…\")`"),
         ]);
     }
+    if db.kind(kind_id).name == MENTION {
+        return Err(vec![
+            Diagnostic::error(
+                "`mention` is computed by dalil from every fact; it cannot be written",
+                fact.kind.span,
+                "built-in kind",
+            )
+            .with_help("write the fact itself; its entity fields become mentions"),
+        ]);
+    }
     if db.kind(kind_id).is_only_derived() {
         return Err(vec![
             Diagnostic::error(
@@ -314,7 +347,7 @@ pub fn add_fact(db: &mut Database, fact: &ast::Fact) -> Result<(), Diagnostics> 
     }
     let mut row = vec![Value::Null; db.kind(kind_id).fields.len()];
     let mut errors = fill_fields(db, kind_id, &fact.fields, &mut row, &[]);
-    errors.extend(provenance_errors(&fact.provenance, fact.span));
+    errors.extend(provenance_errors(db, &fact.provenance));
     let id = match &row[0] {
         Value::Ref(sym) => Some(*sym),
         _ => None,
@@ -353,6 +386,10 @@ pub fn add_fact(db: &mut Database, fact: &ast::Fact) -> Result<(), Diagnostics> 
     let (row_idx, _) = db.kind_mut(kind_id).relation.insert(row.into(), origin);
     if let Some(sym) = id {
         db.register_fact_id(sym, kind_id, row_idx);
+        if db.kind(kind_id).name == SOURCE {
+            // The citations and relative dates that follow in this text point into it.
+            db.current_source = Some(db.interner.resolve(sym).to_string());
+        }
     }
     Ok(())
 }
@@ -409,7 +446,7 @@ pub fn add_plain_fact(
             None => return false,
         },
     };
-    if kind_id == 0 || db.kind(kind_id).is_only_derived() {
+    if !db.kind(kind_id).is_written() {
         return false;
     }
     cache.kind = Some(kind_id);
@@ -572,7 +609,7 @@ pub fn unknown_kind(db: &Database, name: &ast::Name) -> Diagnostic {
 pub fn dangling_references(db: &Database, since: &[usize]) -> Diagnostics {
     let mut missing = Vec::new();
     for (k, kind) in db.kinds.iter().enumerate() {
-        if kind.is_only_derived() {
+        if !kind.is_written() && k != 0 {
             continue;
         }
         let start = since.get(k).copied().unwrap_or(0);

@@ -1,7 +1,7 @@
 //! The checked form of a query: kinds and fields resolved to columns, literals to typed values.
 
 use crate::date::{Date, Modality, TimeRel};
-use crate::store::{KindId, Type, Value};
+use crate::store::{Cite, KindId, Type, Value};
 use crate::syntax::ast::{CmpOp, QueryMode};
 
 /// Where a field's value comes from.
@@ -39,6 +39,56 @@ pub enum Pred {
     Contains(FieldRef, String),
     IsUnknown(FieldRef),
     Time(FieldRef, TimeRel, Modality, Date),
+    /// `cite = p5`, `cite in (p5, "p6.s2")`: the row cites one of these places.
+    Cites(Vec<CitePlace>),
+}
+
+/// A paragraph or a sentence, perhaps of a named source: `p5`, `p5.s1`, `araby:p5`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CitePlace {
+    pub source: Option<String>,
+    pub paragraph: u32,
+    pub sentence: Option<u32>,
+}
+
+impl CitePlace {
+    /// Reads `p5`, `p5.s1`, `araby:p5` or `araby:p5.s1`.
+    pub fn parse(text: &str) -> Option<CitePlace> {
+        let (source, place) = match text.split_once(':') {
+            Some((s, p)) => (Some(s.trim().to_string()), p.trim()),
+            None => (None, text.trim()),
+        };
+        let place = place.strip_prefix('p')?;
+        let (p, s) = match place.split_once(".s") {
+            Some((p, s)) => (p, Some(s.parse().ok()?)),
+            None => (place, None),
+        };
+        Some(CitePlace {
+            source,
+            paragraph: p.parse().ok()?,
+            sentence: s,
+        })
+    }
+
+    /// Does citation `c` point into this paragraph or sentence?
+    pub fn holds_for(&self, c: &Cite) -> bool {
+        c.paragraph == self.paragraph
+            && self.sentence.is_none_or(|s| s == c.sentence)
+            && self.source.as_ref().is_none_or(|s| c.source.as_ref() == Some(s))
+    }
+}
+
+impl std::fmt::Display for CitePlace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(s) = &self.source {
+            write!(f, "{s}:")?;
+        }
+        write!(f, "p{}", self.paragraph)?;
+        if let Some(s) = self.sentence {
+            write!(f, ".s{s}")?;
+        }
+        Ok(())
+    }
 }
 
 /// A query whose names and types are all known to be right.

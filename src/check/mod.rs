@@ -16,7 +16,7 @@ pub use declare::{
     FactCache, add_entity, add_fact, add_plain_fact, announce_entity, dangling_references,
     declare_kind, unknown_kind,
 };
-pub use ir::{CheckedQuery, Column, FieldRef, Pred};
+pub use ir::{CheckedQuery, CitePlace, Column, FieldRef, Pred};
 pub use query::{VIRTUAL_FIELDS, check_query, resolve_path};
 pub use rules::{CheckedRule, Strata, check_rule, expand_or, stratify};
 pub use values::{date_for, date_value, typed_value};

@@ -2,7 +2,7 @@
 //! compared with, all mistakes of one query reported together.
 
 use super::declare::unknown_kind;
-use super::ir::{CheckedQuery, Column, FieldRef, Pred};
+use super::ir::{CheckedQuery, CitePlace, Column, FieldRef, Pred};
 use super::values::{date_value, mismatch, plural, typed_value};
 use crate::date::Date;
 use crate::diagnostic::{Diagnostic, Diagnostics, suggestion};
@@ -221,6 +221,11 @@ fn condition(db: &mut Database, kind: KindId, c: &Condition) -> Result<Pred, Dia
         Condition::Not(inner, _) => Ok(Pred::Not(Box::new(condition(db, kind, inner)?))),
         Condition::Test(path, test, _) => {
             let field = resolve_path(db, kind, path).map_err(|d| vec![d])?;
+            if field.column == Column::Cite && field.derefs.is_empty() {
+                if let Some(p) = cite_pred(test) {
+                    return p.map_err(|d| vec![d]);
+                }
+            }
             // `name = "Said Chanegriha"` asks for the entity that answers to that name.
             let on_entity = db.kind(kind).name == ENTITY;
             let field = name_field_entity(field, test, on_entity);
@@ -311,6 +316,37 @@ fn name_field_entity(field: FieldRef, test: &Test, on_entity: bool) -> FieldRef 
         _ => return field,
     }
     entity
+}
+
+/// `cite = p5`, `cite != "p5.s1"`, `cite in (p5, p6)`, `cite = "araby:p2"`: which paragraphs
+/// or sentences a row cites. `None` for other tests of `cite` (`contains`, `is unknown`).
+fn cite_pred(test: &Test) -> Option<Result<Pred, Diagnostic>> {
+    let (lits, negated) = match test {
+        Test::Compare(CmpOp::Eq, lit) => (std::slice::from_ref(lit), false),
+        Test::Compare(CmpOp::Ne, lit) => (std::slice::from_ref(lit), true),
+        Test::In { values, negated } => (values.as_slice(), *negated),
+        _ => return None,
+    };
+    let mut places = Vec::new();
+    for lit in lits {
+        let place = match &lit.lit {
+            Literal::Name(t) | Literal::Text(t) => CitePlace::parse(t),
+            _ => None,
+        };
+        match place {
+            Some(p) => places.push(p),
+            None => {
+                return Some(Err(Diagnostic::error(
+                    "`cite` is compared with a paragraph or a sentence",
+                    lit.span,
+                    "not a citation",
+                )
+                .with_help("write p5 (a paragraph), \"p5.s1\" (a sentence) or \"araby:p5\" (of a source)")));
+            }
+        }
+    }
+    let p = Pred::Cites(places);
+    Some(Ok(if negated { Pred::Not(Box::new(p)) } else { p }))
 }
 
 /// A literal typed like the field it is compared with.

@@ -5,7 +5,7 @@ use super::profile::QueryProfile;
 use crate::check::{Column, FieldRef, Pred};
 use crate::date::{Modality, TimeRel};
 use crate::plan::{Access, Output, Plan};
-use crate::store::{Database, KindId, Type, Value, entity_cols, fold};
+use crate::store::{Database, KindId, Origin, Type, Value, entity_cols, fold};
 use crate::syntax::ast::CmpOp;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -54,7 +54,11 @@ fn shown(db: &Database, kind: KindId, i: u32, f: &FieldRef) -> Value {
 }
 
 fn cite_value(db: &Database, kind: KindId, i: u32) -> Value {
-    let text = db.kind(kind).relation.origin(i).cite_text();
+    let text = db
+        .kind(kind)
+        .relation
+        .origin(i)
+        .cite_text(db.cites_show_sources());
     let items: Vec<Value> = text
         .split(", ")
         .filter(|s| !s.is_empty())
@@ -313,6 +317,12 @@ pub fn holds(db: &Database, kind: KindId, i: u32, p: &Pred) -> bool {
             vs.iter().any(|v| compare(db, &c, CmpOp::Eq, v))
         }
         Pred::Contains(f, needle) => contains(db, &cell(db, kind, i, f), needle),
+        Pred::Cites(places) => match db.kind(kind).relation.origin(i) {
+            Origin::Stated { cites, .. } => cites
+                .iter()
+                .any(|c| places.iter().any(|p| p.holds_for(c))),
+            Origin::Derived { .. } => false,
+        },
         Pred::Time(f, rel, m, d) => match cell(db, kind, i, f) {
             Value::Date(x) => x.relates(*rel, d, *m, db.widening),
             // An undated fact may have happened at any time: possibly, never certainly.

@@ -17,7 +17,7 @@ use crate::date::Date;
 use crate::diagnostic::{Diagnostic, Span, did_you_mean};
 use crate::eval::Interrupt;
 use crate::session::{Reply, Session};
-use crate::store::{Database, ENTITY, KindId, Origin, OriginId, RowOrigin, Sym, Type, Value};
+use crate::store::{Database, ENTITY, KindId, MENTION, Origin, OriginId, RowOrigin, Sym, Type, Value};
 use hashbrown::HashMap;
 use std::time::{Duration, Instant};
 
@@ -155,6 +155,11 @@ fn loadable_kind(db: &Database, kind: &str) -> Result<KindId, Diagnostic> {
         return Err(Diagnostic::plain(format!(
             "`{kind}` is defined by rules; its facts are derived, not loaded"
         )));
+    }
+    if kind == MENTION {
+        return Err(Diagnostic::plain(
+            "`mention` is computed by dalil from every fact; it cannot be loaded",
+        ));
     }
     Ok(id)
 }

@@ -503,6 +503,14 @@ pub fn describe_pred(db: &Database, p: &Pred) -> String {
         ),
         Pred::Contains(f, t) => format!("{} contains \"{t}\"", f.name),
         Pred::IsUnknown(f) => format!("{} is unknown", f.name),
+        Pred::Cites(places) => format!(
+            "cite in ({})",
+            places
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Pred::Time(f, rel, m, d) => format!(
             "{} {}{} {d}{}",
             f.name,

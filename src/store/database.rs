@@ -89,6 +89,12 @@ impl Kind {
             _ => self.relation.clear(),
         }
     }
+
+    /// Does it hold facts written by users (not entities, mentions or sources), perhaps beside
+    /// rows that rules derive?
+    pub fn is_written(&self) -> bool {
+        matches!(self.origin, KindOrigin::Declared(_) | KindOrigin::Mixed(_))
+    }
 }
 
 /// The columns of the built-in `entity` kind.
@@ -122,6 +128,11 @@ pub struct Database {
     /// How far `possibly` widens approximate dates (`:set approx`); kept here because every
     /// date comparison, in queries and in rules, reads it.
     pub widening: Widening,
+    /// The sizes of the kinds `mention` was last computed from (see `store::mention`).
+    pub(super) mention_signature: Vec<usize>,
+    /// The source declared last in the text being run: citations without a source name point
+    /// into it, relative dates resolve against its date (see `store::source`).
+    pub current_source: Option<String>,
 }
 
 impl Default for Database {
@@ -142,6 +153,8 @@ impl Database {
             spellings: Vec::new(),
             fact_ids: HashMap::new(),
             widening: Widening::default(),
+            mention_signature: Vec::new(),
+            current_source: None,
         };
         for status in ["stated", "inferred", "background", "derived"] {
             db.interner.intern(status);
@@ -174,6 +187,8 @@ impl Database {
             origin: KindOrigin::Builtin,
             relation: Relation::default(),
         });
+        db.add_kind(super::mention::kind());
+        db.add_kind(super::source::kind());
         db
     }
 
@@ -323,8 +338,7 @@ impl Database {
     pub fn fact_count(&self) -> usize {
         self.kinds
             .iter()
-            .skip(1)
-            .filter(|k| !k.is_derived())
+            .filter(|k| k.is_written())
             .map(|k| k.relation.len())
             .sum()
     }

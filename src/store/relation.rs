@@ -21,9 +21,21 @@ use std::hash::{BuildHasher, Hash, Hasher};
 /// Paragraph and sentence of the article, with an optional short quote.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cite {
+    /// The source it points into (declared with `source`), if any.
+    pub source: Option<String>,
     pub paragraph: u32,
     pub sentence: u32,
     pub quote: Option<String>,
+}
+
+impl Cite {
+    /// `p2.s1`, or `araby:p2.s1` with `with_source` when it has a source.
+    pub fn label(&self, with_source: bool) -> String {
+        match &self.source {
+            Some(src) if with_source => format!("{src}:p{}.s{}", self.paragraph, self.sentence),
+            _ => format!("p{}.s{}", self.paragraph, self.sentence),
+        }
+    }
 }
 
 /// Where a row comes from.
@@ -45,18 +57,15 @@ pub enum Origin {
 }
 
 impl Origin {
-    /// `p2.s1, p5.s1` (or `background`).
-    pub fn cite_text(&self) -> String {
+    /// `p2.s1, p5.s1` (or `background`); `araby:p2.s1` with `with_sources`.
+    pub fn cite_text(&self, with_sources: bool) -> String {
         match self {
             Origin::Stated {
                 cites,
                 is_background,
                 ..
             } => {
-                let mut parts: Vec<String> = cites
-                    .iter()
-                    .map(|c| format!("p{}.s{}", c.paragraph, c.sentence))
-                    .collect();
+                let mut parts: Vec<String> = cites.iter().map(|c| c.label(with_sources)).collect();
                 if *is_background {
                     parts.push("background".into());
                 }

@@ -116,6 +116,8 @@ pub struct Provenance {
 /// `p5.s1 "short quote"`: paragraph 5, sentence 1.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Citation {
+    /// `araby` in `araby:p2.s1`: a source declared with `source`, when named.
+    pub source: Option<Name>,
     pub paragraph: u32,
     pub sentence: u32,
     pub quote: Option<String>,

@@ -455,6 +455,7 @@ impl Cursor<'_, '_> {
             None
         };
         Ok(Citation {
+            source: None,
             paragraph,
             sentence,
             quote,

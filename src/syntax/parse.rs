@@ -227,6 +227,8 @@ impl Builder {
             Rule::kind_decl => Statement::Kind(self.kind_decl(pair)?),
             Rule::entity_decl => Statement::Entity(self.entity_decl(pair)?),
             Rule::fact => Statement::Fact(self.fact(pair)?),
+            Rule::source_decl => Statement::Fact(self.source_decl(pair)?),
+            Rule::about_query => Statement::Query(Box::new(self.about_query(pair)?)),
             Rule::rule => Statement::Rule(self.rule(pair)?),
             Rule::query => Statement::Query(Box::new(self.query(pair)?)),
             Rule::meta_cmd => Statement::Meta(self.meta(pair)),
@@ -317,6 +319,84 @@ impl Builder {
         })
     }
 
+    /// `source araby(…)` is the fact `source(id: araby, …)`.
+    fn source_decl(&self, pair: Pair<Rule>) -> Built<Fact> {
+        let span = self.span(&pair);
+        let mut kind = None;
+        let mut fields = Vec::new();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::kw_source => kind = Some(self.name(p)),
+                Rule::name => {
+                    let id = self.name(p);
+                    let value = Value {
+                        lit: Literal::Name(id.text.clone()),
+                        span: id.span,
+                    };
+                    let name = Name {
+                        text: "id".into(),
+                        span: id.span,
+                    };
+                    fields.push(FieldValue { name, value });
+                }
+                Rule::field_value => fields.push(self.field_value(p)?),
+                _ => {}
+            }
+        }
+        Ok(Fact {
+            kind: kind.expect("source keyword"),
+            fields,
+            provenance: Provenance::default(),
+            span,
+        })
+    }
+
+    /// `about "Tudor" where …` is `mention[kind_of, fact, field, cite, status] where subject =
+    /// "Tudor" and (…)`.
+    fn about_query(&self, pair: Pair<Rule>) -> Built<Query> {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let kw = inner.next().expect("about keyword");
+        let kw_span = self.span(&kw);
+        let name = |text: &str| Name {
+            text: text.into(),
+            span: kw_span,
+        };
+        let path = |text: &str| Path {
+            segments: vec![name(text)],
+            span: kw_span,
+        };
+        let subject = self.value(inner.next().expect("about value"))?;
+        let mut condition = Condition::Test(
+            path("subject"),
+            Test::Compare(CmpOp::Eq, subject.clone()),
+            subject.span,
+        );
+        let mut q = Query {
+            mode: QueryMode::Rows,
+            count: false,
+            kind: name(crate::store::MENTION),
+            projection: ["kind_of", "fact", "field", "cite", "status"]
+                .map(path)
+                .to_vec(),
+            group_by: vec![],
+            condition: None,
+            time_filters: vec![],
+            order_by: vec![],
+            limit: None,
+            span,
+        };
+        // The rest reads like the end of a query.
+        for p in inner {
+            self.query_clause(p, &mut q)?;
+        }
+        if let Some(c) = q.condition.take() {
+            condition = Condition::And(vec![condition, c]);
+        }
+        q.condition = Some(condition);
+        Ok(q)
+    }
+
     fn field_value(&self, pair: Pair<Rule>) -> Built<FieldValue> {
         let mut it = pair.into_inner();
         let name = self.name(it.next().expect("field name"));
@@ -351,7 +431,13 @@ impl Builder {
 
     fn citation(&self, pair: Pair<Rule>) -> Built<Citation> {
         let span = self.span(&pair);
-        let mut it = pair.into_inner();
+        let mut it = pair.into_inner().peekable();
+        let source = it
+            .next_if(|p| p.as_rule() == Rule::cite_source)
+            .map(|p| Name {
+                text: p.as_str().trim_end_matches(':').to_string(),
+                span: self.span(&p),
+            });
         let r = it.next().expect("cite ref");
         let text = r.as_str();
         let (p, s) = text[1..].split_once(".s").unwrap_or(("0", "0"));
@@ -369,6 +455,7 @@ impl Builder {
         let sentence = number(s)?;
         let quote = it.next().map(|q| self.string(q)).transpose()?;
         Ok(Citation {
+            source,
             paragraph,
             sentence,
             quote,
@@ -614,46 +701,52 @@ impl Builder {
             span,
         };
         for p in pair.into_inner() {
-            match p.as_rule() {
-                Rule::query_mode => {
-                    let kws: Vec<Rule> = p.into_inner().map(|k| k.as_rule()).collect();
-                    q.mode = match kws.as_slice() {
-                        [Rule::kw_why] => QueryMode::Why,
-                        [_, Rule::kw_analyze] => QueryMode::Analyze,
-                        _ => QueryMode::Explain,
-                    };
-                }
-                Rule::kw_count => q.count = true,
-                Rule::kind_name => q.kind = self.name(p),
-                Rule::projection => q.projection = self.paths(p),
-                Rule::group_by => q.group_by = self.paths(p),
-                Rule::where_clause => {
-                    let c = p.into_inner().find(|c| c.as_rule() == Rule::condition);
-                    q.condition = Some(self.condition(c.expect("where condition"))?);
-                }
-                Rule::time_filter => q.time_filters.push(self.time_filter(p)?),
-                Rule::order_by => {
-                    for key in p.into_inner().filter(|k| k.as_rule() == Rule::order_key) {
-                        let mut it = key.into_inner();
-                        let path = self.path(it.next().expect("order path"));
-                        let descending = it.next().is_some_and(|d| d.as_rule() == Rule::kw_desc);
-                        q.order_by.push(OrderKey { path, descending });
-                    }
-                }
-                Rule::limit => {
-                    let n = p.into_inner().find(|n| n.as_rule() == Rule::number);
-                    let n = n.expect("limit number");
-                    let nspan = self.span(&n);
-                    let value = n.as_str().parse::<u64>().map_err(|_| {
-                        Diagnostic::error("a limit must be a whole number of rows", nspan, "here")
-                            .with_help("write e.g. `limit 10`")
-                    })?;
-                    q.limit = Some((value, nspan));
-                }
-                _ => {}
-            }
+            self.query_clause(p, &mut q)?;
         }
         Ok(q)
+    }
+
+    /// One clause of a query (mode, kind, projection, where, time filter, order, limit).
+    fn query_clause(&self, p: Pair<Rule>, q: &mut Query) -> Built<()> {
+        match p.as_rule() {
+            Rule::query_mode => {
+                let kws: Vec<Rule> = p.into_inner().map(|k| k.as_rule()).collect();
+                q.mode = match kws.as_slice() {
+                    [Rule::kw_why] => QueryMode::Why,
+                    [_, Rule::kw_analyze] => QueryMode::Analyze,
+                    _ => QueryMode::Explain,
+                };
+            }
+            Rule::kw_count => q.count = true,
+            Rule::kind_name => q.kind = self.name(p),
+            Rule::projection => q.projection = self.paths(p),
+            Rule::group_by => q.group_by = self.paths(p),
+            Rule::where_clause => {
+                let c = p.into_inner().find(|c| c.as_rule() == Rule::condition);
+                q.condition = Some(self.condition(c.expect("where condition"))?);
+            }
+            Rule::time_filter => q.time_filters.push(self.time_filter(p)?),
+            Rule::order_by => {
+                for key in p.into_inner().filter(|k| k.as_rule() == Rule::order_key) {
+                    let mut it = key.into_inner();
+                    let path = self.path(it.next().expect("order path"));
+                    let descending = it.next().is_some_and(|d| d.as_rule() == Rule::kw_desc);
+                    q.order_by.push(OrderKey { path, descending });
+                }
+            }
+            Rule::limit => {
+                let n = p.into_inner().find(|n| n.as_rule() == Rule::number);
+                let n = n.expect("limit number");
+                let nspan = self.span(&n);
+                let value = n.as_str().parse::<u64>().map_err(|_| {
+                    Diagnostic::error("a limit must be a whole number of rows", nspan, "here")
+                        .with_help("write e.g. `limit 10`")
+                })?;
+                q.limit = Some((value, nspan));
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     fn paths(&self, pair: Pair<Rule>) -> Vec<Path> {
