@@ -41,6 +41,7 @@ impl Session {
                 if let Err(hit) = self.refresh_derived(&mut budget) {
                     return Err(crate::session::limit_error(hit, span));
                 }
+                self.db.refresh_mentions();
                 sink(Reply::Text(self.kinds_text()))
             }
             "rules" => sink(Reply::Text(self.rules_text())),

@@ -533,7 +533,12 @@ impl Session {
             return Ok(());
         }
         // Rules may read the mentions.
-        self.db.refresh_mentions();
+        if let Some(mention) = self.db.kind_id(crate::store::MENTION) {
+            let reads = |b: &check::BodyLit| matches!(b, check::BodyLit::Atom(a) | check::BodyLit::Not(a) if a.kind == mention);
+            if self.rules.iter().any(|r| r.body.iter().any(reads)) {
+                self.db.refresh_mentions();
+            }
+        }
         let result =
             eval::evaluate_rules_profiled(&mut self.db, &self.rules, &self.strata, budget, profile);
         match result {
@@ -568,8 +573,10 @@ impl Session {
     ) -> Result<(), Diagnostic> {
         let started = Instant::now();
         let mut budget = self.budget();
-        // Every fact's mentions of entities, in case facts changed (cheap when none did).
-        self.db.refresh_mentions();
+        // Mentions are computed only for the queries that read them.
+        if self.db.kind(checked.kind).name == crate::store::MENTION {
+            self.db.refresh_mentions();
+        }
         // `explain analyze` on a derived kind runs its rules again, measured.
         let mut fixpoint = eval::FixpointProfile::default();
         let measure = checked.mode == QueryMode::Analyze && self.db.kind(checked.kind).is_derived();
@@ -652,12 +659,7 @@ impl Session {
 
     /// "42 facts of 12 kinds, 40 entities, 0 rules".
     pub fn describe(&self) -> String {
-        let kinds = self
-            .db
-            .kinds
-            .iter()
-            .filter(|k| k.is_written())
-            .count();
+        let kinds = self.db.kinds.iter().filter(|k| k.is_written()).count();
         format!(
             "{} facts of {} kinds, {} entities, {} rules",
             self.db.fact_count(),

@@ -85,7 +85,10 @@ fn node(
     let origin = &db.kind(kind).relation.origin(row);
     match origin {
         Origin::Stated { .. } => {
-            out.push_str(&format!("{indent}└─ {}\n", source_line(origin, db.cites_show_sources())));
+            out.push_str(&format!(
+                "{indent}└─ {}\n",
+                source_line(origin, db.cites_show_sources())
+            ));
         }
         Origin::Derived { rule, premises } => {
             let text = rules.get(*rule).map_or("", |s| s.as_str());

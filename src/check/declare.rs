@@ -4,9 +4,8 @@
 use super::values::typed_value;
 use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean, suggestion};
 use crate::store::{
-    Cite, Database, ENTITY, Field, Kind, KindId, KindOrigin, MENTION, Origin, Relation, SOURCE, Type,
-    Value,
-    entity_cols,
+    Cite, Database, ENTITY, Field, Kind, KindId, KindOrigin, MENTION, Origin, Relation, SOURCE,
+    Type, Value, entity_cols,
 };
 use crate::syntax::ast::{self, EntityDecl, FieldValue, KindDecl, Literal, Provenance};
 use crate::syntax::is_keyword;
@@ -254,12 +253,14 @@ fn provenance_errors(db: &Database, prov: &Provenance) -> Diagnostics {
                 src.span,
                 "unknown source",
             );
-            errors.push(match did_you_mean(&src.text, names.iter().map(String::as_str)) {
-                Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                None => d.with_help(
-                    "declare it first: `source name(outlet: \"…\", date: 2025-09-23)`",
-                ),
-            });
+            errors.push(
+                match did_you_mean(&src.text, names.iter().map(String::as_str)) {
+                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    None => d.with_help(
+                        "declare it first: `source name(outlet: \"…\", date: 2025-09-23)`",
+                    ),
+                },
+            );
         }
         if c.paragraph == 0 || c.sentence == 0 {
             errors.push(

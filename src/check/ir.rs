@@ -74,7 +74,10 @@ impl CitePlace {
     pub fn holds_for(&self, c: &Cite) -> bool {
         c.paragraph == self.paragraph
             && self.sentence.is_none_or(|s| s == c.sentence)
-            && self.source.as_ref().is_none_or(|s| c.source.as_ref() == Some(s))
+            && self
+                .source
+                .as_ref()
+                .is_none_or(|s| c.source.as_ref() == Some(s))
     }
 }
 

@@ -18,5 +18,5 @@ pub use declare::{
 };
 pub use ir::{CheckedQuery, CitePlace, Column, FieldRef, Pred};
 pub use query::{VIRTUAL_FIELDS, check_query, resolve_path};
-pub use rules::{CheckedRule, Strata, check_rule, expand_or, stratify};
+pub use rules::{BodyLit, CheckedRule, Strata, check_rule, expand_or, stratify};
 pub use values::{date_for, date_value, typed_value};

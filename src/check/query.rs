@@ -221,10 +221,11 @@ fn condition(db: &mut Database, kind: KindId, c: &Condition) -> Result<Pred, Dia
         Condition::Not(inner, _) => Ok(Pred::Not(Box::new(condition(db, kind, inner)?))),
         Condition::Test(path, test, _) => {
             let field = resolve_path(db, kind, path).map_err(|d| vec![d])?;
-            if field.column == Column::Cite && field.derefs.is_empty() {
-                if let Some(p) = cite_pred(test) {
-                    return p.map_err(|d| vec![d]);
-                }
+            if field.column == Column::Cite
+                && field.derefs.is_empty()
+                && let Some(p) = cite_pred(test)
+            {
+                return p.map_err(|d| vec![d]);
             }
             // `name = "Said Chanegriha"` asks for the entity that answers to that name.
             let on_entity = db.kind(kind).name == ENTITY;
@@ -341,7 +342,9 @@ fn cite_pred(test: &Test) -> Option<Result<Pred, Diagnostic>> {
                     lit.span,
                     "not a citation",
                 )
-                .with_help("write p5 (a paragraph), \"p5.s1\" (a sentence) or \"araby:p5\" (of a source)")));
+                .with_help(
+                    "write p5 (a paragraph), \"p5.s1\" (a sentence) or \"araby:p5\" (of a source)",
+                )));
             }
         }
     }

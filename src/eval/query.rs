@@ -318,9 +318,9 @@ pub fn holds(db: &Database, kind: KindId, i: u32, p: &Pred) -> bool {
         }
         Pred::Contains(f, needle) => contains(db, &cell(db, kind, i, f), needle),
         Pred::Cites(places) => match db.kind(kind).relation.origin(i) {
-            Origin::Stated { cites, .. } => cites
-                .iter()
-                .any(|c| places.iter().any(|p| p.holds_for(c))),
+            Origin::Stated { cites, .. } => {
+                cites.iter().any(|c| places.iter().any(|p| p.holds_for(c)))
+            }
             Origin::Derived { .. } => false,
         },
         Pred::Time(f, rel, m, d) => match cell(db, kind, i, f) {

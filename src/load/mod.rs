@@ -17,7 +17,9 @@ use crate::date::Date;
 use crate::diagnostic::{Diagnostic, Span, did_you_mean};
 use crate::eval::Interrupt;
 use crate::session::{Reply, Session};
-use crate::store::{Database, ENTITY, KindId, MENTION, Origin, OriginId, RowOrigin, Sym, Type, Value};
+use crate::store::{
+    Database, ENTITY, KindId, MENTION, Origin, OriginId, RowOrigin, Sym, Type, Value,
+};
 use hashbrown::HashMap;
 use std::time::{Duration, Instant};
 

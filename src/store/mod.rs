@@ -8,15 +8,15 @@ mod column;
 mod database;
 mod fold;
 mod mention;
-mod source;
 mod packed;
 mod relation;
+mod source;
 mod value;
 
 pub use column::Column;
 pub use database::{Database, ENTITY, Field, Kind, KindId, KindOrigin, entity_cols, format_number};
 pub use fold::fold;
 pub use mention::MENTION;
-pub use source::SOURCE;
 pub use relation::{Cite, INDEX_CHUNK, Origin, OriginId, Relation, RowOrigin};
+pub use source::SOURCE;
 pub use value::{Interner, Row, Sym, Type, Value};

@@ -28,11 +28,19 @@ pub fn kind() -> Kind {
         name: SOURCE.into(),
         doc: Some("A text the facts are cited from".into()),
         fields: vec![
-            f("id", Type::Ref, "the short name citations use: `cite araby:p2.s1`"),
+            f(
+                "id",
+                Type::Ref,
+                "the short name citations use: `cite araby:p2.s1`",
+            ),
             f("outlet", Type::Text, "who published it"),
             f("title", Type::Text, "its title"),
             f("date", Type::Date, "its publication date"),
-            f("language", Type::Text, "its language (a code such as \"ar\")"),
+            f(
+                "language",
+                Type::Text,
+                "its language (a code such as \"ar\")",
+            ),
             f("address", Type::Text, "where it can be read"),
         ],
         origin: KindOrigin::Builtin,
@@ -56,7 +64,8 @@ impl Database {
     fn source_row(&self, name: &str) -> Option<u32> {
         let k = self.kind(self.kind_id(SOURCE)?);
         let sym = self.interner.get(name)?;
-        (0..k.relation.len() as u32).find(|&i| k.relation.get(i, source_cols::ID) == Value::Ref(sym))
+        (0..k.relation.len() as u32)
+            .find(|&i| k.relation.get(i, source_cols::ID) == Value::Ref(sym))
     }
 
     pub fn has_source(&self, name: &str) -> bool {

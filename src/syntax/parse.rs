@@ -431,15 +431,20 @@ impl Builder {
 
     fn citation(&self, pair: Pair<Rule>) -> Built<Citation> {
         let span = self.span(&pair);
-        let mut it = pair.into_inner().peekable();
-        let source = it
-            .next_if(|p| p.as_rule() == Rule::cite_source)
-            .map(|p| Name {
-                text: p.as_str().trim_end_matches(':').to_string(),
-                span: self.span(&p),
-            });
+        let mut it = pair.into_inner();
         let r = it.next().expect("cite ref");
-        let text = r.as_str();
+        let rspan = self.span(&r);
+        let (source, text) = match r.as_str().split_once(':') {
+            Some((src, rest)) => {
+                let end = rspan.start + src.len();
+                let name = Name {
+                    text: src.to_string(),
+                    span: Span { end, ..rspan },
+                };
+                (Some(name), rest)
+            }
+            None => (None, r.as_str()),
+        };
         let (p, s) = text[1..].split_once(".s").unwrap_or(("0", "0"));
         let number = |t: &str| {
             t.parse::<u32>().map_err(|_| {
