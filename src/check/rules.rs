@@ -301,7 +301,7 @@ impl RuleChecker<'_> {
                 Term::Aggregate { span, .. } => self.errors.push(
                     Diagnostic::error("an aggregate cannot stand in a pattern", *span, "not here")
                         .with_help(
-                            "bind it to a variable first: `?n = count(?x : …)`, then use `?n`",
+                            "bind it to a variable first, e.g. `?n = count(?x : visit(partner: ?x))`, then use `?n`",
                         ),
                 ),
                 _ => {
@@ -419,7 +419,7 @@ impl RuleChecker<'_> {
                         *span,
                         "not here",
                     )
-                    .with_help("in the head, write it as a field of its own: `total(n: sum(?x))`; in the body, bind it: `?n = count(?x : …)`"),
+                    .with_help("in the head, write it as a field of its own: `total(n: sum(?x))`; in the body, bind it: `?n = count(?x : visit(partner: ?x))`"),
                 );
                 None
             }
@@ -557,10 +557,13 @@ pub fn check_rule(
                 let (name, _, span) = &c.vars[v];
                 c.errors.push(
                     Diagnostic::error(format!("variable `{name}` is unsafe: it appears only {place}"), *span, "not bound by any fact")
-                        .with_help(format!("use `{name}` in a positive pattern of the body too, e.g. `visit(partner: {name})`, or bind it: `{name} = …`")),
+                        .with_help(format!("use `{name}` in a positive pattern of the body too, e.g. `visit(partner: {name})`, or bind it to a value computed from bound variables with `=`")),
                 );
             }
         }
+    }
+    if !c.errors.is_empty() {
+        return Err(c.errors);
     }
     let head = match early_head {
         Some(h) => Some(h),
@@ -628,7 +631,19 @@ fn rest_of_body(
                         ));
                     }
                     let lit = BodyLit::Compare(lo, *op, ro);
-                    checks.push((lit.needs(), "in a comparison"));
+                    let mut needs = lit.needs();
+                    // `?y = ?z + 1` with `?z` unbound: the binding failed for want of `?z`,
+                    // so `?z` is the one to name.
+                    if *op == CmpOp::Eq
+                        && let Term::Var(target) = left
+                    {
+                        let mut other = Vec::new();
+                        term_vars(right, &mut other);
+                        if other.iter().any(|n| !c.is_bound(n)) {
+                            needs.retain(|&v| c.vars[v].0 != target.text);
+                        }
+                    }
+                    checks.push((needs, "in a comparison"));
                     body[i] = Some(lit);
                 }
             }
@@ -1013,7 +1028,7 @@ fn head_expr(c: &mut RuleChecker, term: &Term) -> Option<(Expr, Type)> {
             let span = first_var_span(term, name).unwrap_or(term.span());
             c.errors.push(
                 Diagnostic::error(format!("variable `{name}` in the head is not bound by the body"), span, "unbound")
-                    .with_help("every variable of the head must appear in a positive pattern of the body, or be bound there with `?v = …`"),
+                    .with_help("every variable of the head must appear in a positive pattern of the body, or be bound there with `=` to a computed value"),
             );
             return None;
         }
@@ -1111,7 +1126,7 @@ fn head_args(c: &mut RuleChecker, atom: &Atom) -> Option<Head> {
                         "not here",
                     )
                     .with_help(
-                        "bind it in the body, `?n = count(?x : …)`, and put `?n` in the head",
+                        "bind it in the body, e.g. `?n = count(?x : visit(partner: ?x))`, and put `?n` in the head",
                     ),
                 );
                 continue;

@@ -14,6 +14,7 @@ type Check = fn(&Site) -> Option<Diagnostic>;
 /// In order: the more specific a check, the earlier it runs.
 const CHECKS: &[Check] = &[
     unclosed_text,
+    value_as_condition,
     sql_select,
     statement_start,
     double_equals,
@@ -37,6 +38,41 @@ const CHECKS: &[Check] = &[
 
 pub(super) fn recognise(site: &Site) -> Option<Diagnostic> {
     CHECKS.iter().find_map(|check| check(site))
+}
+
+/// `p(n: ?n) :- k(n: ?n), ?n + 1`: a value where a rule's condition was meant.
+fn value_as_condition(site: &Site) -> Option<Diagnostic> {
+    let ends_item = site.at_end() || matches!(site.token, "," | ";" | ")");
+    if !ends_item || !site.expected.operator() || !site.expected.rule(Rule::add) {
+        return None;
+    }
+    let body = site.before.find(":-")? + 2;
+    // The condition starts after the last comma outside brackets (or after `:-`).
+    let mut depth = 0i32;
+    let mut start = body;
+    for (i, c) in site.before[body..].char_indices() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth -= 1,
+            ',' if depth == 0 => start = body + i + 1,
+            _ => {}
+        }
+    }
+    let text = site.before[start..].trim();
+    if text.is_empty() || depth != 0 {
+        return None;
+    }
+    let at = start + (site.before[start..].len() - site.before[start..].trim_start().len());
+    Some(
+        Diagnostic::error(
+            format!("`{}` is a value, not a condition", shorten(text)),
+            site.span(at, text.len()),
+            "a value",
+        )
+        .with_help(format!(
+            "compare it, e.g. `{text} > 0`, or bind it to a new variable: `?value = {text}`"
+        )),
+    )
 }
 
 /// `select * from visit where …`: say how dalil writes it.
