@@ -78,6 +78,45 @@ enum Lit {
     Pos(Atom),
     Neg(Atom),
     Cmp(Term, Op, Term),
+    /// `?v = ?x op c`: a new variable computed from one bound by an atom.
+    Bind(usize, usize, Ar, i64),
+    /// `(a or b)` over two comparisons.
+    Or(Box<Lit>, Box<Lit>),
+    /// `?v = count(: rel(field: ?x))`: the rows of a lower kind matching a bound variable.
+    CountOf(usize, usize, usize, usize),
+}
+
+/// An arithmetic operator of `Lit::Bind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ar {
+    Add,
+    Sub,
+    Mul,
+    IntDiv,
+    Rem,
+}
+
+impl Ar {
+    fn apply(self, x: i64, c: i64) -> i64 {
+        match self {
+            Ar::Add => x + c,
+            Ar::Sub => x - c,
+            Ar::Mul => x * c,
+            // Truncated toward zero, the remainder with the dividend's sign (Soufflé, SQL, C).
+            Ar::IntDiv => x / c,
+            Ar::Rem => x % c,
+        }
+    }
+
+    fn src(self) -> &'static str {
+        match self {
+            Ar::Add => "+",
+            Ar::Sub => "-",
+            Ar::Mul => "*",
+            Ar::IntDiv => "//",
+            Ar::Rem => "%",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,6 +178,18 @@ impl Rule {
                     see(l);
                     see(r);
                 }
+                Lit::Or(a, b) => {
+                    for l in [a, b] {
+                        if let Lit::Cmp(x, _, y) = &**l {
+                            see(x);
+                            see(y);
+                        }
+                    }
+                }
+                Lit::Bind(v, x, _, _) | Lit::CountOf(v, _, _, x) => {
+                    see(&Term::Var(*v));
+                    see(&Term::Var(*x));
+                }
             }
         }
         for a in &self.args {
@@ -166,10 +217,23 @@ impl Rule {
                 }
             }
         }
+        let atom_bound = bound.clone();
+        for lit in &self.body {
+            if let Lit::Bind(v, x, _, _) | Lit::CountOf(v, _, _, x) = lit
+                && atom_bound.contains(x)
+            {
+                bound.insert(*v);
+            }
+        }
         let ok = |t: &Term| !matches!(t, Term::Var(v) if !bound.contains(v));
+        let cmp_ok = |l: &Lit| matches!(l, Lit::Cmp(x, _, y) if ok(x) && ok(y));
         self.body.iter().any(|l| matches!(l, Lit::Pos(_)))
             && self.body.iter().all(|lit| match lit {
                 Lit::Pos(_) => true,
+                Lit::Bind(v, x, _, _) | Lit::CountOf(v, _, _, x) => {
+                    atom_bound.contains(x) && !atom_bound.contains(v)
+                }
+                Lit::Or(a, b) => cmp_ok(a) && cmp_ok(b),
                 Lit::Neg(a) => a.args.iter().all(|(_, t)| ok(t)),
                 Lit::Cmp(l, _, r) => {
                     ok(l) && ok(r) && !(matches!(l, Term::Const(_)) && matches!(r, Term::Const(_)))
@@ -288,13 +352,34 @@ fn eval_rule(rule: &Rule, db: &[BTreeSet<Vec<V>>]) -> Vec<Vec<V>> {
             bindings = next;
         }
     }
-    bindings.retain(|b| {
-        rule.body.iter().all(|lit| match lit {
-            Lit::Pos(_) => true,
+    for b in &mut bindings {
+        for lit in &rule.body {
+            match lit {
+                Lit::Bind(v, x, op, c) => {
+                    if let Some(V::Num(n)) = b[*x] {
+                        b[*v] = Some(V::Num(op.apply(n, *c)));
+                    }
+                }
+                Lit::CountOf(v, rel, field, x) => {
+                    let n = db[*rel]
+                        .iter()
+                        .filter(|row| Some(row[*field]) == b[*x])
+                        .count();
+                    b[*v] = Some(V::Num(n as i64));
+                }
+                _ => {}
+            }
+        }
+    }
+    fn holds(lit: &Lit, b: &Binding, db: &[BTreeSet<Vec<V>>]) -> bool {
+        match lit {
+            Lit::Pos(_) | Lit::Bind(..) | Lit::CountOf(..) => true,
             Lit::Neg(atom) => !db[atom.rel].iter().any(|row| matches_negated(atom, row, b)),
             Lit::Cmp(l, op, r) => compare(term_value(l, b), *op, term_value(r, b)),
-        })
-    });
+            Lit::Or(x, y) => holds(x, b, db) || holds(y, b, db),
+        }
+    }
+    bindings.retain(|b| rule.body.iter().all(|lit| holds(lit, b, db)));
     let plain = |b: &Binding| -> Vec<V> {
         rule.args
             .iter()
@@ -466,10 +551,30 @@ fn rule_src(p: &Program, cols: &[Vec<usize>], r: &Rule) -> String {
         .map(|lit| match lit {
             Lit::Pos(a) => atom_src(p, cols, a),
             Lit::Neg(a) => format!("not {}", atom_src(p, cols, a)),
-            Lit::Cmp(l, op, r) => format!("{} {} {}", term_src(l), op_src(*op), term_src(r)),
+            Lit::Cmp(l, op, r) => cmp_src(l, *op, r),
+            Lit::Or(a, b) => match (&**a, &**b) {
+                (Lit::Cmp(l1, o1, r1), Lit::Cmp(l2, o2, r2)) => {
+                    format!("({} or {})", cmp_src(l1, *o1, r1), cmp_src(l2, *o2, r2))
+                }
+                _ => unreachable!("the generator joins comparisons"),
+            },
+            Lit::Bind(v, x, op, c) => {
+                format!("{} = {} {} {c}", var_name(*v), var_name(*x), op.src())
+            }
+            Lit::CountOf(v, rel, field, x) => format!(
+                "{} = count(: {}({}: {}))",
+                var_name(*v),
+                p.rels[*rel].name,
+                p.rels[*rel].fields[*field].0,
+                var_name(*x)
+            ),
         })
         .collect();
     format!("{}({}) :- {};", rel.name, head.join(", "), body.join(", "))
+}
+
+fn cmp_src(l: &Term, op: Op, r: &Term) -> String {
+    format!("{} {} {}", term_src(l), op_src(op), term_src(r))
 }
 
 fn fact_src(rel: &Rel, row: &[V]) -> String {
@@ -500,7 +605,8 @@ fn kind_src(rel: &Rel) -> String {
 fn body_rels(r: &Rule) -> impl Iterator<Item = usize> + '_ {
     r.body.iter().filter_map(|lit| match lit {
         Lit::Pos(a) | Lit::Neg(a) => Some(a.rel),
-        Lit::Cmp(..) => None,
+        Lit::CountOf(_, rel, _, _) => Some(*rel),
+        Lit::Cmp(..) | Lit::Or(..) | Lit::Bind(..) => None,
     })
 }
 
@@ -1452,7 +1558,58 @@ impl Gen<'_> {
             let a = self.gen_atom(rel, &mut vars);
             body.push(Lit::Pos(a));
         }
-        let bound: Vec<usize> = (0..vars.len()).collect();
+        let mut bound: Vec<usize> = (0..vars.len()).collect();
+        let atom_vars = vars.len();
+        // Arithmetic: in a rule that may recurse only operators that shrink (`//`, `%` by a
+        // constant from 2), so the values stay finite and every program ends.
+        let nums: Vec<usize> = (0..vars.len()).filter(|&v| vars[v] == Ty::Num).collect();
+        if !nums.is_empty() && self.d.chance(30) {
+            let x = self.d.pick(&nums);
+            let op = if same.is_empty() {
+                self.d
+                    .pick(&[Ar::Add, Ar::Sub, Ar::Mul, Ar::IntDiv, Ar::Rem])
+            } else {
+                self.d.pick(&[Ar::IntDiv, Ar::Rem])
+            };
+            let c = 2 + self.d.below(4) as i64;
+            vars.push(Ty::Num);
+            body.push(Lit::Bind(vars.len() - 1, x, op, c));
+            bound.push(vars.len() - 1);
+        }
+        if atom_vars > 0 && self.d.chance(15) {
+            let x = self.d.below(atom_vars);
+            let candidates: Vec<(usize, usize)> = lower
+                .iter()
+                .flat_map(|&r| {
+                    self.p.rels[r]
+                        .fields
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, f)| f.1 == vars[x])
+                        .map(move |(f, _)| (r, f))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            if !candidates.is_empty() {
+                let (rel, field) = self.d.pick(&candidates);
+                vars.push(Ty::Num);
+                body.push(Lit::CountOf(vars.len() - 1, rel, field, x));
+                bound.push(vars.len() - 1);
+            }
+        }
+        if !vars.is_empty() && self.d.chance(15) {
+            let cmp = |d: &mut Self| {
+                let v = d.d.below(vars.len());
+                let op = d.d.pick(&[Op::Eq, Op::Ne, Op::Lt, Op::Ge]);
+                let other = d
+                    .filter_term(vars[v], &bound, &vars, false)
+                    .expect("a term");
+                Lit::Cmp(var(v), op, other)
+            };
+            let a = cmp(self);
+            let b = cmp(self);
+            body.push(Lit::Or(Box::new(a), Box::new(b)));
+        }
         if self.d.chance(35) {
             let rel = self.d.pick(lower);
             let fields = self.p.rels[rel].fields.clone();
@@ -1539,9 +1696,11 @@ impl Gen<'_> {
             // A kind read by its own block may not aggregate, and the aggregate's body must
             // not read the block: keep aggregates to a block's first kind's first rule.
             let agg_rule = args.iter().any(|a| matches!(a, HeadArg::Agg(..)));
+            // dalil refuses `or` under a head aggregate (each branch would aggregate apart).
             let body: Vec<Lit> = if agg_rule {
                 body.into_iter()
                     .filter(|l| !matches!(l, Lit::Pos(a) if mine.contains(&a.rel)))
+                    .filter(|l| !matches!(l, Lit::Or(..)))
                     .collect()
             } else {
                 body
@@ -1985,6 +2144,15 @@ fn generator_coverage() {
                     }
                     Lit::Cmp(..) => {
                         seen.insert("comparison");
+                    }
+                    Lit::Bind(..) => {
+                        seen.insert("binding ?v = ?x op c");
+                    }
+                    Lit::Or(..) => {
+                        seen.insert("disjunction");
+                    }
+                    Lit::CountOf(..) => {
+                        seen.insert("aggregate in a body");
                     }
                     Lit::Pos(a) => {
                         let vars: Vec<&Term> = a

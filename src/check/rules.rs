@@ -444,6 +444,24 @@ fn term_vars<'t>(term: &'t Term, out: &mut Vec<&'t str>) {
 /// Rewrites a rule with disjunctions into one rule per combination of branches
 /// (`a :- (b or c), d` becomes `a :- b, d` and `a :- c, d`), at most `MAX_BRANCHES` of them.
 pub fn expand_or(rule: &ast::Rule) -> Result<Vec<ast::Rule>, Diagnostic> {
+    // One rule per branch would aggregate each branch apart (two minimums, a match counted
+    // twice): an aggregate needs all its matches in one rule.
+    let head_agg = rule
+        .head
+        .args
+        .iter()
+        .any(|a| matches!(a.term, Term::Aggregate { .. }));
+    if head_agg
+        && let Some(BodyItem::Or(_, span)) =
+            rule.body.iter().find(|i| matches!(i, BodyItem::Or(..)))
+    {
+        return Err(Diagnostic::error(
+            "a rule with an aggregate in its head cannot use `or`",
+            *span,
+            "`or` here",
+        )
+        .with_help("gather the matches in a kind of their own, one rule per branch, and aggregate over that kind"));
+    }
     let mut bodies: Vec<Vec<BodyItem>> = vec![vec![]];
     for item in &rule.body {
         match item {
