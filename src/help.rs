@@ -109,9 +109,12 @@ Queries
   why QUERY        each row with its evidence (citations, rules)
   explain QUERY    the plan: how the rows are reached, and the rules behind a derived kind
   explain analyze QUERY   the plan, run, with the rows and time of each step
+  about \"NAME\" [where …]  every fact that names the entity, with citations and status
 
 Conditions: = != < <= > >=, in (…), not in (…), contains \"text\", is unknown, is not unknown,
             and, or, not, ( … ). Paths follow entities: led_by.name, partner.name_ar.
+            cite = p5 (a paragraph), cite = \"p5.s1\" (a sentence), cite = \"araby:p5\".
+Names match folded: any case, no diacritics, Arabic hamza/taa marbuta/alef maqsura variants.
 Examples:
   visit where partner = \"US\" after 2025-09-01
   visit[date, partner, led_by.name] order by date

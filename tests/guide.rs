@@ -5,7 +5,8 @@
 //! - ```dalil + ```text: an example and its exact output (standard output and standard error, in
 //!   the order they are written). Each block runs on its own, as a script on standard input, on
 //!   the article's fact base.
-//! - ```dalil facts=PATH: the same, on the fact file PATH (relative to the repository) instead.
+//! - ```dalil facts=PATH: the same, on the fact file PATH (relative to the repository) instead;
+//!   `facts=A,B` loads several files, in that order.
 //! - ```dalil echo: the same, run with `--echo` (each statement shown before its result).
 //! - ```dalil no-run: a fragment (a pattern, part of a statement) that is shown but not run.
 //! - a runnable ```dalil block with no ```text block after it must print nothing.
@@ -97,8 +98,10 @@ fn examples(lines: &[&str]) -> Vec<Example> {
 /// order they were written (as on a terminal).
 fn run(root: &Path, ex: &Example) -> String {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dalil"));
-    if let Some(f) = &ex.facts {
-        cmd.arg("--facts").arg(f);
+    if let Some(files) = &ex.facts {
+        for f in files.split(',') {
+            cmd.arg("--facts").arg(f);
+        }
     }
     if ex.echo {
         cmd.arg("--echo");

@@ -120,6 +120,9 @@ pub fn typed_value(
         (Type::Text, Literal::Text(t)) => Value::Text(db.interner.intern(t)),
         (Type::Number, Literal::Number(n)) => Value::Num(*n),
         (Type::Bool, Literal::Bool(b)) => Value::Bool(*b),
+        (Type::Date, Literal::Name(word)) if super::relative::is_relative(word) => {
+            Value::Date(relative_date(db, lit, word)?)
+        }
         (Type::Date, _) => Value::Date(date_for(lit, what)?),
         (Type::Entity, Literal::Name(_) | Literal::Text(_)) => entity_value(db, lit)?,
         (Type::Ref, Literal::Name(n)) => Value::Ref(db.interner.intern(n)),
@@ -135,4 +138,39 @@ pub fn typed_value(
         }
         _ => return Err(mismatch(lit, ty, what)),
     })
+}
+
+/// `last_month`, `tuesday`, `two_years_ago`: a date relative to the publication date of the
+/// source the fact is cited from (see `check::relative`).
+fn relative_date(db: &Database, lit: &Lit, word: &str) -> Result<Date, Diagnostic> {
+    let Some(source) = db.current_source.as_deref() else {
+        return Err(Diagnostic::error(
+            format!("`{word}` is relative, and no source says when it was published"),
+            lit.span,
+            "relative to what?",
+        )
+        .with_help(
+            "declare the source first in this file: `source name(outlet: \"…\", date: 2025-09-23)`, or write the date",
+        ));
+    };
+    let published = db
+        .source_date(source)
+        .filter(|d| d.lo == d.hi)
+        .and_then(|d| chrono::NaiveDate::from_num_days_from_ce_opt(d.lo));
+    let Some(published) = published else {
+        return Err(Diagnostic::error(
+            format!("source `{source}` has no publication day to count `{word}` from"),
+            lit.span,
+            "relative date",
+        )
+        .with_help("give the source a `date` that is a day, e.g. `date: 2025-09-23`"));
+    };
+    let Some(text) = super::relative::resolve(word, published) else {
+        return Err(Diagnostic::error(
+            format!("`{word}` cannot be counted back from {published}"),
+            lit.span,
+            "relative date",
+        ));
+    };
+    Date::parse(&text).map_err(|e| Diagnostic::error(e.message, lit.span, "this date"))
 }
