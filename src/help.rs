@@ -19,6 +19,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         ":rules                 the rules, numbered as `why` cites them",
     ),
     (
+        "drop",
+        ":drop N | KIND         remove rule N (as `:rules` numbers it), or every rule of KIND",
+    ),
+    (
         "entities",
         ":entities [filter]     people, organisations, countries, places, aliases",
     ),
@@ -71,6 +75,13 @@ them), queries print their results. A relative FILE is read from the current dir
 fact and rule typed or loaded since, so `dalil --facts FILE` alone rebuilds the session.
 It is checked to load on its own before it is written, and written to a temporary file
 renamed over FILE, so a failure never leaves half a file.",
+    ),
+    (
+        "drop",
+        "A rule whose kind grew past the memory budget or the row limit is set aside: `:rules`
+marks it, queries no longer apply it, and `:save` writes it as a comment. Remove it with
+`:drop N`, or enter it again (changed, or as it was after raising --max-memory) to apply it.
+`:drop KIND` removes every rule that derives KIND.",
     ),
     (
         "reset",

@@ -42,6 +42,8 @@ Options:
   --timeout SECONDS       longest a statement may run (default 60; 10 with serve)
   --listen ADDR           serve: the address to listen on (default 127.0.0.1:8420; port 0: any)
   --allow-files           serve: let statements read and write files (:load, :save, :import)
+  --max-memory MB         most memory rules may fill with derived rows (default 384); a rule
+                          whose kind grows past it (or past --max-rows) is set aside
   -h, --help              this help
   -V, --version           the version
 
@@ -73,6 +75,7 @@ struct Args {
     max_depth: Option<usize>,
     max_input: Option<usize>,
     max_rows: Option<u64>,
+    max_memory: Option<u64>,
     timeout: Option<u64>,
     listen: Option<std::net::SocketAddr>,
     allow_files: bool,
@@ -187,6 +190,12 @@ fn parse_args() -> Result<Option<Args>, String> {
                 args.max_rows = Some(number(
                     parser.value().map_err(|e| e.to_string())?,
                     "--max-rows",
+                )?)
+            }
+            Long("max-memory") => {
+                args.max_memory = Some(number(
+                    parser.value().map_err(|e| e.to_string())?,
+                    "--max-memory",
                 )?)
             }
             Long("timeout") => {
@@ -526,6 +535,9 @@ fn apply_limits(session: &mut Session, args: &Args) {
     }
     if let Some(r) = args.max_rows {
         session.limits.max_rows = r;
+    }
+    if let Some(m) = args.max_memory {
+        session.limits.max_memory = m.saturating_mul(1024 * 1024);
     }
     if let Some(t) = args.timeout {
         session.limits.max_time = Duration::from_secs(t);

@@ -31,6 +31,8 @@ pub struct Limits {
     pub max_rows: u64,
     /// Longest a statement may run.
     pub max_time: Duration,
+    /// Most bytes the rows derived by rules may take, by the store's estimate.
+    pub max_memory: u64,
     /// Most bad rows reported by a bulk load (`--load`, `:import`) before it stops reading.
     pub max_errors: usize,
 }
@@ -41,6 +43,7 @@ impl Default for Limits {
             parse: ParseLimits::default(),
             max_rows: 10_000_000,
             max_time: Duration::from_secs(60),
+            max_memory: eval::DEFAULT_MAX_MEMORY,
             max_errors: 20,
         }
     }
@@ -150,6 +153,19 @@ pub struct Session {
     /// When set, every report is also kept here as JSON ([`Diagnostic::to_json`]), for the
     /// HTTP API of `dalil serve`.
     pub report_log: Option<Vec<serde_json::Value>>,
+    /// Rules set aside because their kind grew past a limit (rule index → the limit): not
+    /// applied until they are entered again, dropped, or that limit is raised.
+    pub set_aside: std::collections::BTreeMap<usize, LimitHit>,
+    /// The rule the last fixpoint stopped in, when it grew past a limit (for its report).
+    runaway: Option<Runaway>,
+}
+
+/// A rule whose kind grew past a limit: which rule, and its newest rows as text.
+#[derive(Clone, Debug)]
+struct Runaway {
+    rule: usize,
+    rows: u64,
+    newest: Vec<String>,
 }
 
 impl Default for Session {
@@ -177,6 +193,8 @@ impl Session {
             base: vec![],
             files_allowed: true,
             report_log: None,
+            set_aside: Default::default(),
+            runaway: None,
         }
     }
 
@@ -488,6 +506,11 @@ impl Session {
     /// Checks a rule against the schema and the rules before it; refuses it (changing nothing
     /// else) when it is wrong or makes the program unstratifiable.
     fn add_rule(&mut self, r: &crate::syntax::ast::Rule) -> Result<(), Vec<Diagnostic>> {
+        // A rule set aside and entered again (say after raising --max-memory) replaces itself.
+        let text = self.sources.slice(r.span).trim();
+        if let Some(&old) = self.set_aside.keys().find(|&&i| self.rule_texts[i] == text) {
+            self.remove_rule(old);
+        }
         let kinds_before = self.db.kinds.len();
         let rules_before = self.rules.len();
         // A rule with `or` stands for one rule per branch; they come and go together.
@@ -518,6 +541,30 @@ impl Session {
         }
     }
 
+    /// Removes rule `i` (`:drop`): the rules after it move up one number, and what is
+    /// derived is computed again.
+    pub fn remove_rule(&mut self, i: usize) {
+        let rule = self.rules.remove(i);
+        let text = self.rule_texts.remove(i);
+        for r in &mut self.rules[i..] {
+            r.index -= 1;
+        }
+        self.set_aside = std::mem::take(&mut self.set_aside)
+            .into_iter()
+            .filter(|&(j, _)| j != i)
+            .map(|(j, why)| (if j > i { j - 1 } else { j }, why))
+            .collect();
+        if let Some(pos) = self.defined.iter().rposition(|d| d.trim_end() == text) {
+            self.defined.remove(pos);
+        }
+        // Removing a rule cannot make the program unstratifiable.
+        if let Ok(strata) = check::stratify(&self.db, &self.rules) {
+            self.strata = strata;
+        }
+        self.db.kind_mut(rule.head_kind).relation.clear();
+        self.derived_stale = true;
+    }
+
     /// Brings the derived kinds up to date (after new facts or rules), within the budget.
     pub fn refresh_derived(&mut self, budget: &mut Budget) -> Result<(), LimitHit> {
         self.refresh_derived_with(budget, None)
@@ -529,6 +576,15 @@ impl Session {
         budget: &mut Budget,
         profile: Option<&mut eval::FixpointProfile>,
     ) -> Result<(), LimitHit> {
+        // A rule set aside under a limit since raised is tried again.
+        let (rows, memory) = (self.limits.max_rows, self.limits.max_memory);
+        let before = self.set_aside.len();
+        self.set_aside.retain(|_, hit| match hit {
+            LimitHit::Rows(n) => rows <= *n,
+            LimitHit::Memory(b) => memory <= *b,
+            _ => true,
+        });
+        self.derived_stale |= self.set_aside.len() != before;
         if (!self.derived_stale && profile.is_none()) || self.rules.is_empty() {
             return Ok(());
         }
@@ -539,8 +595,9 @@ impl Session {
                 self.db.refresh_mentions();
             }
         }
+        let strata = self.active_strata();
         let result =
-            eval::evaluate_rules_profiled(&mut self.db, &self.rules, &self.strata, budget, profile);
+            eval::evaluate_rules_profiled(&mut self.db, &self.rules, &strata, budget, profile);
         match result {
             Ok(stats) => {
                 self.last_fixpoint = stats;
@@ -548,6 +605,13 @@ impl Session {
                 Ok(())
             }
             Err(hit) => {
+                // A rule whose kind grew past a limit is set aside, so the next query answers.
+                self.runaway = budget
+                    .current_rule()
+                    .map(|rule| self.runaway_of(rule, budget.rows_spent()));
+                if let Some(rule) = budget.current_rule().filter(|_| hit.is_growth()) {
+                    self.set_aside.insert(rule, hit.clone());
+                }
                 // Half-computed derived kinds are dropped; the next query starts again.
                 for r in &self.rules {
                     self.db.kind_mut(r.head_kind).clear_derived();
@@ -557,12 +621,105 @@ impl Session {
         }
     }
 
+    /// A warning for a query over a kind some of whose rules are set aside: its answer leaves
+    /// them out.
+    fn set_aside_note(&self, kind: crate::store::KindId) -> Option<String> {
+        let numbers: Vec<String> = self
+            .set_aside
+            .keys()
+            .filter(|&&i| self.rules[i].head_kind == kind)
+            .map(|i| (i + 1).to_string())
+            .collect();
+        if numbers.is_empty() {
+            return None;
+        }
+        let name = &self.db.kind(kind).name;
+        Some(format!(
+            "Warning: rule {} of `{name}` is set aside (its kind grew past a limit), so this \
+             answer leaves it out; `:rules` shows it\n",
+            numbers.join(", ")
+        ))
+    }
+
+    /// The strata without the rules set aside.
+    fn active_strata(&self) -> check::Strata {
+        let mut strata = self.strata.clone();
+        if !self.set_aside.is_empty() {
+            for (members, _) in &mut strata.strata {
+                members.retain(|i| !self.set_aside.contains_key(i));
+            }
+            strata.strata.retain(|(members, _)| !members.is_empty());
+        }
+        strata
+    }
+
+    /// What a runaway rule's report shows: its kind's size and newest rows.
+    fn runaway_of(&self, rule: usize, rows: u64) -> Runaway {
+        let rel = &self.db.kind(self.rules[rule].head_kind).relation;
+        let n = rel.len() as u32;
+        let newest = (n.saturating_sub(eval::NEWEST_KEPT as u32)..n)
+            .filter(|&r| rel.rule_of(r) == Some(rule))
+            .map(|r| crate::why::describe_fact(&self.db, self.rules[rule].head_kind, r))
+            .collect();
+        Runaway { rule, rows, newest }
+    }
+
+    /// The report for a statement stopped by a limit: it names the rule that grew, when one
+    /// did, rather than the statement that asked for the derived kinds.
+    pub(crate) fn limit_report(
+        &mut self,
+        hit: LimitHit,
+        span: crate::diagnostic::Span,
+    ) -> Diagnostic {
+        let Some(run) = self.runaway.take() else {
+            return limit_error(hit, span);
+        };
+        if matches!(hit, LimitHit::Failed(_)) {
+            // Its report already names the rule and the values.
+            return limit_error(hit, span);
+        }
+        let rule = &self.rules[run.rule];
+        let kind = &self.db.kind(rule.head_kind).name;
+        let number = run.rule + 1;
+        if !hit.is_growth() {
+            // The clock or Ctrl-C stopped it: the rule may be right, just slow; it stays.
+            return limit_error(hit, span).with_note(format!(
+                "it was computing rule {number} (of `{kind}`) when it was stopped; \
+                 `:drop {number}` removes that rule"
+            ));
+        }
+        let limit = match hit {
+            LimitHit::Memory(_) => "--max-memory MB",
+            _ => "--max-rows N",
+        };
+        let mut d = Diagnostic::error(
+            format!(
+                "rule {number} was stopped: its kind `{kind}` grew past {}",
+                limit_reason(&hit)
+            ),
+            rule.span,
+            format!("{} rows derived when this rule was stopped", run.rows),
+        );
+        if !run.newest.is_empty() {
+            d = d.with_note(format!("its newest rows: {}", run.newest.join("; ")));
+        }
+        d.with_note(
+            "the rule is set aside: queries no longer apply it (`:rules` shows it); \
+             this statement needed the derived kinds, so it was not answered",
+        )
+        .with_help(format!(
+            "narrow the rule and enter it again, or remove it with `:drop {number}`; \
+             if it is right, raise the limit with {limit}"
+        ))
+    }
+
     pub(crate) fn budget(&self) -> Budget {
         Budget::new(
             self.limits.max_rows,
             self.limits.max_time,
             self.interrupt.clone(),
         )
+        .with_memory(self.limits.max_memory)
     }
 
     fn query(
@@ -583,7 +740,10 @@ impl Session {
         // Base kinds never wait for rules: only a query on a derived kind brings them up to date.
         if self.db.kind(checked.kind).is_derived() {
             self.refresh_derived_with(&mut budget, measure.then_some(&mut fixpoint))
-                .map_err(|hit| limit_error(hit, span))?;
+                .map_err(|hit| self.limit_report(hit, span))?;
+        }
+        if let Some(note) = self.set_aside_note(checked.kind) {
+            sink(Reply::Note(note));
         }
         let plan = plan::plan_for(&self.db, checked);
         if plan.mode == QueryMode::Why && matches!(plan.output, plan::Output::Count(_)) {
@@ -708,8 +868,28 @@ pub(crate) enum Flow {
     Quit,
 }
 
+/// "the memory budget (384 MB)", "the row limit (10000000 rows)".
+pub(crate) fn limit_reason(hit: &LimitHit) -> String {
+    match hit {
+        LimitHit::Memory(b) => format!("the memory budget ({} MB)", b / (1024 * 1024)),
+        LimitHit::Rows(n) => format!("the row limit ({n} rows)"),
+        LimitHit::Time(t) => format!("the time limit ({} s)", t.as_secs()),
+        LimitHit::Interrupted => "an interrupt".into(),
+        LimitHit::Failed(_) => "an expression with no value".into(),
+    }
+}
+
 pub(crate) fn limit_error(hit: LimitHit, span: crate::diagnostic::Span) -> Diagnostic {
     match hit {
+        LimitHit::Memory(b) => Diagnostic::error(
+            format!(
+                "the query was stopped: derived rows took more than {} MB",
+                b / (1024 * 1024)
+            ),
+            span,
+            "this query",
+        )
+        .with_help("narrow it with `where` or `limit`, or raise the limit with --max-memory MB"),
         LimitHit::Rows(n) => Diagnostic::error(
             format!("the query was stopped after producing {n} rows"),
             span,

@@ -22,7 +22,8 @@ pub fn describe_fact(db: &Database, kind: KindId, row: u32) -> String {
             _ => format!("{}: {}", f.name, db.display(v)),
         })
         .collect();
-    format!("{}({})", k.name, fields.join(", "))
+    // Text from a file reaches the terminal: its control characters are escaped.
+    crate::output::escape_controls(&format!("{}({})", k.name, fields.join(", "))).into_owned()
 }
 
 /// Where a stated fact comes from, in one line.

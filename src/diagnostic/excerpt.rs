@@ -75,7 +75,10 @@ impl Excerpt {
                 to,
                 at: chars,
             });
-            out.text.push_str(&text[from..to]);
+            // A control character (ESC, a bare CR, NUL) is shown as its Unicode picture, one
+            // character for one, so the report cannot drive the terminal and columns still count.
+            out.text
+                .extend(text[from..to].chars().map(crate::output::control_picture));
             chars += text[from..to].chars().count();
             if to < range.end {
                 out.text.push('…');

@@ -1,8 +1,10 @@
-//! Limits on evaluation: a maximum number of rows produced, a deadline, and an interrupt flag
-//! (set by Ctrl-C) — checked as work proceeds so that no query can run away.
+//! Limits on evaluation: a maximum number of rows produced, an estimate of the memory derived
+//! rows take, a deadline, and an interrupt flag (set by Ctrl-C) — checked as work proceeds so
+//! that no query can run away. The budget also carries how far the work has got, for the
+//! progress line a long fixpoint shows on a terminal.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// A flag another thread (the Ctrl-C handler) can raise to stop evaluation.
@@ -27,40 +29,118 @@ impl Interrupt {
 #[derive(Clone, Debug)]
 pub enum LimitHit {
     Rows(u64),
+    /// Derived rows were estimated to take more than this many bytes.
+    Memory(u64),
     Time(Duration),
     Interrupted,
     /// An expression had no value (a division by zero, an overflow): the report says where.
     Failed(Box<crate::diagnostic::Diagnostic>),
 }
 
+impl LimitHit {
+    /// Did a kind grow past a limit (as opposed to the clock or Ctrl-C stopping the work)?
+    pub fn is_growth(&self) -> bool {
+        matches!(self, LimitHit::Rows(_) | LimitHit::Memory(_))
+    }
+}
+
+/// The most memory derived rows may take by default (an estimate from the store's own byte
+/// counts; the process as a whole stays well under 1 GB with it).
+pub const DEFAULT_MAX_MEMORY: u64 = 384 * 1024 * 1024;
+
+/// How far a fixpoint has got, for a progress line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub rounds: u64,
+    pub rows: u64,
+    /// The rule running now (0-based), if any.
+    pub rule: Option<usize>,
+}
+
+/// Shows [`Progress`] (a terminal's progress bar); called at most a few times a second, and
+/// only once the work has run for a second.
+pub type ProgressSink = Arc<dyn Fn(Progress, Duration) + Send + Sync>;
+
 /// What one statement may spend.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Budget {
     pub max_rows: u64,
     pub max_time: Duration,
+    /// Most bytes the rows derived by rules may take (see [`Budget::check_memory`]).
+    pub max_memory: u64,
     pub interrupt: Interrupt,
+    /// The store's size when the fixpoint began: only growth past it counts.
+    memory_base: u64,
     started: Instant,
     spent_rows: u64,
+    progress: Progress,
+    sink: Option<ProgressSink>,
+    /// When progress was last shown, in milliseconds since `started` (0: never).
+    last_shown: Arc<AtomicU64>,
 }
+
+impl std::fmt::Debug for Budget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Budget")
+            .field("max_rows", &self.max_rows)
+            .field("max_time", &self.max_time)
+            .field("max_memory", &self.max_memory)
+            .field("spent_rows", &self.spent_rows)
+            .finish()
+    }
+}
+
+/// A progress line is shown once work has run this long.
+const PROGRESS_AFTER: Duration = Duration::from_secs(1);
+/// And redrawn at most this often.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 impl Budget {
     pub fn new(max_rows: u64, max_time: Duration, interrupt: Interrupt) -> Budget {
         Budget {
             max_rows,
             max_time,
+            max_memory: DEFAULT_MAX_MEMORY,
             interrupt,
+            memory_base: 0,
             started: Instant::now(),
             spent_rows: 0,
+            progress: Progress::default(),
+            sink: None,
+            last_shown: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// The same budget with a memory limit for derived rows.
+    pub fn with_memory(mut self, max_memory: u64) -> Budget {
+        self.max_memory = max_memory;
+        self
+    }
+
+    /// The same budget, reporting its progress to `sink` once the work runs long.
+    pub fn with_progress(mut self, sink: Option<ProgressSink>) -> Budget {
+        self.sink = sink;
+        self
     }
 
     /// Counts `n` more rows produced; fails when a limit is passed.
     pub fn spend(&mut self, n: u64) -> Result<(), LimitHit> {
         self.spent_rows += n;
+        self.progress.rows = self.spent_rows;
         if self.spent_rows > self.max_rows {
             return Err(LimitHit::Rows(self.max_rows));
         }
         self.check()
+    }
+
+    /// Counts `n` rows produced and then dropped (a runaway rule's), without checking.
+    pub fn count_dropped(&mut self, n: u64) {
+        self.spent_rows += n;
+    }
+
+    /// Rows produced so far.
+    pub fn rows_spent(&self) -> u64 {
+        self.spent_rows
     }
 
     /// Rows that may still be produced.
@@ -68,13 +148,55 @@ impl Budget {
         self.max_rows.saturating_sub(self.spent_rows)
     }
 
-    /// Checks the clock and the interrupt flag.
+    /// Remembers the store's size (`Database::heap_bytes`) before rules add to it.
+    pub fn set_memory_base(&mut self, bytes: u64) {
+        self.memory_base = bytes;
+    }
+
+    /// Bytes rules may still add to a store of `bytes` bytes.
+    pub fn memory_left(&self, bytes: u64) -> u64 {
+        self.max_memory
+            .saturating_sub(bytes.saturating_sub(self.memory_base))
+    }
+
+    /// Fails when the store (`bytes`, by its own estimate) has grown by more than the memory
+    /// limit since the fixpoint began.
+    pub fn check_memory(&self, bytes: u64) -> Result<(), LimitHit> {
+        if self.memory_left(bytes) == 0 {
+            return Err(LimitHit::Memory(self.max_memory));
+        }
+        Ok(())
+    }
+
+    /// Notes the fixpoint's round and the rule it runs now (for progress and reports).
+    pub fn working_on(&mut self, rounds: u64, rule: Option<usize>) {
+        self.progress.rounds = rounds;
+        self.progress.rule = rule;
+    }
+
+    /// The rule the work was on when it stopped.
+    pub fn current_rule(&self) -> Option<usize> {
+        self.progress.rule
+    }
+
+    /// Checks the clock and the interrupt flag (and shows progress when the work runs long).
     pub fn check(&self) -> Result<(), LimitHit> {
         if self.interrupt.is_raised() {
             return Err(LimitHit::Interrupted);
         }
-        if self.started.elapsed() > self.max_time {
+        let elapsed = self.started.elapsed();
+        if elapsed > self.max_time {
             return Err(LimitHit::Time(self.max_time));
+        }
+        if let Some(sink) = &self.sink
+            && elapsed > PROGRESS_AFTER
+        {
+            let now = elapsed.as_millis() as u64;
+            let last = self.last_shown.load(Ordering::Relaxed);
+            if last == 0 || now - last >= PROGRESS_EVERY.as_millis() as u64 {
+                self.last_shown.store(now, Ordering::Relaxed);
+                sink(self.progress, elapsed);
+            }
         }
         Ok(())
     }

@@ -51,6 +51,7 @@ pub fn evaluate_rules_profiled(
     for r in rules {
         db.kind_mut(r.head_kind).clear_derived();
     }
+    budget.set_memory_base(db.heap_bytes());
     let mut stats = FixpointStats::default();
     for (members, recursive) in &strata.strata {
         let rs: Vec<&CheckedRule> = members.iter().map(|&i| &rules[i]).collect();
@@ -87,10 +88,12 @@ fn stratum(
     let all_ranges = ranges(db);
     let mut pending = Vec::new();
     for r in rules {
+        budget.working_on(stats.rounds, Some(r.index));
         let (plan, started) = (plan_rule(db, r, None), Instant::now());
         run_rule(db, r, &plan, &all_ranges, budget, &mut pending, stats)?;
         FixpointProfile::rule_ran(&mut profile, r.index, &plan, started);
     }
+    budget.working_on(stats.rounds, None);
     let mut delta = insert(db, pending, &all_ranges, budget, stats)?;
     stats.rounds += 1;
     if !recursive {
@@ -124,9 +127,11 @@ fn stratum(
                 rs.delta.insert(*k, d.clone());
             }
             let started = Instant::now();
+            budget.working_on(stats.rounds, Some(rules[*ri].index));
             run_rule(db, rules[*ri], plan, &rs, budget, &mut pending, stats)?;
             FixpointProfile::rule_ran(&mut profile, rules[*ri].index, plan, started);
         }
+        budget.working_on(stats.rounds, None);
         delta = insert(db, pending, &all, budget, stats)?;
         stats.rounds += 1;
     }
@@ -195,6 +200,32 @@ struct Derived {
     values: Vec<Value>,
     premises: Vec<(KindId, u32)>,
 }
+
+impl Derived {
+    /// Bytes its buffers hold.
+    fn bytes(&self) -> u64 {
+        (self.keys.len() * 8
+            + self.hashes.len() * 4
+            + self.values.len() * std::mem::size_of::<Value>()
+            + self.premises.len() * 8) as u64
+    }
+
+    /// Drops all but the last `n` rows (a runaway rule's newest, kept for its report).
+    fn keep_last(&mut self, n: usize) {
+        let drop = self.keys.len().saturating_sub(n);
+        let unpacked = self.keys[..drop]
+            .iter()
+            .filter(|&&k| k == NOT_PACKED)
+            .count();
+        self.keys.drain(..drop);
+        self.hashes.drain(..unpacked);
+        self.values.drain(..unpacked * self.width);
+        self.premises.drain(..drop * self.arity);
+    }
+}
+
+/// How many of a runaway rule's newest rows stay in its kind for the report.
+pub const NEWEST_KEPT: usize = 3;
 
 /// A row of `Derived` that does not pack.
 const NOT_PACKED: u64 = u64::MAX;
@@ -365,8 +396,15 @@ fn run_rule(
         build_indexes(db, rule, plan, budget)?;
         let mut frame = Frame::new(db, &texts, rule, ranges, 0, None);
         let mut bindings: Vec<Binding> = Vec::new();
+        let (memory_left, max_memory) = (budget.memory_left(db.heap_bytes()), budget.max_memory);
+        let per_binding = (rule.var_names.len() * std::mem::size_of::<Value>()
+            + rule.body.len() * 8
+            + 2 * std::mem::size_of::<Vec<Value>>()) as u64;
         walk(&mut frame, &rule.body, &plan.steps, budget, &mut |f| {
             bindings.push((f.values.clone(), f.premises.clone()));
+            if bindings.len() as u64 * per_binding > memory_left {
+                return Err(LimitHit::Memory(max_memory));
+            }
             Ok(())
         })?;
         let width = db.kind(rule.head_kind).fields.len();
@@ -413,9 +451,10 @@ fn run_rule(
     for chunk in chunks {
         build_indexes(db, rule, plan, budget)?;
         let (rows_left, max_rows) = (budget.rows_left(), budget.max_rows);
+        let (memory_left, max_memory) = (budget.memory_left(db.heap_bytes()), budget.max_memory);
         let head_rel = &db.kind(rule.head_kind).relation;
         let mut frame = Frame::new(db, &texts, rule, ranges, steps_done, chunk);
-        walk(&mut frame, &rule.body, &plan.steps, budget, &mut |f| {
+        let walked = walk(&mut frame, &rule.body, &plan.steps, budget, &mut |f| {
             // Whether the row is new is found when it is added (one look-up, not two).
             head_values(f, &mut head)?;
             if Texts::in_row(&head) {
@@ -437,8 +476,21 @@ fn run_rule(
             if (out.keys.len() + new_texts.len()) as u64 > rows_left {
                 return Err(LimitHit::Rows(max_rows));
             }
+            if out.keys.len().is_multiple_of(1024) && out.bytes() > memory_left {
+                return Err(LimitHit::Memory(max_memory));
+            }
             Ok(())
-        })?;
+        });
+        if let Err(hit) = walked {
+            if hit.is_growth() {
+                // The newest few rows go into the kind, for the report to show.
+                let dropped = out.keys.len().saturating_sub(NEWEST_KEPT);
+                budget.count_dropped(dropped as u64);
+                out.keep_last(NEWEST_KEPT);
+                let _ = add_derived(db, rule, &mut out, budget, stats);
+            }
+            return Err(hit);
+        }
         steps_done = frame.steps_done;
         add_derived(db, rule, &mut out, budget, stats)?;
         let mut added = 0;
@@ -459,6 +511,7 @@ fn run_rule(
         }
         stats.derived += added;
         budget.spend(added)?;
+        budget.check_memory(db.heap_bytes())?;
     }
     Ok(())
 }

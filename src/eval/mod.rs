@@ -9,7 +9,7 @@ mod fixpoint;
 mod profile;
 mod query;
 
-pub use budget::{Budget, Interrupt, LimitHit};
-pub use fixpoint::{FixpointStats, evaluate_rules, evaluate_rules_profiled};
+pub use budget::{Budget, DEFAULT_MAX_MEMORY, Interrupt, LimitHit, Progress, ProgressSink};
+pub use fixpoint::{FixpointStats, NEWEST_KEPT, evaluate_rules, evaluate_rules_profiled};
 pub use profile::{FixpointProfile, PlanProfile, QueryProfile, StepProfile, StratumProfile};
 pub use query::{ResultSet, cell, compare, execute, execute_profiled, holds};

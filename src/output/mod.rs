@@ -140,3 +140,40 @@ pub fn render(db: &Database, rs: &ResultSet, format: Format, opts: &TableOptions
         Format::Svg(picture) => render_svg(db, rs, picture),
     }
 }
+
+/// A control character as its Unicode control picture (ESC as `␛`, CR as `␍`, NUL as `␀`);
+/// any other character (tab included) as it is. One character for one, so offsets in
+/// characters still hold.
+pub fn control_picture(c: char) -> char {
+    match c {
+        '\t' => c,
+        '\0'..='\x1f' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+        '\x7f' => '\u{2421}',
+        '\u{80}'..='\u{9f}' => '\u{fffd}',
+        _ => c,
+    }
+}
+
+/// Text with its control characters written as escapes — ESC as `\e`, CR as `\r`, NUL as
+/// `\0`, any other as `\x1b`-style hex — so a value printed to a terminal cannot clear it,
+/// move the cursor or set its title. Newlines and tabs stay (tables turn them into spaces).
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            '\x1b' => out.push_str("\\e"),
+            '\r' => out.push_str("\\r"),
+            '\0' => out.push_str("\\0"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}

@@ -54,8 +54,9 @@ pub fn truncate(text: &str, width: usize) -> String {
     out
 }
 
+/// A cell as shown: line breaks and tabs as spaces, other control characters escaped.
 fn cell_text(db: &Database, v: &Value) -> String {
-    db.display(v).replace(['\n', '\t'], " ")
+    super::escape_controls(&db.display(v)).replace(['\n', '\t'], " ")
 }
 
 /// The rows as an aligned table with a header, a rule and a row count.

@@ -335,6 +335,15 @@ impl Database {
     }
 
     /// Number of stated (non-derived) rows across all kinds except entities.
+    /// Bytes the rows of every kind, their origins and indexes take (an estimate from the
+    /// store's own counts; the memory budget of rules compares against it).
+    pub fn heap_bytes(&self) -> u64 {
+        self.kinds
+            .iter()
+            .map(|k| (k.relation.heap_bytes() + k.relation.index_bytes()) as u64)
+            .sum()
+    }
+
     pub fn fact_count(&self) -> usize {
         self.kinds
             .iter()

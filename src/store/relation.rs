@@ -719,6 +719,26 @@ impl Relation {
         cols + table + origins
     }
 
+    /// Bytes held by the indexes, estimated from their sizes (row ids, keys and table slots),
+    /// without walking their lists.
+    pub fn index_bytes(&self) -> usize {
+        // A key and a list header per entry, a row id per indexed row.
+        let entry = std::mem::size_of::<Value>() + std::mem::size_of::<Vec<u32>>() + 1;
+        let hashed: usize = self
+            .indexes
+            .borrow()
+            .values()
+            .map(|ix| ix.map.capacity() * entry + ix.upto as usize * 4)
+            .sum();
+        let sorted: usize = self
+            .sorted
+            .borrow()
+            .values()
+            .map(|ix| ix.rows.capacity() * 4)
+            .sum();
+        hashed + sorted
+    }
+
     /// How each column is stored, e.g. `symbol`, `date`, `unknown`.
     pub fn encodings(&self) -> Vec<&'static str> {
         self.columns.iter().map(|c| c.encoding()).collect()
