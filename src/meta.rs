@@ -159,7 +159,7 @@ impl Session {
             }
             if let Some(hit) = self.set_aside.get(&i) {
                 out.push_str(&format!(
-                    "     (disabled: its kind grew past {}; `:drop {}` removes it)\n",
+                    "     (disabled: stopped by {}; `:drop {}` removes it)\n",
                     crate::session::limit_reason(hit),
                     i + 1
                 ));

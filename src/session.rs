@@ -577,11 +577,16 @@ impl Session {
         profile: Option<&mut eval::FixpointProfile>,
     ) -> Result<(), LimitHit> {
         // A rule set aside under a limit since raised is tried again.
-        let (rows, memory) = (self.limits.max_rows, self.limits.max_memory);
+        let (rows, memory, time) = (
+            self.limits.max_rows,
+            self.limits.max_memory,
+            self.limits.max_time,
+        );
         let before = self.set_aside.len();
         self.set_aside.retain(|_, hit| match hit {
             LimitHit::Rows(n) => rows <= *n,
             LimitHit::Memory(b) => memory <= *b,
+            LimitHit::Time(t) => time <= *t,
             _ => true,
         });
         self.derived_stale |= self.set_aside.len() != before;
@@ -606,10 +611,14 @@ impl Session {
             }
             Err(hit) => {
                 // A rule whose kind grew past a limit is set aside, so the next query answers.
-                self.runaway = budget
-                    .current_rule()
-                    .map(|rule| self.runaway_of(rule, budget.rows_spent()));
-                if let Some(rule) = budget.current_rule().filter(|_| hit.is_growth()) {
+                // The rule that grew; when the clock ran out, the one that derived the most.
+                let culprit = if hit.is_growth() {
+                    budget.current_rule()
+                } else {
+                    budget.busiest_rule().or(budget.current_rule())
+                };
+                self.runaway = culprit.map(|rule| self.runaway_of(rule, budget.rows_spent()));
+                if let Some(rule) = culprit.filter(|_| hit.sets_rule_aside()) {
                     self.set_aside.insert(rule, hit.clone());
                 }
                 // Half-computed derived kinds are dropped; the next query starts again.
@@ -681,8 +690,8 @@ impl Session {
         let rule = &self.rules[run.rule];
         let kind = &self.db.kind(rule.head_kind).name;
         let number = run.rule + 1;
-        if !hit.is_growth() {
-            // The clock or Ctrl-C stopped it: the rule may be right, just slow; it stays.
+        if !hit.sets_rule_aside() {
+            // Ctrl-C stopped it: the rule may be right, just slow; it stays.
             return limit_error(hit, span).with_note(format!(
                 "it was computing rule {number} (of `{kind}`) when it was stopped; \
                  `:drop {number}` removes that rule"
@@ -690,13 +699,19 @@ impl Session {
         }
         let limit = match hit {
             LimitHit::Memory(_) => "--max-memory MB",
+            LimitHit::Time(_) => "--timeout SECONDS",
             _ => "--max-rows N",
         };
-        let mut d = Diagnostic::error(
-            format!(
-                "rule {number} was stopped: its kind `{kind}` grew past {}",
-                limit_reason(&hit)
+        let what = match &hit {
+            LimitHit::Time(t) => format!(
+                "was still growing after {} second{}",
+                t.as_secs(),
+                if t.as_secs() == 1 { "" } else { "s" }
             ),
+            _ => format!("grew past {}", limit_reason(&hit)),
+        };
+        let mut d = Diagnostic::error(
+            format!("rule {number} was stopped: its kind `{kind}` {what}"),
             rule.span,
             format!("{} rows derived when this rule was stopped", run.rows),
         );

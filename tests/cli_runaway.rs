@@ -57,7 +57,7 @@ fn a_cross_product_rule_is_stopped_named_and_set_aside() {
     assert!(stdout.contains("Stuttgart │ Germany"), "{stdout}");
     // `:rules` shows the rule set aside.
     assert!(
-        stdout.contains("(disabled: its kind grew past the memory budget"),
+        stdout.contains("(disabled: stopped by the memory budget"),
         "{stdout}"
     );
     #[cfg(unix)]
@@ -105,4 +105,29 @@ fn save_writes_a_rule_set_aside_as_a_comment() {
     // The file loads on its own, without the rule.
     let out = dalil(&["--facts", &path.to_string_lossy(), "-c", "count within"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_rule_still_growing_when_the_clock_runs_out_is_set_aside() {
+    // One new number a round: no limit on rows or memory comes near, the clock does.
+    let script = "kind zero(n: number); zero(n: 0);\n\
+                  nat(n: ?n + 1) :- nat(n: ?n);\n\
+                  nat(n: ?n) :- zero(n: ?n);\n\
+                  count nat;\n\
+                  count within;\n\
+                  count nat";
+    let out = dalil(&["--timeout", "1", "-c", script]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(
+        stderr.contains("rule 39 was stopped: its kind `nat` was still growing after 1 second"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("its newest rows: nat(n: "), "{stderr}");
+    // The next queries answer: `within` in full, `nat` without the rule, and says so.
+    assert!(stdout.contains("    17\n"), "{stdout}");
+    assert!(stdout.contains("     1\n"), "{stdout}");
+    assert!(
+        stderr.contains("Warning: rule 39 of `nat` is set aside"),
+        "{stderr}"
+    );
 }

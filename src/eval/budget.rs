@@ -42,6 +42,12 @@ impl LimitHit {
     pub fn is_growth(&self) -> bool {
         matches!(self, LimitHit::Rows(_) | LimitHit::Memory(_))
     }
+
+    /// Does it set the rule that caused it aside: growth, or a rule still deriving rows
+    /// when the clock ran out (every later query would run out the same way).
+    pub fn sets_rule_aside(&self) -> bool {
+        self.is_growth() || matches!(self, LimitHit::Time(_))
+    }
 }
 
 /// The most memory derived rows may take by default (an estimate from the store's own byte
@@ -55,6 +61,8 @@ pub struct Progress {
     pub rows: u64,
     /// The rule running now (0-based), if any.
     pub rule: Option<usize>,
+    /// The rule that has derived the most rows so far.
+    pub busiest: Option<usize>,
 }
 
 /// Shows [`Progress`] (a terminal's progress bar); called at most a few times a second, and
@@ -71,9 +79,13 @@ pub struct Budget {
     pub interrupt: Interrupt,
     /// The store's size when the fixpoint began: only growth past it counts.
     memory_base: u64,
+    /// The store's size when last measured, and the rows spent then.
+    measured: Option<(u64, u64)>,
     started: Instant,
     spent_rows: u64,
     progress: Progress,
+    /// Rows each rule has derived (by rule index), for the busiest rule.
+    rule_rows: Vec<u64>,
     sink: Option<ProgressSink>,
     /// When progress was last shown, in milliseconds since `started` (0: never).
     last_shown: Arc<AtomicU64>,
@@ -103,9 +115,11 @@ impl Budget {
             max_memory: DEFAULT_MAX_MEMORY,
             interrupt,
             memory_base: 0,
+            measured: None,
             started: Instant::now(),
             spent_rows: 0,
             progress: Progress::default(),
+            rule_rows: Vec::new(),
             sink: None,
             last_shown: Arc::new(AtomicU64::new(0)),
         }
@@ -127,6 +141,7 @@ impl Budget {
     pub fn spend(&mut self, n: u64) -> Result<(), LimitHit> {
         self.spent_rows += n;
         self.progress.rows = self.spent_rows;
+        self.count_for_rule(n);
         if self.spent_rows > self.max_rows {
             return Err(LimitHit::Rows(self.max_rows));
         }
@@ -136,6 +151,16 @@ impl Budget {
     /// Counts `n` rows produced and then dropped (a runaway rule's), without checking.
     pub fn count_dropped(&mut self, n: u64) {
         self.spent_rows += n;
+        self.count_for_rule(n);
+    }
+
+    fn count_for_rule(&mut self, n: u64) {
+        if let Some(rule) = self.progress.rule {
+            if self.rule_rows.len() <= rule {
+                self.rule_rows.resize(rule + 1, 0);
+            }
+            self.rule_rows[rule] += n;
+        }
     }
 
     /// Rows produced so far.
@@ -151,6 +176,22 @@ impl Budget {
     /// Remembers the store's size (`Database::heap_bytes`) before rules add to it.
     pub fn set_memory_base(&mut self, bytes: u64) {
         self.memory_base = bytes;
+        self.measured = Some((bytes, self.spent_rows));
+    }
+
+    /// The store's size: `measure()` when enough rows were added since it was last measured to
+    /// matter (a measure walks every kind), else the last measure.
+    pub fn store_bytes(&mut self, measure: impl FnOnce() -> u64) -> u64 {
+        /// Rows between two measures: at a few hundred bytes a row, a few megabytes.
+        const REMEASURE_ROWS: u64 = 16 * 1024;
+        match self.measured {
+            Some((bytes, at)) if self.spent_rows - at < REMEASURE_ROWS => bytes,
+            _ => {
+                let bytes = measure();
+                self.measured = Some((bytes, self.spent_rows));
+                bytes
+            }
+        }
     }
 
     /// Bytes rules may still add to a store of `bytes` bytes.
@@ -179,6 +220,13 @@ impl Budget {
         self.progress.rule
     }
 
+    /// The rule that has derived the most rows so far, if any has derived one.
+    pub fn busiest_rule(&self) -> Option<usize> {
+        (0..self.rule_rows.len())
+            .filter(|&i| self.rule_rows[i] > 0)
+            .max_by_key(|&i| self.rule_rows[i])
+    }
+
     /// Checks the clock and the interrupt flag (and shows progress when the work runs long).
     pub fn check(&self) -> Result<(), LimitHit> {
         if self.interrupt.is_raised() {
@@ -195,7 +243,11 @@ impl Budget {
             let last = self.last_shown.load(Ordering::Relaxed);
             if last == 0 || now - last >= PROGRESS_EVERY.as_millis() as u64 {
                 self.last_shown.store(now, Ordering::Relaxed);
-                sink(self.progress, elapsed);
+                let progress = Progress {
+                    busiest: self.busiest_rule(),
+                    ..self.progress
+                };
+                sink(progress, elapsed);
             }
         }
         Ok(())

@@ -396,7 +396,8 @@ fn run_rule(
         build_indexes(db, rule, plan, budget)?;
         let mut frame = Frame::new(db, &texts, rule, ranges, 0, None);
         let mut bindings: Vec<Binding> = Vec::new();
-        let (memory_left, max_memory) = (budget.memory_left(db.heap_bytes()), budget.max_memory);
+        let bytes = budget.store_bytes(|| db.heap_bytes());
+        let (memory_left, max_memory) = (budget.memory_left(bytes), budget.max_memory);
         let per_binding = (rule.var_names.len() * std::mem::size_of::<Value>()
             + rule.body.len() * 8
             + 2 * std::mem::size_of::<Vec<Value>>()) as u64;
@@ -451,7 +452,8 @@ fn run_rule(
     for chunk in chunks {
         build_indexes(db, rule, plan, budget)?;
         let (rows_left, max_rows) = (budget.rows_left(), budget.max_rows);
-        let (memory_left, max_memory) = (budget.memory_left(db.heap_bytes()), budget.max_memory);
+        let bytes = budget.store_bytes(|| db.heap_bytes());
+        let (memory_left, max_memory) = (budget.memory_left(bytes), budget.max_memory);
         let head_rel = &db.kind(rule.head_kind).relation;
         let mut frame = Frame::new(db, &texts, rule, ranges, steps_done, chunk);
         let walked = walk(&mut frame, &rule.body, &plan.steps, budget, &mut |f| {
@@ -482,10 +484,11 @@ fn run_rule(
             Ok(())
         });
         if let Err(hit) = walked {
-            if hit.is_growth() {
-                // The newest few rows go into the kind, for the report to show.
-                let dropped = out.keys.len().saturating_sub(NEWEST_KEPT);
-                budget.count_dropped(dropped as u64);
+            // The rows derived count for this rule (so a report blames the busiest one), and
+            // the newest few go into the kind, for the report to show.
+            let dropped = out.keys.len().saturating_sub(NEWEST_KEPT);
+            budget.count_dropped(dropped as u64);
+            if hit.sets_rule_aside() {
                 out.keep_last(NEWEST_KEPT);
                 let _ = add_derived(db, rule, &mut out, budget, stats);
             }
@@ -511,7 +514,8 @@ fn run_rule(
         }
         stats.derived += added;
         budget.spend(added)?;
-        budget.check_memory(db.heap_bytes())?;
+        let bytes = budget.store_bytes(|| db.heap_bytes());
+        budget.check_memory(bytes)?;
     }
     Ok(())
 }
