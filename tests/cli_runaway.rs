@@ -47,11 +47,11 @@ fn a_cross_product_rule_is_stopped_named_and_set_aside() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     // The report names the rule and its kind, shows its newest rows and how to remove it.
     assert!(
-        stderr.contains("rule 39 was stopped: its kind `pair` grew past the memory budget"),
+        stderr.contains(" was stopped: its kind `pair` grew past the memory budget"),
         "{stderr}"
     );
     assert!(stderr.contains("its newest rows: pair(a: "), "{stderr}");
-    assert!(stderr.contains("`:drop 39`"), "{stderr}");
+    assert!(stderr.contains("remove it with `:drop "), "{stderr}");
     assert!(!stderr.contains("this query"), "{stderr}");
     // The session goes on: the next query over a derived kind answers.
     assert!(stdout.contains("Stuttgart │ Germany"), "{stdout}");
@@ -70,7 +70,7 @@ fn a_cross_product_rule_is_stopped_named_and_set_aside() {
 #[test]
 fn a_rule_set_aside_is_dropped_or_entered_again() {
     let script = format!(
-        "{CROSS}\ncount pair;\n:drop 39\n:rules\ncount within;\n{}\ncount pair",
+        "{CROSS}\ncount pair;\n:drop pair\n:rules\ncount within;\n{}\ncount pair",
         "pair(a: ?x, b: ?x, c: ?x, d: ?x, e: ?x) :- entity(id: ?x, type: \"country\");"
     );
     let out = dalil(&["--max-rows", "100000", "-c", &script]);
@@ -119,15 +119,12 @@ fn a_rule_still_growing_when_the_clock_runs_out_is_set_aside() {
     let out = dalil(&["--timeout", "1", "-c", script]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(
-        stderr.contains("rule 39 was stopped: its kind `nat` was still growing after 1 second"),
+        stderr.contains(" was stopped: its kind `nat` was still growing after 1 second"),
         "{stderr}"
     );
     assert!(stderr.contains("its newest rows: nat(n: "), "{stderr}");
     // The next queries answer: `within` in full, `nat` without the rule, and says so.
     assert!(stdout.contains("    17\n"), "{stdout}");
     assert!(stdout.contains("     1\n"), "{stdout}");
-    assert!(
-        stderr.contains("Warning: rule 39 of `nat` is set aside"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("of `nat` is set aside"), "{stderr}");
 }
