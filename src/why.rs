@@ -1,8 +1,10 @@
 //! `why`: for each answer, the derivation tree down to the stated facts and the paragraph and
-//! sentence of the article each one comes from, as text or JSON.
+//! sentence of the article each one comes from, as text or JSON. A derived row shows its
+//! status, and under each rule the premises that set it (the weakest) are marked, so the marks
+//! lead down to the inferred or background fact a row rests on.
 
 use crate::output::json_value;
-use crate::store::{Database, KindId, Origin, Value};
+use crate::store::{Database, KindId, Origin, Status, Value};
 use serde_json::json;
 
 /// How deep a derivation tree is printed before it is cut (`…`).
@@ -69,6 +71,9 @@ fn source_line(origin: &Origin, with_sources: bool) -> String {
 pub fn why_text(db: &Database, rules: &[String], kind: KindId, row: u32) -> String {
     let mut out = String::new();
     out.push_str(&describe_fact(db, kind, row));
+    if let Origin::Derived { status, .. } = db.kind(kind).relation.origin(row) {
+        out.push_str(&format!("  [{status}]"));
+    }
     out.push('\n');
     node(db, rules, kind, row, "", 0, &mut out);
     out
@@ -91,7 +96,11 @@ fn node(
                 source_line(origin, db.cites_show_sources())
             ));
         }
-        Origin::Derived { rule, premises } => {
+        Origin::Derived {
+            rule,
+            premises,
+            status,
+        } => {
             let text = rules.get(*rule).map_or("", |s| s.as_str());
             out.push_str(&format!(
                 "{indent}└─ rule {}: {}\n",
@@ -110,11 +119,24 @@ fn node(
                 } else {
                     ("├─", "│  ")
                 };
-                out.push_str(&format!("{inner}{branch} {}\n", describe_fact(db, pk, pr)));
+                let mark = if is_weakest(db, *status, pk, pr) {
+                    format!("  ◂ weakest: {status}")
+                } else {
+                    String::new()
+                };
+                out.push_str(&format!(
+                    "{inner}{branch} {}{mark}\n",
+                    describe_fact(db, pk, pr)
+                ));
                 node(db, rules, pk, pr, &format!("{inner}{cont}"), depth + 1, out);
             }
         }
     }
+}
+
+/// Is the premise `(kind, row)` of a row with status `status` one that makes it that weak?
+fn is_weakest(db: &Database, status: Status, kind: KindId, row: u32) -> bool {
+    status < Status::Stated && db.kind(kind).relation.status(row) == status
 }
 
 fn one_line(text: &str) -> String {
@@ -149,7 +171,7 @@ fn why_json_at(
             is_background,
             ..
         } => json!({
-            "status": k.relation.status(row),
+            "status": k.relation.status(row).name(),
             "cites": cites.iter().map(|c| if db.cites_show_sources() {
                 json!({
                     "source": c.source, "paragraph": c.paragraph, "sentence": c.sentence,
@@ -161,7 +183,17 @@ fn why_json_at(
             "inferred": inferred,
             "background": if *is_background { json!(background.clone().unwrap_or_default()) } else { json!(null) },
         }),
-        Origin::Derived { rule, premises } => {
+        Origin::Derived {
+            rule,
+            premises,
+            status,
+        } => {
+            let weakest: Vec<usize> = premises
+                .iter()
+                .enumerate()
+                .filter(|(_, (pk, pr))| is_weakest(db, *status, *pk, *pr))
+                .map(|(i, _)| i)
+                .collect();
             let children: Vec<serde_json::Value> = if depth >= MAX_DEPTH {
                 vec![]
             } else {
@@ -171,7 +203,9 @@ fn why_json_at(
                     .collect()
             };
             json!({
-                "status": "derived",
+                "status": status.name(),
+                "derived": true,
+                "weakest_premises": weakest,
                 "rule": rule + 1,
                 "rule_text": rules.get(*rule).map(|s| one_line(s)),
                 "premises": children,

@@ -2,6 +2,15 @@
 //! joins only with the rows that were new in the round before (the delta), so nothing is
 //! derived twice from the same premises. Rows only ever append, so "stable", "delta" and "all"
 //! are ranges of row ids: stable = [0, start), delta = [start, end), all = [0, end).
+//!
+//! Statuses ([`Status`]): a stratum runs its fixpoint once per status, strongest first. The
+//! pass for `stated` reads only stated rows, so what it derives is derivable from stated facts
+//! alone and is stated; the pass for `inferred` also reads inferred rows, and what it adds is
+//! inferred; then `background`. A row's first derivation is therefore its strongest, and its
+//! status (the weakest premise of its strongest derivation) never has to change: the lattice
+//! fixpoint, computed with rows that only append. A pass is skipped when no row it would add
+//! to what the pass before read exists. `not` reads every row; an aggregate is as strong as
+//! the weakest row it summarises.
 
 use super::budget::{Budget, LimitHit};
 use super::expr::{EvalError, Texts, eval};
@@ -11,7 +20,7 @@ use crate::check::Strata;
 use crate::check::rules::{BodyLit, CheckedRule, Expr, HeadArg, Slot};
 use crate::diagnostic::Diagnostic;
 use crate::plan::rules::{Match, Rows, RulePlan, Step, plan_rule};
-use crate::store::{Database, KindId, Origin, Row, RowOrigin, Value};
+use crate::store::{Database, KindId, Origin, Row, RowOrigin, Status, Value};
 use crate::syntax::ast::AggFn;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -75,6 +84,7 @@ pub fn evaluate_rules_profiled(
     Ok(stats)
 }
 
+/// One stratum: a pass per status, strongest first (see the module documentation).
 fn stratum(
     db: &mut Database,
     rules: &[&CheckedRule],
@@ -83,14 +93,67 @@ fn stratum(
     stats: &mut FixpointStats,
     mut profile: Option<&mut FixpointProfile>,
 ) -> Result<(), LimitHit> {
+    let mut read: Vec<KindId> = rules
+        .iter()
+        .flat_map(|r| &r.body)
+        .filter_map(|lit| match lit {
+            BodyLit::Atom(a) => Some(a.kind),
+            _ => None,
+        })
+        .collect();
+    read.sort_unstable();
+    read.dedup();
+    for level in Status::STRONGEST_FIRST {
+        let first = level == Status::STRONGEST_FIRST[0];
+        if first
+            || read
+                .iter()
+                .any(|&k| db.kind(k).relation.count_with_status(level) > 0)
+        {
+            pass(
+                db,
+                rules,
+                recursive,
+                level,
+                first,
+                budget,
+                stats,
+                profile.as_deref_mut(),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The fixpoint of a stratum over the rows at least as strong as `level`; aggregates run in
+/// the `first` pass only, over every row.
+#[allow(clippy::too_many_arguments)]
+fn pass(
+    db: &mut Database,
+    rules: &[&CheckedRule],
+    recursive: bool,
+    level: Status,
+    first: bool,
+    budget: &mut Budget,
+    stats: &mut FixpointStats,
+    mut profile: Option<&mut FixpointProfile>,
+) -> Result<(), LimitHit> {
     let heads: Vec<KindId> = rules.iter().map(|r| r.head_kind).collect();
     // Round 0: every rule over everything known.
-    let all_ranges = ranges(db);
+    let all_ranges = ranges(db, level);
     let mut pending = Vec::new();
     for r in rules {
+        if r.has_aggregate() && !first {
+            continue;
+        }
         budget.working_on(stats.rounds, Some(r.index));
         let (plan, started) = (plan_rule(db, r, None), Instant::now());
-        run_rule(db, r, &plan, &all_ranges, budget, &mut pending, stats)?;
+        let visible = if r.has_aggregate() {
+            ranges(db, Status::Background)
+        } else {
+            all_ranges.clone()
+        };
+        run_rule(db, r, &plan, &visible, budget, &mut pending, stats)?;
         FixpointProfile::rule_ran(&mut profile, r.index, &plan, started);
     }
     budget.working_on(stats.rounds, None);
@@ -115,7 +178,7 @@ fn stratum(
     }
     while delta.values().any(|r| !r.is_empty()) {
         budget.check()?;
-        let all = ranges(db);
+        let all = ranges(db, level);
         let mut pending = Vec::new();
         for (ri, plan) in &plans {
             let delta_kind = plan.delta_kind();
@@ -138,14 +201,18 @@ fn stratum(
     Ok(())
 }
 
-/// Row ranges visible to a round.
+/// Row ranges visible to a round, and the weakest status it reads.
 #[derive(Clone, Debug, Default)]
 struct Ranges {
     all: HashMap<KindId, u32>,
     delta: HashMap<KindId, Range<u32>>,
+    /// Rows weaker than this are not read (and what the round derives has this status).
+    level: Status,
+    /// Per kind: does it hold rows weaker than `level` (which each join must then skip)?
+    weaker: Vec<bool>,
 }
 
-fn ranges(db: &Database) -> Ranges {
+fn ranges(db: &Database, level: Status) -> Ranges {
     Ranges {
         all: db
             .kinds
@@ -154,6 +221,16 @@ fn ranges(db: &Database) -> Ranges {
             .map(|(i, k)| (i, k.relation.len() as u32))
             .collect(),
         delta: HashMap::new(),
+        level,
+        weaker: db
+            .kinds
+            .iter()
+            .map(|k| {
+                Status::STRONGEST_FIRST
+                    .iter()
+                    .any(|&s| s < level && k.relation.count_with_status(s) > 0)
+            })
+            .collect(),
     }
 }
 
@@ -195,6 +272,8 @@ fn insert(
 struct Derived {
     width: usize,
     arity: usize,
+    /// The status of every row derived in this pass.
+    status: Status,
     keys: Vec<u64>,
     hashes: Vec<u32>,
     values: Vec<Value>,
@@ -259,6 +338,7 @@ fn add_derived(
         let origin = RowOrigin::Derived {
             rule: rule.index,
             premises,
+            status: out.status,
         };
         let new = if k != NOT_PACKED {
             rel.insert_packed(k, out.width, origin)
@@ -440,6 +520,7 @@ fn run_rule(
     let mut out = Derived {
         width,
         arity: order.len(),
+        status: ranges.level,
         keys: Vec::new(),
         hashes: Vec::new(),
         values: Vec::new(),
@@ -689,6 +770,10 @@ fn join_row(
     if f.steps_done.is_multiple_of(1024) {
         budget.check()?;
     }
+    // A row weaker than the pass's status is not read in this pass.
+    if f.ranges.weaker.get(kind).copied().unwrap_or(false) && rel.status(r) < f.ranges.level {
+        return Ok(());
+    }
     let mut ok = true;
     for (col, m) in args {
         match m {
@@ -859,6 +944,12 @@ fn aggregate(
             .collect();
         premises.sort_unstable();
         premises.dedup();
+        // As strong as the weakest row it summarises.
+        let status = premises
+            .iter()
+            .map(|&(k, r)| db.kind(k).relation.status(r))
+            .min()
+            .unwrap_or(Status::Stated);
         premises.truncate(MAX_AGG_PREMISES);
         pending.push((
             rule.head_kind,
@@ -866,6 +957,7 @@ fn aggregate(
             Origin::Derived {
                 rule: rule.index,
                 premises,
+                status,
             },
         ));
     }

@@ -26,7 +26,7 @@ pub fn cell(db: &Database, kind: KindId, i: u32, f: &FieldRef) -> Value {
     let mut v = match f.column {
         Column::Field(c) => rel.get(i, c),
         Column::Cite => cite_value(db, kind, i),
-        Column::Status => match db.interner.get(rel.status(i)) {
+        Column::Status => match db.interner.get(rel.status(i).name()) {
             Some(s) => Value::Text(s),
             None => Value::Null,
         },

@@ -11,6 +11,7 @@ mod mention;
 mod packed;
 mod relation;
 mod source;
+mod status;
 mod value;
 
 pub use column::Column;
@@ -19,4 +20,5 @@ pub use fold::fold;
 pub use mention::MENTION;
 pub use relation::{Cite, INDEX_CHUNK, Origin, OriginId, Relation, RowOrigin};
 pub use source::SOURCE;
+pub use status::Status;
 pub use value::{Interner, Row, Sym, Type, Value};

@@ -11,6 +11,7 @@
 
 use super::column::Column;
 use super::packed::PackedSet;
+use super::status::Status;
 use super::value::{Row, Sym, Value};
 use crate::diagnostic::Span;
 use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
@@ -49,10 +50,12 @@ pub enum Origin {
         is_background: bool,
         span: Option<Span>,
     },
-    /// Derived by rule `rule` from the rows `premises` (kind index, row index).
+    /// Derived by rule `rule` from the rows `premises` (kind index, row index), as strongly
+    /// as the weakest of them (see [`Status`]).
     Derived {
         rule: usize,
         premises: Vec<(usize, u32)>,
+        status: Status,
     },
 }
 
@@ -75,18 +78,18 @@ impl Origin {
         }
     }
 
-    /// `stated`, `inferred`, `background` or `derived`.
-    pub fn status(&self) -> &'static str {
+    /// How strongly the row is supported.
+    pub fn status(&self) -> Status {
         match self {
             Origin::Stated {
                 is_background: true,
                 ..
-            } => "background",
+            } => Status::Background,
             Origin::Stated {
                 inferred: Some(_), ..
-            } => "inferred",
-            Origin::Stated { .. } => "stated",
-            Origin::Derived { .. } => "derived",
+            } => Status::Inferred,
+            Origin::Stated { .. } => Status::Stated,
+            Origin::Derived { status, .. } => *status,
         }
     }
 }
@@ -99,10 +102,11 @@ pub enum RowOrigin<'a> {
     /// Written as a plain fact at this span: stated, with no citations (kept in 24 bytes,
     /// not as a whole [`Origin`]).
     Spanned(Span),
-    /// Derived by rule `rule` from `premises` (kind, row).
+    /// Derived by rule `rule` from `premises` (kind, row), with the weakest status of them.
     Derived {
         rule: usize,
         premises: &'a [(usize, u32)],
+        status: Status,
     },
 }
 
@@ -114,6 +118,9 @@ pub struct OriginId(u32);
 const DERIVED: u32 = 1 << 31;
 /// Marks a row's origin word as a plain stated fact (the rest indexes `spans`).
 const SPANNED: u32 = 1 << 30;
+/// A derived row's status is kept in the top two bits of its rule number.
+const STATUS_SHIFT: u32 = 30;
+const RULE_MASK: u32 = (1 << STATUS_SHIFT) - 1;
 
 /// Where each row came from, compactly.
 #[derive(Debug, Default)]
@@ -124,9 +131,12 @@ struct Origins {
     stated: Vec<Origin>,
     /// Where each plain stated fact was written (see [`RowOrigin::Spanned`]).
     spans: Vec<Span>,
-    /// Per derived row: its rule and where its premises start in `premises`.
+    /// Per derived row: its rule (and status, in the top bits) and where its premises start
+    /// in `premises`.
     derived: Vec<(u32, u32)>,
     premises: Vec<(u32, u32)>,
+    /// How many rows have each status (indexed by [`Status::bits`]).
+    counts: [u32; 3],
 }
 
 impl Origins {
@@ -137,13 +147,20 @@ impl Origins {
                 self.of_row.push(SPANNED | self.spans.len() as u32);
                 self.spans.push(span);
             }
-            RowOrigin::Derived { rule, premises } => {
+            RowOrigin::Derived {
+                rule,
+                premises,
+                status,
+            } => {
                 self.of_row.push(DERIVED | self.derived.len() as u32);
-                self.derived.push((rule as u32, self.premises.len() as u32));
+                let word = (rule as u32 & RULE_MASK) | status.bits() << STATUS_SHIFT;
+                self.derived.push((word, self.premises.len() as u32));
                 self.premises
                     .extend(premises.iter().map(|&(k, r)| (k as u32, r)));
             }
         }
+        let s = self.status(self.of_row.len() - 1);
+        self.counts[s.bits() as usize] += 1;
     }
 
     fn get(&self, row: usize) -> Origin {
@@ -155,28 +172,29 @@ impl Origins {
             return self.stated[w as usize].clone();
         }
         let d = (w & !DERIVED) as usize;
-        let (rule, start) = self.derived[d];
+        let (word, start) = self.derived[d];
         let end = self
             .derived
             .get(d + 1)
             .map_or(self.premises.len(), |n| n.1 as usize);
         Origin::Derived {
-            rule: rule as usize,
+            rule: (word & RULE_MASK) as usize,
             premises: self.premises[start as usize..end]
                 .iter()
                 .map(|&(k, r)| (k as usize, r))
                 .collect(),
+            status: Status::from_bits(word >> STATUS_SHIFT),
         }
     }
 
-    fn status(&self, row: usize) -> &'static str {
+    fn status(&self, row: usize) -> Status {
         let w = self.of_row[row];
         if w & SPANNED != 0 && w & DERIVED == 0 {
-            "stated"
+            Status::Stated
         } else if w & DERIVED == 0 {
             self.stated[w as usize].status()
         } else {
-            "derived"
+            Status::from_bits(self.derived[(w & !DERIVED) as usize].0 >> STATUS_SHIFT)
         }
     }
 }
@@ -354,12 +372,19 @@ impl Relation {
     /// The rule that derived row `i`, if a rule did.
     pub fn rule_of(&self, i: u32) -> Option<usize> {
         let w = self.origins.of_row[i as usize];
-        (w & DERIVED != 0).then(|| self.origins.derived[(w & !DERIVED) as usize].0 as usize)
+        (w & DERIVED != 0)
+            .then(|| (self.origins.derived[(w & !DERIVED) as usize].0 & RULE_MASK) as usize)
     }
 
-    /// `stated`, `inferred`, `background` or `derived`, without building the origin.
-    pub fn status(&self, i: u32) -> &'static str {
+    /// How strongly row `i` is supported, without building its origin.
+    #[inline]
+    pub fn status(&self, i: u32) -> Status {
         self.origins.status(i as usize)
+    }
+
+    /// How many rows have status `s`.
+    pub fn count_with_status(&self, s: Status) -> usize {
+        self.origins.counts[s.bits() as usize] as usize
     }
 
     /// Registers an origin that many rows will share (e.g. every row of a loaded file).
@@ -392,13 +417,18 @@ impl Relation {
             return (i, false);
         }
         let origin = match origin {
-            Origin::Derived { rule, premises } => {
+            Origin::Derived {
+                rule,
+                premises,
+                status,
+            } => {
                 return self.push_row(
                     h,
                     &row,
                     RowOrigin::Derived {
                         rule,
                         premises: &premises,
+                        status,
                     },
                 );
             }
@@ -415,13 +445,18 @@ impl Relation {
             return (i, false);
         }
         let origin = match origin() {
-            Origin::Derived { rule, premises } => {
+            Origin::Derived {
+                rule,
+                premises,
+                status,
+            } => {
                 return self.push_row(
                     h,
                     row,
                     RowOrigin::Derived {
                         rule,
                         premises: &premises,
+                        status,
                     },
                 );
             }
