@@ -44,6 +44,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     ("format", ":format table|json|csv how results are printed"),
     (
+        "trust",
+        ":trust stated|inferred|background   show only rows at least this strong",
+    ),
+    (
         "set",
         ":set approx N [unit]   how far `possibly` widens about-dates (`:set` shows it)",
     ),

@@ -30,6 +30,8 @@ Options:
   --timing                print the time of each file loaded and of each statement
   --format FORMAT         table (default), json, csv, or svg (the timeline and the graph of
                           the result; svg-timeline or svg-graph for one of them)
+  --trust STATUS          show only rows at least this strong: stated, inferred or
+                          background (the default: every row)
   --approx WIDENING       how far `possibly` widens an approximate date (2023~): 1 (one unit
                           of its own precision, the default), 0, \"2 years\", \"10 days\"
   --echo                  print each statement (and the comment above it) before its result
@@ -68,6 +70,7 @@ struct Args {
     timing: bool,
     format: Option<Format>,
     approx: Option<dalil::date::Widening>,
+    trust: Option<dalil::store::Status>,
     color: Option<String>,
     no_history: bool,
     echo: bool,
@@ -125,6 +128,13 @@ fn parse_args() -> Result<Option<Args>, String> {
             Long("format") => {
                 let v = parser.value().map_err(|e| e.to_string())?;
                 args.format = Some(v.to_string_lossy().parse()?);
+            }
+            Long("trust") => {
+                let v = parser.value().map_err(|e| e.to_string())?;
+                let v = v.to_string_lossy();
+                args.trust = Some(dalil::store::Status::parse_trust(&v).ok_or_else(|| {
+                    format!("--trust takes stated, inferred or background, not `{v}`")
+                })?);
             }
             Long("approx") => {
                 let v = parser.value().map_err(|e| e.to_string())?;
@@ -548,6 +558,9 @@ fn apply_limits(session: &mut Session, args: &Args) {
     session.settings.timing |= args.timing;
     if let Some(w) = args.approx {
         session.db.widening = w;
+    }
+    if let Some(t) = args.trust {
+        session.db.trust = t;
     }
 }
 

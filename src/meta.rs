@@ -63,6 +63,18 @@ impl Session {
             }
             "import" => self.import_command(args, span, sink)?,
             "set" => self.set_command(args, span, sink)?,
+            "trust" => match args.trim() {
+                "" => sink(Reply::Text(format!(
+                    "trust: {} (queries show rows at least this strong)\n",
+                    self.db.trust
+                ))),
+                level => {
+                    self.db.trust = crate::store::Status::parse_trust(level).ok_or_else(|| {
+                        Diagnostic::error(format!("`{level}` is not a status"), span, "here")
+                            .with_help("write `:trust stated`, `:trust inferred` or `:trust background` (everything)")
+                    })?;
+                }
+            },
             "timing" => match args {
                 "on" => self.settings.timing = true,
                 "off" => self.settings.timing = false,
@@ -379,6 +391,7 @@ impl Session {
         let mut fresh = Session::new();
         fresh.settings = self.settings.clone();
         fresh.db.widening = self.db.widening;
+        fresh.db.trust = self.db.trust;
         fresh.limits = self.limits.clone();
         fresh.interrupt = self.interrupt.clone();
         // Keep every text read so far: reports about statements still to run point into them.

@@ -5,8 +5,16 @@
 //! (nested loops over every row, no indexes, no deltas: each stratum re-evaluates every rule over
 //! all facts until nothing changes), and a renderer that writes the same program as dalil source.
 //! The property: for random programs over random facts, every derived kind holds the same rows in
-//! the engine as in the reference. A failing case is minimised (facts, rules and body items
-//! removed while it still fails) and printed as dalil source with both answers.
+//! the engine as in the reference, each with the same status. A failing case is minimised
+//! (facts, rules and body items removed while it still fails) and printed as dalil source with
+//! both answers.
+//!
+//! Statuses: each fact is stated, inferred or background; the reference computes a derived
+//! row's status the textbook way, as a lattice fixpoint — a binding is as strong as the weakest
+//! row it matched, a row as strong as its strongest binding, and a row whose status improves
+//! counts as changed, so the rounds go on until neither rows nor statuses change. (The engine
+//! instead runs a pass per status, strongest first; they must agree.) Negated atoms add no
+//! status; an aggregate's row is as strong as the weakest row of its group.
 //!
 //! `PROPTEST_CASES=N cargo test --test reference` runs N cases instead of the default 256.
 //!
@@ -37,6 +45,24 @@ const TAGS: [&str; 4] = ["amber", "blue", "green", "red"];
 enum Ty {
     Num,
     Text,
+}
+
+/// How strongly a row is supported, weakest first (the engine's `Status`, modelled anew).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum St {
+    Background,
+    Inferred,
+    Stated,
+}
+
+impl St {
+    fn name(self) -> &'static str {
+        match self {
+            St::Background => "background",
+            St::Inferred => "inferred",
+            St::Stated => "stated",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -161,6 +187,34 @@ struct Program {
     shuffled: bool,
     /// Half the edges are added after the derived kinds were computed once.
     split: bool,
+    /// The facts' statuses: 0 all stated, 1 all background, otherwise a mixture that depends on
+    /// this number and the row (see [`fact_status`]).
+    statuses: u32,
+}
+
+/// The status of a fact: a function of its relation, its row and the program's `statuses`, so
+/// facts keep their status while the minimiser removes others.
+fn fact_status(p: &Program, rel: usize, row: &[V]) -> St {
+    match p.statuses {
+        0 => St::Stated,
+        1 => St::Background,
+        mix => {
+            let mut h = u64::from(mix).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ rel as u64;
+            for v in row {
+                let x = match v {
+                    V::Unknown => 7,
+                    V::Num(n) => *n as u64 * 31 + 1,
+                    V::Text(t) => t.len() as u64 * 131 + 3,
+                };
+                h = (h ^ x).wrapping_mul(0x0100_0000_01b3);
+            }
+            match (h >> 29) % 3 {
+                0 => St::Background,
+                1 => St::Inferred,
+                _ => St::Stated,
+            }
+        }
+    }
 }
 
 impl Rule {
@@ -250,26 +304,39 @@ impl Rule {
 
 type Binding = Vec<Option<V>>;
 
-/// Every relation's rows: the facts, then each stratum's rules re-run over everything until a
-/// round adds nothing.
-fn reference(p: &Program) -> Vec<BTreeSet<Vec<V>>> {
-    let mut db = p.facts.clone();
+/// Every relation's rows with their statuses.
+type StatusDb = Vec<BTreeMap<Vec<V>, St>>;
+
+/// Every relation's rows and statuses: the facts, then each stratum's rules re-run over
+/// everything until a round neither adds a row nor strengthens one.
+fn reference(p: &Program) -> StatusDb {
+    let mut db: StatusDb = p
+        .facts
+        .iter()
+        .enumerate()
+        .map(|(k, rows)| {
+            rows.iter()
+                .map(|row| (row.clone(), fact_status(p, k, row)))
+                .collect()
+        })
+        .collect();
     let top = p.rules.iter().map(|r| r.stratum).max().unwrap_or(0);
     for stratum in 0..=top {
         loop {
-            let mut new = Vec::new();
+            let mut changes = Vec::new();
             for rule in p.rules.iter().filter(|r| r.stratum == stratum) {
-                for row in eval_rule(rule, &db) {
-                    if !db[rule.head].contains(&row) {
-                        new.push((rule.head, row));
+                for (row, status) in eval_rule(rule, &db) {
+                    if db[rule.head].get(&row).is_none_or(|&old| status > old) {
+                        changes.push((rule.head, row, status));
                     }
                 }
             }
-            if new.is_empty() {
+            if changes.is_empty() {
                 break;
             }
-            for (rel, row) in new {
-                db[rel].insert(row);
+            for (rel, row, status) in changes {
+                let old = db[rel].entry(row).or_insert(status);
+                *old = (*old).max(status);
             }
         }
     }
@@ -334,25 +401,27 @@ fn compare(l: V, op: Op, r: V) -> bool {
     }
 }
 
-/// The head rows one rule derives from `db`: nested loops over the positive atoms in body
-/// order, then the negations and comparisons, then the head (or the aggregates).
-fn eval_rule(rule: &Rule, db: &[BTreeSet<Vec<V>>]) -> Vec<Vec<V>> {
-    // One binding per combination of matched rows: `count()` counts them.
-    let mut bindings: Vec<Binding> = vec![vec![None; rule.nvars()]];
+/// The head rows one rule derives from `db`, each with the status of its binding: nested
+/// loops over the positive atoms in body order, then the negations and comparisons, then the
+/// head (or the aggregates).
+fn eval_rule(rule: &Rule, db: &StatusDb) -> Vec<(Vec<V>, St)> {
+    // One binding per combination of matched rows (`count()` counts them), as strong as the
+    // weakest of those rows.
+    let mut bindings: Vec<(Binding, St)> = vec![(vec![None; rule.nvars()], St::Stated)];
     for lit in &rule.body {
         if let Lit::Pos(atom) = lit {
             let mut next = Vec::new();
-            for b in &bindings {
-                for row in &db[atom.rel] {
+            for (b, st) in &bindings {
+                for (row, row_st) in &db[atom.rel] {
                     if let Some(b2) = match_positive(atom, row, b) {
-                        next.push(b2);
+                        next.push((b2, (*st).min(*row_st)));
                     }
                 }
             }
             bindings = next;
         }
     }
-    for b in &mut bindings {
+    for (b, st) in &mut bindings {
         for lit in &rule.body {
             match lit {
                 Lit::Bind(v, x, op, c) => {
@@ -361,25 +430,30 @@ fn eval_rule(rule: &Rule, db: &[BTreeSet<Vec<V>>]) -> Vec<Vec<V>> {
                     }
                 }
                 Lit::CountOf(v, rel, field, x) => {
-                    let n = db[*rel]
+                    // Counts every row, whatever its status; as strong as the weakest counted.
+                    let counted: Vec<St> = db[*rel]
                         .iter()
-                        .filter(|row| Some(row[*field]) == b[*x])
-                        .count();
-                    b[*v] = Some(V::Num(n as i64));
+                        .filter(|(row, _)| Some(row[*field]) == b[*x])
+                        .map(|(_, s)| *s)
+                        .collect();
+                    b[*v] = Some(V::Num(counted.len() as i64));
+                    *st = counted.into_iter().fold(*st, St::min);
                 }
                 _ => {}
             }
         }
     }
-    fn holds(lit: &Lit, b: &Binding, db: &[BTreeSet<Vec<V>>]) -> bool {
+    fn holds(lit: &Lit, b: &Binding, db: &StatusDb) -> bool {
         match lit {
             Lit::Pos(_) | Lit::Bind(..) | Lit::CountOf(..) => true,
-            Lit::Neg(atom) => !db[atom.rel].iter().any(|row| matches_negated(atom, row, b)),
+            Lit::Neg(atom) => !db[atom.rel]
+                .keys()
+                .any(|row| matches_negated(atom, row, b)),
             Lit::Cmp(l, op, r) => compare(term_value(l, b), *op, term_value(r, b)),
             Lit::Or(x, y) => holds(x, b, db) || holds(y, b, db),
         }
     }
-    bindings.retain(|b| rule.body.iter().all(|lit| holds(lit, b, db)));
+    bindings.retain(|(b, _)| rule.body.iter().all(|lit| holds(lit, b, db)));
     let plain = |b: &Binding| -> Vec<V> {
         rule.args
             .iter()
@@ -391,13 +465,16 @@ fn eval_rule(rule: &Rule, db: &[BTreeSet<Vec<V>>]) -> Vec<Vec<V>> {
             .collect()
     };
     if !rule.has_agg() {
-        return bindings.iter().map(plain).collect();
+        return bindings.iter().map(|(b, st)| (plain(b), *st)).collect();
     }
     // Group by the other head fields; `count(?v)`, `min` and `max` look at the distinct values
-    // of the variable in the group, `count()` and `sum` at every match of the body.
-    let mut groups: BTreeMap<Vec<V>, Vec<&Binding>> = BTreeMap::new();
-    for b in &bindings {
-        groups.entry(plain(b)).or_default().push(b);
+    // of the variable in the group, `count()` and `sum` at every match of the body. A group is
+    // as strong as the weakest row any of its bindings matched.
+    let mut groups: BTreeMap<Vec<V>, (Vec<&Binding>, St)> = BTreeMap::new();
+    for (b, st) in &bindings {
+        let group = groups.entry(plain(b)).or_insert((Vec::new(), St::Stated));
+        group.0.push(b);
+        group.1 = group.1.min(*st);
     }
     // Over no match, a head without grouping variables still has its row when every aggregate
     // has a value over nothing: `count` and `sum` are 0 (SQL, Soufflé); `min`/`max` have none.
@@ -419,7 +496,7 @@ fn eval_rule(rule: &Rule, db: &[BTreeSet<Vec<V>>]) -> Vec<Vec<V>> {
     }
     groups
         .into_iter()
-        .map(|(mut row, members)| {
+        .map(|(mut row, (members, status))| {
             for (i, a) in rule.args.iter().enumerate() {
                 let HeadArg::Agg(f, var) = a else { continue };
                 let Some(var) = var else {
@@ -442,7 +519,7 @@ fn eval_rule(rule: &Rule, db: &[BTreeSet<Vec<V>>]) -> Vec<Vec<V>> {
                     Agg::Max => *distinct.last().unwrap(),
                 };
             }
-            row
+            (row, status)
         })
         .collect()
 }
@@ -577,14 +654,19 @@ fn cmp_src(l: &Term, op: Op, r: &Term) -> String {
     format!("{} {} {}", term_src(l), op_src(op), term_src(r))
 }
 
-fn fact_src(rel: &Rel, row: &[V]) -> String {
+fn fact_src(rel: &Rel, row: &[V], status: St) -> String {
     let fields: Vec<String> = row
         .iter()
         .zip(&rel.fields)
         .filter(|(v, _)| **v != V::Unknown)
         .map(|(v, (n, _))| format!("{n}: {}", value_src(*v)))
         .collect();
-    format!("{}({}) background;", rel.name, fields.join(", "))
+    let provenance = match status {
+        St::Stated => "cite p1.s1",
+        St::Inferred => "inferred \"a test\"",
+        St::Background => "background",
+    };
+    format!("{}({}) {provenance};", rel.name, fields.join(", "))
 }
 
 fn kind_src(rel: &Rel) -> String {
@@ -679,7 +761,7 @@ fn render(p: &Program) -> String {
     }
     for (i, rel) in p.rels.iter().enumerate().filter(|(_, r)| r.base) {
         for row in &p.facts[i] {
-            writeln!(out, "{}", fact_src(rel, row)).unwrap();
+            writeln!(out, "{}", fact_src(rel, row, fact_status(p, i, row))).unwrap();
         }
     }
     for &k in &declared {
@@ -779,7 +861,10 @@ fn check(p: &Program) -> Outcome {
             }
             refused => return refused,
         }
-        let text: Vec<String> = later.iter().map(|r| fact_src(&p.rels[EDGE], r)).collect();
+        let text: Vec<String> = later
+            .iter()
+            .map(|r| fact_src(&p.rels[EDGE], r, fact_status(p, EDGE, r)))
+            .collect();
         if let Err(e) = run(&mut session, "later.dl", &text.join("\n")) {
             return Outcome::Refused(e);
         }
@@ -800,7 +885,11 @@ fn compare_all(session: &mut Session, p: &Program) -> Outcome {
         };
         let want: Rows = expected[i]
             .iter()
-            .map(|row| row.iter().map(|v| display(*v)).collect())
+            .map(|(row, st)| {
+                let mut shown: Vec<String> = row.iter().map(|v| display(*v)).collect();
+                shown.push(st.name().to_string());
+                shown
+            })
             .collect();
         let got = match engine_rows(session, rel) {
             Ok(rows) => rows,
@@ -839,7 +928,7 @@ fn compare_all(session: &mut Session, p: &Program) -> Outcome {
     }
 }
 
-/// A derived kind's rows as display strings, in the model's field order.
+/// A derived kind's rows as display strings, in the model's field order, then the status.
 fn engine_rows(s: &Session, rel: &Rel) -> Result<Rows, String> {
     let id =
         s.db.kind_id(&rel.name)
@@ -853,10 +942,13 @@ fn engine_rows(s: &Session, rel: &Rel) -> Result<Rows, String> {
         .iter()
         .map(|(f, _)| kind.column(f).ok_or(format!("no field {f}")))
         .collect::<Result<Vec<usize>, _>>()?;
-    let rows: Vec<Vec<String>> = kind
-        .relation
-        .rows()
-        .map(|row| cols.iter().map(|&c| s.db.display(&row[c])).collect())
+    let rows: Vec<Vec<String>> = (0..kind.relation.len() as u32)
+        .map(|i| {
+            let row = kind.relation.row(i);
+            let mut shown: Vec<String> = cols.iter().map(|&c| s.db.display(&row[c])).collect();
+            shown.push(kind.relation.status(i).name().to_string());
+            shown
+        })
         .collect();
     let n = rows.len();
     let set: Rows = rows.into_iter().collect();
@@ -1038,6 +1130,7 @@ fn base_program(g: &Graph) -> Program {
         declared,
         shuffled: false,
         split: false,
+        statuses: 0,
     }
 }
 
@@ -1755,6 +1848,10 @@ fn generate(g: &Graph, choices: &[u32]) -> Program {
     };
     b.p.shuffled = b.d.chance(30);
     b.p.split = b.d.chance(25);
+    b.p.statuses = match b.d.weighted(&[20, 10, 70]) {
+        mode @ (0 | 1) => mode as u32,
+        _ => 2 + b.d.below(1000) as u32,
+    };
     let blocks = 1 + b.d.weighted(&[30, 35, 25, 10]);
     for _ in 0..blocks {
         let block = b.d.weighted(&[25, 10, 20, 20, 25]);
@@ -1878,7 +1975,7 @@ fn a_variable_repeated_in_one_atom_means_equal_columns() {
         self_loop(n: ?x) :- edge(src: ?x, dst: ?x);
         self_loop;"
     ));
-    assert_eq!(out, "n\n4\n");
+    assert_eq!(out, "n,status\n4,background\n");
 }
 
 #[test]
@@ -1892,7 +1989,10 @@ fn min_and_max_of_texts_follow_text_order() {
         label(n: 2, tag: "red") background;
         tags(n: ?x, first: min(?t), last: max(?t)) :- label(n: ?x, tag: ?t);
         tags order by n;"#);
-    assert_eq!(out, "n,first,last\n1,amber,green\n2,red,red\n");
+    assert_eq!(
+        out,
+        "n,first,last,status\n1,amber,green,background\n2,red,red,background\n"
+    );
 }
 
 #[test]
@@ -1906,7 +2006,10 @@ fn count_takes_distinct_values_and_sum_every_match() {
         edge(src: 1, dst: 3, w: 5) background;
         out where n = 1;"
     ));
-    assert_eq!(out, "n,total,weights,edges\n1,10,1,2\n");
+    assert_eq!(
+        out,
+        "n,total,weights,edges,status\n1,10,1,2,background\n"
+    );
 }
 
 // ─── The rule checker's refusals ────────────────────────────────────────────────────────────

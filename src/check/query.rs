@@ -116,7 +116,8 @@ fn count_order(q: &Query, groups: &[FieldRef], errors: &mut Diagnostics) -> Vec<
     order
 }
 
-/// `id` (when any row has one), every declared field, and the citations.
+/// `id` (when any row has one), every declared field, and the citations (of a written fact)
+/// or the status (of a derived row).
 fn default_columns(db: &Database, kind: KindId) -> Vec<FieldRef> {
     let k = db.kind(kind);
     let has_ids = k.relation.any_known(0);
@@ -132,7 +133,14 @@ fn default_columns(db: &Database, kind: KindId) -> Vec<FieldRef> {
             name: f.name.clone(),
         })
         .collect();
-    if !k.is_derived() {
+    if k.is_derived() {
+        cols.push(FieldRef {
+            column: Column::Status,
+            derefs: vec![],
+            ty: Type::Text,
+            name: "status".into(),
+        });
+    } else {
         cols.push(FieldRef {
             column: Column::Cite,
             derefs: vec![],

@@ -5,7 +5,7 @@ use super::profile::QueryProfile;
 use crate::check::{Column, FieldRef, Pred};
 use crate::date::{Modality, TimeRel};
 use crate::plan::{Access, Output, Plan};
-use crate::store::{Database, KindId, Origin, Type, Value, entity_cols, fold};
+use crate::store::{Database, KindId, Origin, Status, Type, Value, entity_cols, fold};
 use crate::syntax::ast::CmpOp;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -81,6 +81,12 @@ pub fn execute_profiled(
 ) -> Result<ResultSet, LimitHit> {
     let mut ids = access_rows(db, plan.kind, &plan.access, budget)?;
     QueryProfile::lap(&mut profile, "access", ids.len());
+    if db.trust > Status::Background {
+        // `--trust` / `:trust`: rows weaker than the session trusts are not shown.
+        let rel = &db.kind(plan.kind).relation;
+        ids.retain(|&i| rel.status(i) >= db.trust);
+        QueryProfile::lap(&mut profile, "trust", ids.len());
+    }
     budget.check()?;
     if let Some(f) = &plan.filter {
         ids = filter_rows(db, plan.kind, ids, f, budget)?;

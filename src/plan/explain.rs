@@ -111,6 +111,13 @@ fn query_tree(db: &Database, plan: &Plan, profile: Option<&QueryProfile>) -> Str
             measured_step(profile, "filter")
         ));
     }
+    if db.trust > crate::store::Status::Background {
+        steps.push(format!(
+            "keep rows at least {} (:trust){}",
+            db.trust,
+            measured_step(profile, "trust")
+        ));
+    }
     let rows = kind.relation.len();
     let access = measured_step(profile, "access");
     steps.push(match &plan.access {
@@ -181,7 +188,9 @@ fn rules_section(
         return String::new();
     }
     let mut out = format!(
-        "{} is derived: before the query, its rules run stratum by stratum, lowest first\n",
+        "{} is derived: before the query, its rules run stratum by stratum, lowest first\n\
+         (each stratum once over stated rows, then again with inferred, then background rows,\n\
+         when there are any: what a pass adds has its status)\n",
         db.kind(kind).name
     );
     if fixpoint.is_none() {

@@ -4,6 +4,7 @@
 use super::fold::fold;
 use super::relation::Relation;
 use super::value::{Interner, Row, Sym, Type, Value};
+use super::status::Status;
 use crate::date::Widening;
 use crate::diagnostic::{Span, did_you_mean};
 use std::collections::HashMap;
@@ -133,6 +134,8 @@ pub struct Database {
     /// The source declared last in the text being run: citations without a source name point
     /// into it, relative dates resolve against its date (see `store::source`).
     pub current_source: Option<String>,
+    /// The weakest status a query shows (`--trust`, `:trust`); `background` shows every row.
+    pub trust: Status,
 }
 
 impl Default for Database {
@@ -155,6 +158,7 @@ impl Database {
             widening: Widening::default(),
             mention_signature: Vec::new(),
             current_source: None,
+            trust: Status::Background,
         };
         for status in ["stated", "inferred", "background", "derived"] {
             db.interner.intern(status);

@@ -39,6 +39,14 @@ impl Status {
             .find(|s| s.name() == text)
     }
 
+    /// A trust level (`--trust`, `:trust`): a status, or `all` (the same as `background`).
+    pub fn parse_trust(text: &str) -> Option<Status> {
+        match text {
+            "all" => Some(Status::Background),
+            _ => Status::parse(text),
+        }
+    }
+
     /// Two bits, for packing beside a rule number.
     pub(crate) fn bits(self) -> u32 {
         self as u32
