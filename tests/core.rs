@@ -247,3 +247,36 @@ fn rules_of_one_text_may_come_in_any_order() {
         "Algeria, the Maghreb, Mali, northern Mali, the Sahel: {out}"
     );
 }
+
+/// An aggregate in a body counts every row, whatever its status, and the row it helps derive is
+/// as strong as the weakest row it counted: one row per person, never one count per status.
+#[test]
+fn a_body_aggregate_counts_every_row_and_is_as_strong_as_the_weakest() {
+    let (out, err) = run(r#"
+        kind says (who: text, what: text);
+        says(who: "a", what: "x") cite p1.s1;
+        says(who: "a", what: "y") background;
+        says(who: "b", what: "z") cite p1.s2;
+        kind speaker (name: text);
+        speaker(name: "a") cite p1.s1;
+        speaker(name: "b") cite p1.s1;
+        speaker(name: "c") inferred "a guess";
+        talk(p: ?p, n: ?n) :- speaker(name: ?p), ?n = count(?w : says(who: ?p, what: ?w));
+        talk order by p;
+        heard(p: ?p, n: count(?w)) :- says(who: ?p, what: ?w);
+        heard order by p;"#);
+    assert_eq!(err, "");
+    let tables: Vec<&str> = out.split("\n\n").collect();
+    let rows = |t: &str| -> Vec<String> {
+        t.lines()
+            .skip(2)
+            .filter(|l| !l.starts_with('('))
+            .map(|l| l.split('│').map(str::trim).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    assert_eq!(
+        rows(tables[0]),
+        ["a,2,background", "b,1,stated", "c,0,inferred"]
+    );
+    assert_eq!(rows(tables[1]), ["a,2,background", "b,1,stated"]);
+}

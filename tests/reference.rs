@@ -87,6 +87,10 @@ struct Atom {
     args: Vec<(usize, Term)>,
     /// Written without field names (only when `args` are the first fields, in order).
     positional: bool,
+    /// `status: "…"`: only rows of this status match. Positive atoms only ever ask for
+    /// `stated` (the top of the lattice, so the answer does not depend on the order in which
+    /// statuses improve); negated atoms, over complete lower strata, ask for any.
+    status: Option<St>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -413,6 +417,9 @@ fn eval_rule(rule: &Rule, db: &StatusDb) -> Vec<(Vec<V>, St)> {
             let mut next = Vec::new();
             for (b, st) in &bindings {
                 for (row, row_st) in &db[atom.rel] {
+                    if atom.status.is_some_and(|s| s != *row_st) {
+                        continue;
+                    }
                     if let Some(b2) = match_positive(atom, row, b) {
                         next.push((b2, (*st).min(*row_st)));
                     }
@@ -446,9 +453,9 @@ fn eval_rule(rule: &Rule, db: &StatusDb) -> Vec<(Vec<V>, St)> {
     fn holds(lit: &Lit, b: &Binding, db: &StatusDb) -> bool {
         match lit {
             Lit::Pos(_) | Lit::Bind(..) | Lit::CountOf(..) => true,
-            Lit::Neg(atom) => !db[atom.rel]
-                .keys()
-                .any(|row| matches_negated(atom, row, b)),
+            Lit::Neg(atom) => !db[atom.rel].iter().any(|(row, st)| {
+                atom.status.is_none_or(|s| s == *st) && matches_negated(atom, row, b)
+            }),
             Lit::Cmp(l, op, r) => compare(term_value(l, b), *op, term_value(r, b)),
             Lit::Or(x, y) => holds(x, b, db) || holds(y, b, db),
         }
@@ -492,7 +499,8 @@ fn eval_rule(rule: &Rule, db: &StatusDb) -> Vec<(Vec<V>, St)> {
                 _ => V::Num(0),
             })
             .collect();
-        return vec![row];
+        // A count over nothing rests on no row: nothing weakens it.
+        return vec![(row, St::Stated)];
     }
     groups
         .into_iter()
@@ -587,7 +595,7 @@ fn atom_src(p: &Program, cols: &[Vec<usize>], a: &Atom) -> String {
             .iter()
             .enumerate()
             .all(|(i, (f, _))| cols[a.rel].get(i) == Some(f));
-    let args: Vec<String> = a
+    let mut args: Vec<String> = a
         .args
         .iter()
         .map(|(f, t)| {
@@ -598,6 +606,9 @@ fn atom_src(p: &Program, cols: &[Vec<usize>], a: &Atom) -> String {
             }
         })
         .collect();
+    if let Some(s) = a.status {
+        args.push(format!("status: \"{}\"", s.name()));
+    }
     format!("{}({})", rel.name, args.join(", "))
 }
 
@@ -1188,6 +1199,7 @@ fn atom(rel: usize, args: &[(usize, Term)]) -> Atom {
         rel,
         args: args.to_vec(),
         positional: false,
+        status: None,
     }
 }
 
@@ -1220,6 +1232,14 @@ impl Gen<'_> {
                     a.args.reverse();
                 }
                 a.positional = self.d.chance(20);
+            }
+            // Sometimes read the `status` of the rows an atom matches.
+            match lit {
+                Lit::Pos(a) if self.d.chance(10) => a.status = Some(St::Stated),
+                Lit::Neg(a) if self.d.chance(15) => {
+                    a.status = Some(self.d.pick(&[St::Stated, St::Inferred, St::Background]))
+                }
+                _ => {}
             }
         }
         let rot = if self.d.chance(20) {
@@ -2006,10 +2026,7 @@ fn count_takes_distinct_values_and_sum_every_match() {
         edge(src: 1, dst: 3, w: 5) background;
         out where n = 1;"
     ));
-    assert_eq!(
-        out,
-        "n,total,weights,edges,status\n1,10,1,2,background\n"
-    );
+    assert_eq!(out, "n,total,weights,edges,status\n1,10,1,2,background\n");
 }
 
 // ─── The rule checker's refusals ────────────────────────────────────────────────────────────
@@ -2244,6 +2261,9 @@ fn generator_coverage() {
                         if a.args.iter().any(|(_, t)| *t == Term::Any) {
                             seen.insert("?_ under not");
                         }
+                        if a.status.is_some() {
+                            seen.insert("status under not");
+                        }
                     }
                     Lit::Cmp(..) => {
                         seen.insert("comparison");
@@ -2272,6 +2292,9 @@ fn generator_coverage() {
                         }
                         if a.args.iter().any(|(_, t)| *t == Term::Any) {
                             seen.insert("?_ in a positive atom");
+                        }
+                        if a.status.is_some() {
+                            seen.insert("status: \"stated\" in an atom");
                         }
                         if a.positional {
                             seen.insert("positional atom (maybe)");
@@ -2319,6 +2342,11 @@ fn generator_coverage() {
         if p.split {
             seen.insert("edges added after a first computation");
         }
+        seen.insert(match p.statuses {
+            0 => "facts all stated",
+            1 => "facts all background",
+            _ => "facts of mixed statuses",
+        });
         let text = render(&p);
         let first_reads_itself = p.rels.iter().any(|r| {
             let head = format!("{}(", r.name);

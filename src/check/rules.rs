@@ -15,6 +15,7 @@ use crate::date::{Modality, TimeRel};
 use crate::diagnostic::{Diagnostic, Diagnostics, Span, suggestion};
 use crate::store::{
     Database, ENTITY, Field, Kind, KindId, KindOrigin, Relation, Type, Value, entity_cols,
+    virtual_cols,
 };
 use crate::syntax::ast::{self, AggFn, Arg, Atom, BodyItem, CmpOp, Literal, Term};
 use std::collections::HashMap;
@@ -184,8 +185,15 @@ impl RuleChecker<'_> {
         if let Some(f) = field {
             return match fields.iter().position(|x| x.name == f.text) {
                 Some(c) => Some(c),
+                // `status` and `cite`, unless the kind declares fields of those names.
+                None if virtual_cols::by_name(&f.text).is_some() => {
+                    virtual_cols::by_name(&f.text).map(|(c, _)| c)
+                }
                 None => {
-                    let names = fields.iter().map(|x| x.name.as_str());
+                    let names = fields
+                        .iter()
+                        .map(|x| x.name.as_str())
+                        .chain(["status", "cite"]);
                     self.errors.push(
                         Diagnostic::error(
                             format!("kind `{kname}` has no field `{}`", f.text),
@@ -249,6 +257,14 @@ impl RuleChecker<'_> {
             return None;
         };
         let fields: Vec<Field> = self.db.kind(kind).fields.clone();
+        // A declared field, or `status` / `cite`.
+        let column = |col: usize| -> (String, Type) {
+            match fields.get(col) {
+                Some(f) => (f.name.clone(), f.ty),
+                None if col == virtual_cols::CITE => ("cite".into(), Type::List),
+                None => ("status".into(), Type::Text),
+            }
+        };
         let mut args = Vec::new();
         let mut taken = Vec::new();
         let mut seen = Vec::new();
@@ -256,16 +272,16 @@ impl RuleChecker<'_> {
             let Some(col) = self.arg_column(atom, &fields, field, &mut taken, term) else {
                 continue;
             };
+            let (name, ty) = column(col);
             if seen.contains(&col) {
                 self.errors.push(Diagnostic::error(
-                    format!("field `{}` is given twice", fields[col].name),
+                    format!("field `{name}` is given twice"),
                     term.span(),
                     "again here",
                 ));
                 continue;
             }
             seen.push(col);
-            let ty = fields[col].ty;
             match term {
                 Term::Var(name) => {
                     let v = self.var(name);
@@ -276,7 +292,7 @@ impl RuleChecker<'_> {
                     args.push((col, Slot::Var(v)));
                 }
                 Term::Value(lit) => {
-                    let what = format!("field `{}`", fields[col].name);
+                    let what = format!("field `{name}`");
                     let value = match (ty, &lit.lit) {
                         (Type::Ref, Literal::Name(n) | Literal::Text(n)) => {
                             Ok(Value::Ref(self.db.interner.intern(n)))

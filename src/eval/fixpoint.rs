@@ -17,10 +17,10 @@ use super::expr::{EvalError, Texts, eval};
 use super::profile::{FixpointProfile, StratumProfile};
 use super::query::compare;
 use crate::check::Strata;
-use crate::check::rules::{BodyLit, CheckedRule, Expr, HeadArg, Slot};
+use crate::check::rules::{BodyLit, CAtom, CheckedRule, Expr, HeadArg, Slot};
 use crate::diagnostic::Diagnostic;
 use crate::plan::rules::{Match, Rows, RulePlan, Step, plan_rule};
-use crate::store::{Database, KindId, Origin, Row, RowOrigin, Status, Value};
+use crate::store::{Database, KindId, Origin, Row, RowOrigin, Status, Value, virtual_cols};
 use crate::syntax::ast::AggFn;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -93,14 +93,10 @@ fn stratum(
     stats: &mut FixpointStats,
     mut profile: Option<&mut FixpointProfile>,
 ) -> Result<(), LimitHit> {
-    let mut read: Vec<KindId> = rules
-        .iter()
-        .flat_map(|r| &r.body)
-        .filter_map(|lit| match lit {
-            BodyLit::Atom(a) => Some(a.kind),
-            _ => None,
-        })
-        .collect();
+    let mut read: Vec<KindId> = Vec::new();
+    for r in rules {
+        atom_kinds(&r.body, &mut read);
+    }
     read.sort_unstable();
     read.dedup();
     for level in Status::STRONGEST_FIRST {
@@ -123,6 +119,17 @@ fn stratum(
         }
     }
     Ok(())
+}
+
+/// The kinds the positive atoms of `body` read, aggregates' bodies included.
+fn atom_kinds(body: &[BodyLit], out: &mut Vec<KindId>) {
+    for lit in body {
+        match lit {
+            BodyLit::Atom(a) => out.push(a.kind),
+            BodyLit::Aggregate(_, agg) => atom_kinds(&agg.body, out),
+            _ => {}
+        }
+    }
 }
 
 /// The fixpoint of a stratum over the rows at least as strong as `level`; aggregates run in
@@ -370,6 +377,8 @@ struct Frame<'a> {
     steps_done: u64,
     /// The rows the outermost join reads, when they are read a chunk at a time.
     outer: Option<Range<u32>>,
+    /// Inside an aggregate of the body: every row is read, whatever the pass's status.
+    every_status: bool,
 }
 
 impl<'a> Frame<'a> {
@@ -391,6 +400,7 @@ impl<'a> Frame<'a> {
             premises: Vec::new(),
             steps_done,
             outer,
+            every_status: false,
         }
     }
 }
@@ -442,7 +452,7 @@ fn build_step_indexes(
             }
             Step::Filter(i) => {
                 if let BodyLit::Not(a) = &body[*i]
-                    && let Some((col, _)) = a.args.iter().find(|(_, s)| !is_any(rule, s))
+                    && let Some((col, _)) = not_key(rule, a)
                 {
                     build(a.kind, *col)?;
                 }
@@ -451,6 +461,14 @@ fn build_step_indexes(
         }
     }
     Ok(())
+}
+
+/// The argument a `not` atom looks its rows up by: the first one that constrains a declared
+/// field (`status` and `cite` have no index).
+fn not_key<'a>(rule: &CheckedRule, a: &'a CAtom) -> Option<&'a (usize, Slot)> {
+    a.args
+        .iter()
+        .find(|(col, s)| !is_any(rule, s) && !virtual_cols::is_virtual(*col))
 }
 
 /// Is `s` the anonymous variable `?_`?
@@ -583,6 +601,7 @@ fn run_rule(
             let origin = RowOrigin::Derived {
                 rule: rule.index,
                 premises: &premises,
+                status: out.status,
             };
             if db
                 .kind_mut(rule.head_kind)
@@ -679,8 +698,15 @@ fn walk(
             };
             let mut values = Vec::new();
             let mut matches = 0usize;
-            walk(f, &agg.body, plan, budget, &mut |inner| {
+            // An aggregate counts every row, whatever the pass, and is as strong as the
+            // weakest row it counts: weaker than this pass, it is left to a later pass.
+            let mut weakest = Status::Stated;
+            let nested = std::mem::replace(&mut f.every_status, true);
+            let counted = walk(f, &agg.body, plan, budget, &mut |inner| {
                 matches += 1;
+                for &(k, r) in &inner.premises {
+                    weakest = weakest.min(inner.db.kind(k).relation.status(r));
+                }
                 if let Some(e) = &agg.arg {
                     let v = value_of(inner, e)?;
                     if !v.is_null() {
@@ -688,7 +714,12 @@ fn walk(
                     }
                 }
                 Ok(())
-            })?;
+            });
+            f.every_status = nested;
+            counted?;
+            if weakest < f.ranges.level && !f.every_status {
+                return Ok(());
+            }
             match fold(f, agg.func, agg.arg.is_some(), matches, values)? {
                 Some(value) => bind_and_walk(f, *v, value, body, rest, budget, emit),
                 // `min`, `max` and `mean` of nothing: no value, so no match.
@@ -753,6 +784,23 @@ fn bind_and_walk(
     result
 }
 
+/// Does row `r` of `kind` (whose relation is `rel`) hold `v` in column `col`?
+#[inline]
+fn cell_is(
+    db: &Database,
+    kind: KindId,
+    rel: &crate::store::Relation,
+    r: u32,
+    col: usize,
+    v: &Value,
+) -> bool {
+    if virtual_cols::is_virtual(col) {
+        db.cell_at(kind, r, col) == *v
+    } else {
+        rel.eq_at(r, col, v)
+    }
+}
+
 /// Matches row `r` of `rel` against an atom's arguments, binding its variables, and walks on.
 #[allow(clippy::too_many_arguments)]
 fn join_row(
@@ -771,7 +819,10 @@ fn join_row(
         budget.check()?;
     }
     // A row weaker than the pass's status is not read in this pass.
-    if f.ranges.weaker.get(kind).copied().unwrap_or(false) && rel.status(r) < f.ranges.level {
+    if !f.every_status
+        && f.ranges.weaker.get(kind).copied().unwrap_or(false)
+        && rel.status(r) < f.ranges.level
+    {
         return Ok(());
     }
     let mut ok = true;
@@ -780,13 +831,17 @@ fn join_row(
             Match::Check(slot) => {
                 let v = slot_value(slot, &f.values);
                 // An unknown value joins with nothing.
-                if v.is_null() || !rel.eq_at(r, *col, v) {
+                if v.is_null() || !cell_is(f.db, kind, rel, r, *col, v) {
                     ok = false;
                     break;
                 }
             }
             Match::Bind(v) => {
-                let x = rel.get(r, *col);
+                let x = if virtual_cols::is_virtual(*col) {
+                    f.db.cell_at(kind, r, *col)
+                } else {
+                    rel.get(r, *col)
+                };
                 if x.is_null() {
                     ok = false;
                     break;
@@ -828,10 +883,11 @@ fn filter_holds(f: &Frame, lit: &BodyLit) -> Result<bool, LimitHit> {
             let rel = &f.db.kind(a.kind).relation;
             let matches_row = |r: u32| {
                 a.args.iter().all(|(col, s)| {
-                    is_any(f.rule, s) || rel.eq_at(r, *col, slot_value(s, &f.values))
+                    is_any(f.rule, s)
+                        || cell_is(f.db, a.kind, rel, r, *col, slot_value(s, &f.values))
                 })
             };
-            match a.args.iter().find(|(_, s)| !is_any(f.rule, s)) {
+            match not_key(f.rule, a) {
                 Some((col, s)) => {
                     let v = slot_value(s, &f.values);
                     // Built before the walk (`build_indexes`).
@@ -840,7 +896,7 @@ fn filter_holds(f: &Frame, lit: &BodyLit) -> Result<bool, LimitHit> {
                         .get(v)
                         .is_some_and(|rows| rows.iter().any(|&r| matches_row(r)))
                 }
-                None => rel.is_empty(),
+                None => !(0..rel.len() as u32).any(matches_row),
             }
         }
         BodyLit::Atom(_) | BodyLit::Aggregate(..) => true,

@@ -25,7 +25,7 @@ pub fn cell(db: &Database, kind: KindId, i: u32, f: &FieldRef) -> Value {
     let rel = &db.kind(kind).relation;
     let mut v = match f.column {
         Column::Field(c) => rel.get(i, c),
-        Column::Cite => cite_value(db, kind, i),
+        Column::Cite => db.cite_list(kind, i),
         Column::Status => match db.interner.get(rel.status(i).name()) {
             Some(s) => Value::Text(s),
             None => Value::Null,
@@ -51,20 +51,6 @@ fn shown(db: &Database, kind: KindId, i: u32, f: &FieldRef) -> Value {
         Value::Entity(s) if is_id => Value::Ref(s),
         other => other,
     }
-}
-
-fn cite_value(db: &Database, kind: KindId, i: u32) -> Value {
-    let text = db
-        .kind(kind)
-        .relation
-        .origin(i)
-        .cite_text(db.cites_show_sources());
-    let items: Vec<Value> = text
-        .split(", ")
-        .filter(|s| !s.is_empty())
-        .filter_map(|s| db.interner.get(s).map(Value::Text))
-        .collect();
-    Value::List(items.into())
 }
 
 /// Executes a plan within a budget.

@@ -346,7 +346,7 @@ pub fn describe_rule_plan(db: &Database, rule: &CheckedRule, plan: &RulePlan) ->
                     Some((col, s)) => format!(
                         "join {which}{} where {} = {} (hash index; {size})",
                         k.name,
-                        k.fields[*col].name,
+                        k.column_name(*col),
                         slot(s)
                     ),
                     None => format!("scan {which}{} ({size})", k.name),
@@ -354,10 +354,22 @@ pub fn describe_rule_plan(db: &Database, rule: &CheckedRule, plan: &RulePlan) ->
                 let binds: Vec<String> = args
                     .iter()
                     .filter_map(|(col, m)| match m {
-                        Match::Bind(v) => Some(format!("{} from {}", var(*v), k.fields[*col].name)),
+                        Match::Bind(v) => Some(format!("{} from {}", var(*v), k.column_name(*col))),
                         Match::Check(_) => None,
                     })
                     .collect();
+                // `status` and `cite` are checked on each row read (they have no index).
+                let checks: Vec<String> = args
+                    .iter()
+                    .filter(|(col, _)| crate::store::virtual_cols::is_virtual(*col))
+                    .filter_map(|(col, m)| match m {
+                        Match::Check(s) => Some(format!("{} = {}", k.column_name(*col), slot(s))),
+                        Match::Bind(_) => None,
+                    })
+                    .collect();
+                if !checks.is_empty() {
+                    line.push_str(&format!(", keeping rows whose {}", checks.join(" and ")));
+                }
                 if !binds.is_empty() {
                     line.push_str(&format!(", binding {}", binds.join(", ")));
                 }
@@ -442,7 +454,7 @@ fn atom_text(db: &Database, a: &CAtom, slot: &dyn Fn(&Slot) -> String) -> String
     let args: Vec<String> = a
         .args
         .iter()
-        .map(|(col, s)| format!("{}: {}", k.fields[*col].name, slot(s)))
+        .map(|(col, s)| format!("{}: {}", k.column_name(*col), slot(s)))
         .collect();
     format!("{}({})", k.name, args.join(", "))
 }

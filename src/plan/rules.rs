@@ -185,7 +185,9 @@ fn plan_body(
                     Match::Bind(*v)
                 }
             };
+            // `status` and `cite` have no index: they are checked against each row read.
             if key.is_none()
+                && !crate::store::virtual_cols::is_virtual(*col)
                 && let Match::Check(s) = &m
                 && !matches!(s, Slot::Var(v) if !bound_before[*v])
             {

@@ -3,8 +3,8 @@
 
 use super::fold::fold;
 use super::relation::Relation;
-use super::value::{Interner, Row, Sym, Type, Value};
 use super::status::Status;
+use super::value::{Interner, Row, Sym, Type, Value};
 use crate::date::Widening;
 use crate::diagnostic::{Span, did_you_mean};
 use std::collections::HashMap;
