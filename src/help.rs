@@ -171,7 +171,8 @@ Facts and schemas
   visit(id: v1, partner: united_states, date: 2025-09-14) cite p5.s1 \"short quote\";
   Field types: text, number, date, entity, ref (the id of another fact), bool, list.
   Provenance: cite pN.sM [\"quote\"], … ; inferred \"basis\" ; background \"note\".
-  Every fact shows its citations in the `cite` column; `status` says stated/inferred/background.
+  Every fact shows its citations in the `cite` column; `status` says stated/inferred/background
+  (a derived row's: the weakest premise of its strongest derivation).
 ";
 
 const RULES: &str = "\
@@ -188,6 +189,10 @@ Rules
   Rules compute (`:help functions`): `fact(n: ?i + 1, v: ?v * (?i + 1)) :- fact(n: ?i, v: ?v), ?i < 12`;
   `?d = days_between(?a, ?b)` binds a variable; `(… or …)` is a disjunction;
   `?n = count(?s : statement(speaker: ?p, id: ?s))` aggregates inside a body.
+  A derived row's `status` is the weakest premise of its strongest derivation (stated >
+  inferred > background); `status` and `cite` can be read in a body:
+    said(place: ?x) :- located_in(place: ?x, status: \"stated\");
+  `:trust stated` (or --trust stated) hides every weaker row from queries.
 ";
 
 /// The tour: each numbered line is a query (checked by a test), with what it shows below it.

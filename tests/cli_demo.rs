@@ -107,7 +107,7 @@ fn explain_shows_the_join_plan_of_the_rules_behind_a_derived_kind() {
     assert_in_order(
         &out,
         &[
-            "project country, russian_contact, us_contact\n",
+            "project country, russian_contact, us_contact, status\n",
             "└─ scan courted_by_both",
             "courted_by_both is derived",
             ": contact\n",
@@ -147,16 +147,16 @@ fn explain_analyze_adds_rows_and_times_to_every_step() {
     assert_in_order(
         &out,
         &[
-            "project inner, outer  → 2 rows, ",
+            "project inner, outer, status  → 2 rows, ",
             " ms\n",
             "└─ lookup within by hash index on inner = stuttgart (17 rows in all)  → 2 rows, ",
-            "stratum 1, recursive: within  → 4 rounds, 17 rows derived, ",
+            "stratum 1, recursive: within  → 6 rounds, 17 rows derived, ",
             "rule 1: within(",
             "→ 12 rows derived, ",
             "rule 2: within(",
             "→ 5 rows derived, ",
-            "first round:  → ran 1 time, ",
-            "later rounds, from the last round's new rows of within:  → ran 3 times, ",
+            "first round:  → ran 2 times, ",
+            "later rounds, from the last round's new rows of within:  → ran 4 times, ",
             "in all: 2 rows in ",
         ],
     );
@@ -164,7 +164,7 @@ fn explain_analyze_adds_rows_and_times_to_every_step() {
     assert_in_order(
         &join,
         &[
-            "project country, russian_contact, us_contact  → 1 row, ",
+            "project country, russian_contact, us_contact, status  → 1 row, ",
             "rule 19: courted_by_both(",
             "→ 1 row derived, ",
             "1. join contact where partner = ",

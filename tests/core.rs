@@ -248,6 +248,42 @@ fn rules_of_one_text_may_come_in_any_order() {
     );
 }
 
+/// Issue 13's two promises about evidence, through the binary: a derived row resting on
+/// background knowledge says so, and `--trust stated` hides it; a bounded date is certainly
+/// after what precedes its bounds, and only possibly on its last day.
+#[test]
+fn status_flows_through_rules_and_bounded_dates_filter_correctly() {
+    let europe = "took_place_in[event, region, status] where region = \"Europe\"";
+    let (out, err, code) = dalil(&["-c", europe, "--format", "csv"]);
+    assert_eq!((err.as_str(), code), ("", 0));
+    assert_eq!(
+        out,
+        "event,region,status\nafricom_change_of_command,Europe,background\n"
+    );
+    for format in ["table", "json", "csv"] {
+        let (out, err, code) = dalil(&["--trust", "stated", "--format", format, "-c", europe]);
+        assert_eq!((err.as_str(), code), ("", 0), "{format}");
+        assert!(!out.contains("africom"), "{format}: {out}");
+    }
+    let (out, _, _) = dalil(&["--trust", "inferred", "-c", europe, "--format", "json"]);
+    assert_eq!(out.trim(), "[]");
+
+    let meeting = |filter: &str| {
+        let (out, err, code) = dalil(&[
+            "-c",
+            &format!("meeting[id, date] {filter}"),
+            "--format",
+            "csv",
+        ]);
+        assert_eq!((err.as_str(), code), ("", 0), "{filter}");
+        out
+    };
+    let tudor_smaili = "mtg_tudor_smaili,2025-09-14/2025-09-23";
+    assert!(meeting("after 2025-08-15").contains(tudor_smaili));
+    assert!(!meeting("on 2025-09-23").contains(tudor_smaili));
+    assert!(meeting("possibly on 2025-09-23").contains(tudor_smaili));
+    assert!(meeting("where status = \"inferred\"").contains(tudor_smaili));
+
 /// An aggregate in a body counts every row, whatever its status, and the row it helps derive is
 /// as strong as the weakest row it counted: one row per person, never one count per status.
 #[test]

@@ -19,6 +19,10 @@ pub fn declare_kind(db: &mut Database, decl: &KindDecl) -> Result<(), Diagnostic
         doc: Some("the fact's own name, for other facts to refer to".into()),
     }];
     for f in &decl.fields {
+        if let Some(d) = crate::check::query::provenance_name(&f.name.text, f.name.span) {
+            errors.push(d);
+            continue;
+        }
         if fields.iter().any(|x| x.name == f.name.text) {
             errors.push(Diagnostic::error(
                 format!("field `{}` is declared twice", f.name.text),

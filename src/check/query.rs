@@ -5,12 +5,31 @@ use super::declare::unknown_kind;
 use super::ir::{CheckedQuery, CitePlace, Column, FieldRef, Pred};
 use super::values::{date_value, mismatch, plural, typed_value};
 use crate::date::Date;
-use crate::diagnostic::{Diagnostic, Diagnostics, suggestion};
+use crate::diagnostic::{Diagnostic, Diagnostics, Span, suggestion};
 use crate::store::{Database, ENTITY, KindId, Type, Value, entity_cols};
 use crate::syntax::ast::{CmpOp, Condition, Literal, Path, Query, Test, TimeFilter};
 
 /// The fields every kind has besides its schema.
 pub const VIRTUAL_FIELDS: [&str; 2] = ["cite", "status"];
+
+/// The report for a field named `status` or `cite`, which every row already has.
+pub fn provenance_name(name: &str, span: Span) -> Option<Diagnostic> {
+    let what = match name {
+        "status" => {
+            "its status (stated, inferred or background; a derived row's comes from its premises)"
+        }
+        "cite" => "its citations (a derived row's are those of its premises)",
+        _ => return None,
+    };
+    Some(
+        Diagnostic::error(
+            format!("`{name}` cannot be a field: every row has {what}"),
+            span,
+            "reserved field name",
+        )
+        .with_help("read it like a field (`status: ?s`, `where status = \"stated\"`), or give this field another name"),
+    )
+}
 
 /// Checks a query against the database's schema.
 pub fn check_query(db: &mut Database, q: &Query) -> Result<CheckedQuery, Diagnostics> {

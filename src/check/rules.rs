@@ -1188,6 +1188,10 @@ fn head_args(c: &mut RuleChecker, atom: &Atom) -> Option<Head> {
         };
         let name = field.as_ref().map_or(default_name, |f| f.text.clone());
         let span = field.as_ref().map_or(term.span(), |f| f.span);
+        if let Some(d) = super::query::provenance_name(&name, span) {
+            c.errors.push(d);
+            continue;
+        }
         if fields.iter().any(|f| f.0 == name) {
             c.errors.push(Diagnostic::error(
                 format!("field `{name}` is given twice"),

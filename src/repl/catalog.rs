@@ -62,7 +62,7 @@ impl Catalog {
                 for (name, ty) in [("cite", Type::List), ("status", Type::Text)] {
                     if k.column(name).is_none() {
                         let values = if name == "status" {
-                            ["stated", "inferred", "background", "derived"]
+                            ["stated", "inferred", "background"]
                                 .map(String::from)
                                 .to_vec()
                         } else {

@@ -855,6 +855,7 @@ mod tests {
             RowOrigin::Derived {
                 rule: 2,
                 premises: &prem,
+                status: Status::Inferred,
             },
         );
         r.insert_with(
@@ -862,22 +863,28 @@ mod tests {
             RowOrigin::Derived {
                 rule: 0,
                 premises: &prem[..1],
+                status: Status::Background,
             },
         );
         assert_eq!(
             r.origin(0),
             Origin::Derived {
                 rule: 2,
-                premises: prem.to_vec()
+                premises: prem.to_vec(),
+                status: Status::Inferred,
             }
         );
         assert_eq!(
             r.origin(1),
             Origin::Derived {
                 rule: 0,
-                premises: vec![(3, 7)]
+                premises: vec![(3, 7)],
+                status: Status::Background,
             }
         );
-        assert_eq!(r.status(1), "derived");
+        assert_eq!(r.status(1), Status::Background);
+        assert_eq!(r.rule_of(0), Some(2));
+        assert_eq!(r.count_with_status(Status::Inferred), 1);
+        assert_eq!(r.count_with_status(Status::Stated), 0);
     }
 }
