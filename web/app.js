@@ -230,6 +230,8 @@ async function toggleWhy(button, tr, statement, row, index, span) {
 const STRENGTH = { stated: 3, inferred: 2, background: 1 };
 function strength(node) {
   const o = node.origin || {};
+  // A derived row carries its status (the weakest premise of its strongest derivation).
+  if (o.premises && STRENGTH[o.status]) return STRENGTH[o.status];
   if (o.premises) return o.premises.length ? Math.min(...o.premises.map(strength)) : 3;
   if (o.background !== null && o.background !== undefined) return 1;
   if (o.inferred) return 2;
@@ -268,9 +270,10 @@ function whyTree(node, open, weakest = false, openAll = false) {
   const body = el("div", { class: "why-body" });
   if (o.premises) {
     body.append(el("div", { class: "rule" }, `rule ${o.rule}: `, el("code", {}, o.rule_text || "")));
-    // The weakest premise: the lowest status, then the fewest citations.
-    let weak = -1;
-    if (o.premises.length > 1) {
+    // The weakest premise: as the engine marks it, else the lowest status, then the fewest
+    // citations.
+    let weak = (o.weakest_premises || [])[0] ?? -1;
+    if (weak < 0 && o.premises.length > 1) {
       const score = (p) => strength(p) * 100 + citeCount(p);
       weak = o.premises.reduce((best, p, i, all) => (score(p) < score(all[best]) ? i : best), 0);
     }
