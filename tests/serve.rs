@@ -73,7 +73,10 @@ fn a_session_keeps_what_the_tab_defined_and_another_tab_does_not_see_it() {
     assert_eq!(first["ok"], true, "{first}");
     let id = first["session"].as_str().unwrap().to_string();
     let (_, same) = server.query(json!({ "session": id, "text": "us_visits" }));
-    assert_eq!(results(&same), vec![json!([{ "d": "2025-09-14" }])]);
+    assert_eq!(
+        results(&same),
+        vec![json!([{ "d": "2025-09-14", "status": "stated" }])]
+    );
     let (_, other) = server.query(json!({ "text": "us_visits" }));
     assert_ne!(other["session"], first["session"]);
     assert_eq!(
