@@ -283,6 +283,7 @@ fn status_flows_through_rules_and_bounded_dates_filter_correctly() {
     assert!(!meeting("on 2025-09-23").contains(tudor_smaili));
     assert!(meeting("possibly on 2025-09-23").contains(tudor_smaili));
     assert!(meeting("where status = \"inferred\"").contains(tudor_smaili));
+}
 
 /// An aggregate in a body counts every row, whatever its status, and the row it helps derive is
 /// as strong as the weakest row it counted: one row per person, never one count per status.
