@@ -101,7 +101,9 @@ fn an_aggregate_in_a_body_is_correlated_with_the_rule_and_counts_nothing_as_zero
     ]);
     assert!(ok, "{err}");
     assert_eq!(
-        out, "p,n\nAda,2\nBo,1\nCy,0\np\nAda\np,w\nAda,3\nBo,12\n",
+        out,
+        "p,n,status\nAda,2,stated\nBo,1,stated\nCy,0,stated\np,status\nAda,stated\n\
+         p,w,status\nAda,3,stated\nBo,12,stated\n",
         "{out}"
     );
 }
