@@ -42,7 +42,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "reset",
         ":reset                 back to the fact base loaded at start",
     ),
-    ("format", ":format table|json|csv how results are printed"),
+    (
+        "format",
+        ":format FORMAT         table, json, csv or svg (a picture): how results are printed",
+    ),
     (
         "trust",
         ":trust stated|inferred|background   show only rows at least this strong",

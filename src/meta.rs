@@ -56,8 +56,9 @@ impl Session {
                     sink(Reply::Text(format!("format: {}\n", self.settings.format)));
                 } else {
                     self.settings.format = args.parse().map_err(|e: String| {
-                        Diagnostic::error(e, span, "format")
-                            .with_help("write `:format table`, `:format json` or `:format csv`")
+                        Diagnostic::error(e, span, "format").with_help(
+                            "write `:format table`, `:format json`, `:format csv` or `:format svg`",
+                        )
                     })?;
                 }
             }

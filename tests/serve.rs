@@ -162,6 +162,10 @@ fn posts_from_another_site_or_not_json_are_refused() {
     assert_eq!(status, 200);
     let (status, _) = server.request("POST", "/query", &[("Content-Type", "text/plain")], &body);
     assert_eq!(status, 415);
+    let (status, _) = server.request("GET", "/catalog", &[("Sec-Fetch-Site", "cross-site")], "");
+    assert_eq!(status, 403);
+    let (status, _) = server.request("GET", "/catalog", &[("Sec-Fetch-Site", "same-origin")], "");
+    assert_eq!(status, 200);
 }
 
 #[test]
@@ -306,22 +310,34 @@ fn format_svg_draws_the_two_visits_on_a_time_axis() {
 }
 
 #[test]
-fn the_readme_timeline_is_what_dalil_draws() {
-    let out = common::dalil(&["-c", "dated_event", "--format", "svg-timeline"]);
-    let svg = String::from_utf8(out.stdout).expect("UTF-8");
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/timeline.svg");
-    if std::env::var_os("UPDATE_PICTURES").is_some() {
-        std::fs::write(&path, &svg).expect("write docs/timeline.svg");
+fn the_pictures_in_docs_are_what_dalil_draws() {
+    for (query, format, file) in [
+        ("dated_event", "svg-timeline", "docs/timeline.svg"),
+        ("party_to", "svg-graph", "docs/graph.svg"),
+    ] {
+        let out = common::dalil(&["-c", query, "--format", format]);
+        let svg = String::from_utf8(out.stdout).expect("UTF-8");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        if std::env::var_os("UPDATE_PICTURES").is_some() {
+            std::fs::write(&path, &svg).expect("write the picture");
+        }
+        let saved = std::fs::read_to_string(&path).expect("the picture");
+        assert!(
+            saved == svg,
+            "{file} is out of date: UPDATE_PICTURES=1 cargo test --test serve rewrites it"
+        );
     }
-    let saved = std::fs::read_to_string(&path).expect("docs/timeline.svg");
+    let timeline = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/timeline.svg"),
+    )
+    .expect("timeline");
+    assert!(timeline.contains("data-date=\"2025-08\" data-precision=\"month\""));
     assert!(
-        saved == svg,
-        "docs/timeline.svg is out of date: UPDATE_PICTURES=1 cargo test --test serve rewrites it"
+        timeline.contains("class=\"mark year approx\""),
+        "2023~ is faded"
     );
-    assert!(svg.contains("data-date=\"2025-08\" data-precision=\"month\""));
-    assert!(svg.contains("class=\"mark year approx\""), "2023~ is faded");
     assert!(
-        svg.contains("data-precision=\"interval\""),
+        timeline.contains("data-precision=\"interval\""),
         "the bounded meeting"
     );
 }

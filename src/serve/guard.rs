@@ -3,8 +3,9 @@
 //! - **Host**: must name this server by an IP address or `localhost`, with its port. A page
 //!   on another site that rebinds its own domain name to 127.0.0.1 (DNS rebinding) sends its
 //!   domain name as Host and is refused.
-//! - **Origin**: a `POST` from a browser must come from this server's own page, and must say
-//!   it sends JSON (so another site cannot post a form to it).
+//! - **Origin**: a request from a browser must come from this server's own page
+//!   (`Sec-Fetch-Site`, and `Origin` on a `POST`), and a `POST` must say it sends JSON (so
+//!   another site cannot post a form to it).
 //! - Answers carry headers that keep the page out of frames and pin where scripts may come from.
 
 use super::State;
@@ -53,6 +54,15 @@ pub(crate) async fn check(
         return refuse(
             StatusCode::MISDIRECTED_REQUEST,
             "this server answers only to its own address (the Host header names another)",
+        );
+    }
+    // Browsers say where a request comes from; another site's page gets nothing, not even
+    // a new session from a GET.
+    let fetch_site = headers.get("sec-fetch-site").and_then(|h| h.to_str().ok());
+    if matches!(fetch_site, Some("cross-site" | "same-site")) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "requests from another site's page are refused",
         );
     }
     if request.method() == Method::POST {

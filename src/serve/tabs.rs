@@ -64,32 +64,21 @@ impl Tabs {
         }
     }
 
-    /// The tab `id`, or a new one when `id` is missing, unknown or expired.
+    /// The tab `id`, or a new one when `id` is missing, unknown or expired. A new tab's
+    /// session is built on its own thread, without holding up the other tabs.
     pub fn get(&self, id: Option<&str>) -> Result<Handle, String> {
-        let mut tabs = self.tabs.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        // Dropping a tab's sender ends its thread once its current job is done.
-        tabs.retain(|_, t| now.duration_since(t.last_used) < self.idle);
-        if let Some(tab) = id.and_then(|id| tabs.get_mut(id)) {
-            tab.last_used = now;
-            return Ok(Handle {
-                id: id.unwrap_or_default().to_string(),
-                interrupt: tab.interrupt.clone(),
-                jobs: tab.jobs.clone(),
-            });
-        }
-        while tabs.len() >= self.max_tabs {
-            let oldest = tabs
-                .iter()
-                .min_by_key(|(_, t)| t.last_used)
-                .map(|(k, _)| k.clone());
-            match oldest {
-                Some(k) => {
-                    if let Some(t) = tabs.remove(&k) {
-                        t.interrupt.raise();
-                    }
-                }
-                None => break,
+        {
+            let mut tabs = self.lock();
+            let now = Instant::now();
+            // Dropping a tab's sender ends its thread once its current job is done.
+            tabs.retain(|_, t| now.duration_since(t.last_used) < self.idle);
+            if let Some((id, tab)) = id.and_then(|id| Some(id).zip(tabs.get_mut(id))) {
+                tab.last_used = now;
+                return Ok(Handle {
+                    id: id.to_string(),
+                    interrupt: tab.interrupt.clone(),
+                    jobs: tab.jobs.clone(),
+                });
             }
         }
         let (jobs, rx) = mpsc::channel::<Job>();
@@ -117,12 +106,25 @@ impl Tabs {
             .recv()
             .map_err(|_| "the session could not be started".to_string())??;
         let id = new_id();
+        let mut tabs = self.lock();
+        while tabs.len() >= self.max_tabs {
+            let Some(oldest) = tabs
+                .iter()
+                .min_by_key(|(_, t)| t.last_used)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            if let Some(t) = tabs.remove(&oldest) {
+                t.interrupt.raise();
+            }
+        }
         tabs.insert(
             id.clone(),
             Tab {
                 jobs: jobs.clone(),
                 interrupt: interrupt.clone(),
-                last_used: now,
+                last_used: Instant::now(),
             },
         );
         Ok(Handle {
@@ -131,13 +133,14 @@ impl Tabs {
             jobs,
         })
     }
-}
 
-impl Tabs {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Tab>> {
+        self.tabs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Drops tab `id` (its thread ends after its current job).
     pub fn forget(&self, id: &str) {
-        let mut tabs = self.tabs.lock().unwrap_or_else(|e| e.into_inner());
-        tabs.remove(id);
+        self.lock().remove(id);
     }
 }
 
