@@ -663,13 +663,17 @@ fn graph(db: &Database, rs: &ResultSet) -> Option<(String, f64)> {
             None => continue,
         };
         for &(n, field) in rest {
-            if n != hub
-                && !g
-                    .edges
-                    .iter()
-                    .any(|e| e.0 == hub && e.1 == n && &e.2 == field)
-            {
-                g.edges.push((hub, n, field.clone(), kind.clone()));
+            if n == hub {
+                continue;
+            }
+            // Two fields linking the same pair (a visit's host and place) make one line.
+            match g.edges.iter_mut().find(|e| e.0 == hub && e.1 == n) {
+                Some(e) if !e.2.split(", ").any(|f| f == field) => {
+                    e.2.push_str(", ");
+                    e.2.push_str(field);
+                }
+                Some(_) => {}
+                None => g.edges.push((hub, n, field.clone(), kind.clone())),
             }
         }
     }
@@ -688,6 +692,15 @@ fn graph(db: &Database, rs: &ResultSet) -> Option<(String, f64)> {
         if cut { " (cut at the first rows)" } else { "" }
     );
     let (ox, oy) = (40.0, 50.0);
+    // When every edge has the same field, the title says it once instead of on every edge.
+    let one_field = g.edges.iter().all(|e| e.2 == g.edges[0].2);
+    if one_field {
+        let _ = writeln!(
+            svg,
+            "<text class=\"edge-label\" x=\"16\" y=\"44\">every line: {}</text>",
+            esc(&g.edges[0].2)
+        );
+    }
     for (a, b, field, kind) in &g.edges {
         let (na, nb) = (&g.nodes[*a], &g.nodes[*b]);
         let (x1, y1, x2, y2) = (na.x + ox, na.y + oy, nb.x + ox, nb.y + oy);
@@ -697,15 +710,22 @@ fn graph(db: &Database, rs: &ResultSet) -> Option<(String, f64)> {
             .filter(|n| n.is_fact)
             .map(|n| n.group.as_str())
             .collect();
+        let label = if one_field {
+            String::new()
+        } else {
+            format!(
+                "<text class=\"edge-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                (x1 + x2) / 2.0,
+                (y1 + y2) / 2.0 - 3.0,
+                esc(field)
+            )
+        };
         let _ = writeln!(
             svg,
-            "<g class=\"edge-group\" data-kind=\"{}\" data-fact-kinds=\"{}\"><line class=\"edge\" x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\"/>\
-             <text class=\"edge-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text></g>",
+            "<g class=\"edge-group\" data-kind=\"{}\" data-fact-kinds=\"{}\"><title>{}</title><line class=\"edge\" x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\"/>{label}</g>",
             esc(kind),
             esc(&ends.join(" ")),
-            (x1 + x2) / 2.0,
-            (y1 + y2) / 2.0 - 3.0,
-            esc(field)
+            esc(field),
         );
     }
     let mut kind_colours = Colours(Vec::new());
@@ -723,18 +743,18 @@ fn graph(db: &Database, rs: &ResultSet) -> Option<(String, f64)> {
             let row = n
                 .row
                 .map_or(String::new(), |r| format!(" data-row=\"{r}\""));
+            let (left, top, base) = (x - w / 2.0, y - 10.0, y + 4.0);
+            // A white box under the tinted one, so lines do not show through.
             let _ = writeln!(
                 svg,
                 "<g class=\"node fact mark\" data-kind=\"{}\" data-id=\"{}\"{row}><title>{}: {}</title>\
-                 <rect x=\"{:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"20\" rx=\"4\" fill=\"{colour}\" stroke=\"{colour}\"/>\
-                 <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text></g>",
+                 <rect x=\"{left:.1}\" y=\"{top:.1}\" width=\"{w:.1}\" height=\"20\" rx=\"4\" fill=\"#fff\"/>\
+                 <rect x=\"{left:.1}\" y=\"{top:.1}\" width=\"{w:.1}\" height=\"20\" rx=\"4\" fill=\"{colour}\" stroke=\"{colour}\"/>\
+                 <text x=\"{x:.1}\" y=\"{base:.1}\" text-anchor=\"middle\">{}</text></g>",
                 esc(&n.group),
                 esc(&n.label),
                 esc(&n.group),
                 esc(&n.label),
-                x - w / 2.0,
-                y - 10.0,
-                y + 4.0,
                 esc(&text)
             );
         } else {
@@ -852,6 +872,46 @@ fn layout(g: &mut Graph, w: f64, h: f64) {
     for node in &mut g.nodes {
         node.x = 60.0 + (node.x - x0) * sx;
         node.y = 10.0 + (node.y - y0) * sy;
+    }
+    separate(g, w, h);
+}
+
+/// The box a node's drawing takes, as (left, right) of its centre.
+fn extent(n: &Node) -> (f64, f64) {
+    if n.is_fact {
+        let half = (8.0 + 6.6 * clip(&n.label, 26).chars().count() as f64) / 2.0;
+        (half, half)
+    } else {
+        (10.0, 14.0 + 7.0 * clip(&n.label, 30).chars().count() as f64)
+    }
+}
+
+/// Moves overlapping nodes apart (up and down, a little sideways), so no label hides another.
+fn separate(g: &mut Graph, w: f64, h: f64) {
+    const ROW: f64 = 24.0;
+    for _ in 0..60 {
+        let mut moved = false;
+        for i in 0..g.nodes.len() {
+            for j in (i + 1)..g.nodes.len() {
+                let (a, b) = (&g.nodes[i], &g.nodes[j]);
+                let ((al, ar), (bl, br)) = (extent(a), extent(b));
+                let overlap_x = (a.x + ar).min(b.x + br) - (a.x - al).max(b.x - bl);
+                let overlap_y = ROW - (a.y - b.y).abs();
+                if overlap_x > 0.0 && overlap_y > 0.0 {
+                    let push = overlap_y / 2.0 + 0.5;
+                    let dir = if a.y <= b.y { -1.0 } else { 1.0 };
+                    let side = if a.x <= b.x { -1.0 } else { 1.0 };
+                    g.nodes[i].y = (g.nodes[i].y + dir * push).clamp(0.0, h);
+                    g.nodes[j].y = (g.nodes[j].y - dir * push).clamp(0.0, h);
+                    g.nodes[i].x = (g.nodes[i].x + side * 2.0).clamp(0.0, w);
+                    g.nodes[j].x = (g.nodes[j].x - side * 2.0).clamp(0.0, w);
+                    moved = true;
+                }
+            }
+        }
+        if !moved {
+            break;
+        }
     }
 }
 
