@@ -173,6 +173,19 @@ async fn the_page_in_chromium() {
 async fn scenario(c: &Client, url: &str) {
     c.goto(url).await.expect("open the page");
     wait_for(c, "#editor .cm-content").await;
+    // Everything the page loaded came from the server itself: it works offline.
+    let loaded = c
+        .execute(
+            "return performance.getEntriesByType('resource').map(e => e.name)",
+            vec![],
+        )
+        .await
+        .expect("resources");
+    let loaded: Vec<String> = serde_json::from_value(loaded).expect("a list of addresses");
+    assert!(loaded.len() >= 3, "{loaded:?}");
+    for address in &loaded {
+        assert!(address.starts_with(url), "loaded from elsewhere: {address}");
+    }
     screenshot(c, "01-start").await;
 
     // The design card's query, typed, and its one row.
