@@ -257,6 +257,11 @@ fn catalog_and_lessons() {
     let (_, text) = server.request("GET", "/lessons", &[], "");
     let lessons: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(lessons[0]["name"], "examples/01-first-query.dl");
+    assert_eq!(
+        lessons.as_array().unwrap().len(),
+        common::scripts("examples").len(),
+        "every lesson of examples/ is served"
+    );
     let (status, text) = server.request("GET", "/lessons/0", &[], "");
     assert_eq!(status, 200);
     let lesson: serde_json::Value = serde_json::from_str(&text).unwrap();

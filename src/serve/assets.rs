@@ -6,57 +6,8 @@ use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-/// The lessons of `examples/`, in order.
-pub(crate) const LESSONS: &[(&str, &str)] = &[
-    (
-        "examples/01-first-query.dl",
-        include_str!("../../examples/01-first-query.dl"),
-    ),
-    (
-        "examples/02-filters.dl",
-        include_str!("../../examples/02-filters.dl"),
-    ),
-    (
-        "examples/03-time.dl",
-        include_str!("../../examples/03-time.dl"),
-    ),
-    (
-        "examples/04-entities.dl",
-        include_str!("../../examples/04-entities.dl"),
-    ),
-    (
-        "examples/05-rules.dl",
-        include_str!("../../examples/05-rules.dl"),
-    ),
-    (
-        "examples/06-recursion.dl",
-        include_str!("../../examples/06-recursion.dl"),
-    ),
-    (
-        "examples/07-negation.dl",
-        include_str!("../../examples/07-negation.dl"),
-    ),
-    (
-        "examples/08-aggregation.dl",
-        include_str!("../../examples/08-aggregation.dl"),
-    ),
-    (
-        "examples/09-why.dl",
-        include_str!("../../examples/09-why.dl"),
-    ),
-    (
-        "examples/10-timing-tension.dl",
-        include_str!("../../examples/10-timing-tension.dl"),
-    ),
-    (
-        "examples/11-errors.dl",
-        include_str!("../../examples/11-errors.dl"),
-    ),
-    (
-        "examples/12-explain.dl",
-        include_str!("../../examples/12-explain.dl"),
-    ),
-];
+/// The lessons of `examples/`, in name order (listed by build.rs).
+pub(crate) const LESSONS: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/lessons.rs"));
 
 /// (name, content type, content)
 const FILES: &[(&str, &str, &str)] = &[
