@@ -282,7 +282,7 @@ function whyTree(node, open, weakest = false, openAll = false) {
     const list = el("ul", { class: "cites" });
     for (const c of o.cites || []) {
       list.append(el("li", { class: "cite" },
-        el("span", { class: "where" }, `p${c.paragraph}.s${c.sentence}`), " ",
+        el("span", { class: "where" }, `${c.source ? c.source + ":" : ""}p${c.paragraph}.s${c.sentence}`), " ",
         c.quote ? el("q", { lang: "ar", dir: "rtl" }, c.quote) : null));
     }
     if (o.inferred) list.append(el("li", { class: "inferred" }, `inferred, not stated: ${o.inferred}`));
