@@ -107,3 +107,38 @@ fn an_aggregate_in_a_body_is_correlated_with_the_rule_and_counts_nothing_as_zero
         "{out}"
     );
 }
+
+#[test]
+fn a_query_computes_columns_and_compares_computed_values() {
+    let (out, err, ok) = run(&[
+        "--format",
+        "csv",
+        "-c",
+        "visit[partner, weekday(date) as day] order by day; \
+         arms_ranking[scope] where rank + 1 <= 3",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out, "partner,day\nUnited States,Sunday\nRussia,Tuesday\nscope\nAfrica\n",
+        "{out}"
+    );
+}
+
+#[test]
+fn the_weekday_of_a_month_is_unknown_and_possibly_any_day() {
+    let (out, err, ok) = run(&[
+        "--format",
+        "csv",
+        "-c",
+        "w(d: ?d, day: weekday(?d), month: month(?d), may_be: possible_weekdays(?d)) :- \
+             ?d = 2025-09; w; \
+         s(d: ?d, day: weekday(?d)) :- ?d = add_days(2025-09-10, 4); s",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out,
+        "d,day,month,may_be\n2025-09,,9,Monday; Tuesday; Wednesday; Thursday; Friday; Saturday; Sunday\n\
+         d,day\n2025-09-14,Sunday\n",
+        "{out}"
+    );
+}

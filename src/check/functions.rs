@@ -225,6 +225,17 @@ pub const FUNCTIONS: &[Signature] = &[
     ),
 ];
 
+/// The names `weekday` answers with, Monday first.
+pub const WEEKDAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
 /// The table entry of `func`.
 pub fn signature(func: Func) -> &'static Signature {
     FUNCTIONS

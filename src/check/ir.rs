@@ -13,6 +13,18 @@ pub enum Column {
     Cite,
     /// `stated`, `inferred`, `background` or `derived`.
     Status,
+    /// Computed from other fields (`FieldRef::computed`).
+    Computed,
+}
+
+/// A value computed from a row's fields: `weekday(date) as day`, or the test `rank + 1 <= 3`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Computed {
+    /// The fields it reads: `Expr::Var(i)` stands for `inputs[i]`.
+    pub inputs: Vec<FieldRef>,
+    pub expr: crate::check::expr::Expr,
+    /// A comparison with a second expression: the value is then true or false.
+    pub compare: Option<(CmpOp, crate::check::expr::Expr)>,
 }
 
 /// A resolved path such as `led_by.name`: a column, then columns of the entities it leads to.
@@ -25,6 +37,8 @@ pub struct FieldRef {
     pub ty: Type,
     /// The path as written, used as the column header.
     pub name: String,
+    /// For `Column::Computed`: how the value is computed.
+    pub computed: Option<std::rc::Rc<Computed>>,
 }
 
 /// A checked condition.

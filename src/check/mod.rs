@@ -9,6 +9,7 @@ pub mod expr;
 pub mod functions;
 pub mod ir;
 mod query;
+mod query_expr;
 mod relative;
 pub mod rules;
 mod values;

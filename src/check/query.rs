@@ -37,26 +37,44 @@ pub fn check_query(db: &mut Database, q: &Query) -> Result<CheckedQuery, Diagnos
         return Err(vec![unknown_kind(db, &q.kind)]);
     };
     let mut errors = Vec::new();
+    // `expr as name` columns, checked first (they may intern the texts they can produce).
+    let mut computed = Vec::new();
+    for (at, term, name) in &q.computed {
+        match super::query_expr::computed_column(db, kind, term, &name.text) {
+            Ok(f) => computed.push((*at, f)),
+            Err(d) => errors.push(d),
+        }
+    }
     let resolve_all = |paths: &[Path], errors: &mut Diagnostics| -> Vec<FieldRef> {
         paths
             .iter()
             .filter_map(|p| resolve_path(db, kind, p).map_err(|d| errors.push(d)).ok())
             .collect()
     };
-    let columns = if q.projection.is_empty() {
+    let mut columns = if q.projection.is_empty() && computed.is_empty() {
         default_columns(db, kind)
     } else {
         resolve_all(&q.projection, &mut errors)
     };
+    for (at, f) in &computed {
+        columns.insert((*at).min(columns.len()), f.clone());
+    }
     let group_by = resolve_all(&q.group_by, &mut errors);
     let order = if q.count {
         count_order(q, &group_by, &mut errors)
     } else {
-        let order_paths: Vec<Path> = q.order_by.iter().map(|k| k.path.clone()).collect();
-        let order_refs = resolve_all(&order_paths, &mut errors);
-        order_refs
-            .into_iter()
-            .zip(q.order_by.iter().map(|k| k.descending))
+        // A key may name a computed column.
+        q.order_by
+            .iter()
+            .filter_map(|k| {
+                let field = match computed.iter().find(|(_, f)| f.name == k.path.text()) {
+                    Some((_, f)) => f.clone(),
+                    None => resolve_path(db, kind, &k.path)
+                        .map_err(|d| errors.push(d))
+                        .ok()?,
+                };
+                Some((field, k.descending))
+            })
             .collect()
     };
     if !q.group_by.is_empty() && !q.count {
@@ -117,6 +135,7 @@ fn count_order(q: &Query, groups: &[FieldRef], errors: &mut Diagnostics) -> Vec<
                 derefs: vec![],
                 ty: Type::Number,
                 name,
+                computed: None,
             };
             order.push((count, key.descending));
         } else {
@@ -150,6 +169,7 @@ fn default_columns(db: &Database, kind: KindId) -> Vec<FieldRef> {
             derefs: vec![],
             ty: f.ty,
             name: f.name.clone(),
+            computed: None,
         })
         .collect();
     if k.is_derived() {
@@ -165,6 +185,7 @@ fn default_columns(db: &Database, kind: KindId) -> Vec<FieldRef> {
             derefs: vec![],
             ty: Type::List,
             name: "cite".into(),
+            computed: None,
         });
     }
     cols
@@ -223,6 +244,7 @@ pub fn resolve_path(db: &Database, kind: KindId, path: &Path) -> Result<FieldRef
         derefs,
         ty,
         name: path.text(),
+        computed: None,
     })
 }
 
@@ -243,6 +265,11 @@ fn condition(db: &mut Database, kind: KindId, c: &Condition) -> Result<Pred, Dia
         }
     };
     match c {
+        Condition::Computed(left, op, right, _) => {
+            let field = super::query_expr::computed_test(db, kind, left, *op, right)
+                .map_err(|d| vec![d])?;
+            Ok(Pred::Compare(field, CmpOp::Eq, Value::Bool(true)))
+        }
         Condition::Or(parts) => Ok(Pred::Or(all(db, parts)?)),
         Condition::And(parts) => Ok(Pred::And(all(db, parts)?)),
         Condition::Not(inner, _) => Ok(Pred::Not(Box::new(condition(db, kind, inner)?))),
@@ -440,6 +467,7 @@ fn time_filter(db: &Database, kind: KindId, tf: &TimeFilter) -> Result<Pred, Dia
         derefs: vec![],
         ty: Type::Date,
         name: "date".into(),
+        computed: None,
     };
     time_pred(field, tf)
 }

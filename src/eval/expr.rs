@@ -14,7 +14,7 @@
 //! symbol from [`Texts`]; they are interned for real only when a row holding one is stored.
 
 use crate::check::expr::Expr;
-use crate::check::functions::Func;
+use crate::check::functions::{Func, WEEKDAYS};
 use crate::date::Date;
 use crate::store::{Database, Sym, Value};
 use crate::syntax::ast::BinOp;
@@ -195,16 +195,6 @@ fn days(db: &Database, d: &Date) -> Option<(NaiveDate, NaiveDate)> {
         NaiveDate::from_num_days_from_ce_opt(hi)?,
     ))
 }
-
-const WEEKDAYS: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
 
 /// A function of a date (every one takes its date first), else [`call_plain`].
 fn call(db: &Database, texts: &Texts, f: Func, args: &[Value]) -> Result<Value, EvalError> {

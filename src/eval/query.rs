@@ -30,6 +30,10 @@ pub fn cell(db: &Database, kind: KindId, i: u32, f: &FieldRef) -> Value {
             Some(s) => Value::Text(s),
             None => Value::Null,
         },
+        Column::Computed => match &f.computed {
+            Some(c) => computed(db, kind, i, c),
+            None => Value::Null,
+        },
     };
     for &c in &f.derefs {
         v = match v {
@@ -38,6 +42,19 @@ pub fn cell(db: &Database, kind: KindId, i: u32, f: &FieldRef) -> Value {
         };
     }
     v
+}
+
+/// The value of a computed column or test for row `i`; unknown when it has none (a division by
+/// zero in a query is no answer for that row, not a stop).
+fn computed(db: &Database, kind: KindId, i: u32, c: &crate::check::ir::Computed) -> Value {
+    let inputs: Vec<Value> = c.inputs.iter().map(|f| cell(db, kind, i, f)).collect();
+    let texts = super::expr::Texts::default();
+    let value = |e| super::expr::eval(db, &texts, e, &inputs).unwrap_or(Value::Null);
+    let left = value(&c.expr);
+    match &c.compare {
+        None => left,
+        Some((op, right)) => Value::Bool(compare(db, &left, *op, &value(right))),
+    }
 }
 
 /// A cell as shown: an entity's `id` is shown as the id itself, not as the entity's name.

@@ -200,6 +200,7 @@ fn reroot(p: &Pred) -> Option<Pred> {
                 .name
                 .split_once('.')
                 .map_or(f.name.clone(), |x| x.1.to_string()),
+            computed: None,
         })
     };
     Some(match p {

@@ -302,6 +302,9 @@ pub struct Query {
     pub count: bool,
     pub kind: Name,
     pub projection: Vec<Path>,
+    /// `expr as name` columns: (position among the columns, expression, name). In a query's
+    /// expressions a field is a `Term::Var` named as written (`date`, `led_by.name`).
+    pub computed: Vec<(usize, Term, Name)>,
     pub group_by: Vec<Path>,
     pub condition: Option<Condition>,
     pub time_filters: Vec<TimeFilter>,
@@ -350,6 +353,8 @@ pub enum Condition {
     And(Vec<Condition>),
     Not(Box<Condition>, Span),
     Test(Path, Test, Span),
+    /// `rank + 1 <= 3`: computed values compared (fields as in [`Query::computed`]).
+    Computed(Term, CmpOp, Term, Span),
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -379,6 +379,7 @@ impl Builder {
             projection: ["kind_of", "fact", "field", "cite", "status"]
                 .map(path)
                 .to_vec(),
+            computed: vec![],
             group_by: vec![],
             condition: None,
             time_filters: vec![],
@@ -581,7 +582,22 @@ impl Builder {
 
     fn primary(&self, inner: Pair<Rule>) -> Built<Term> {
         Ok(match inner.as_rule() {
-            Rule::expr => self.expr(inner)?,
+            Rule::expr | Rule::q_expr => self.expr(inner)?,
+            // In a query, a name is a field (a path), kept as written.
+            Rule::path => Term::Var(self.name(inner)),
+            Rule::q_literal => {
+                let span = self.span(&inner);
+                let lit = inner.into_inner().next().expect("literal");
+                let lit = match lit.as_rule() {
+                    Rule::date => Literal::Date(lit.as_str().to_string()),
+                    Rule::string => Literal::Text(self.string(lit)?),
+                    Rule::boolean => Literal::Bool(lit.as_str() == "true"),
+                    _ => Literal::Number(lit.as_str().parse().map_err(|_| {
+                        Diagnostic::error("this number is too large", span, "number")
+                    })?),
+                };
+                Term::Value(Value { lit, span })
+            }
             Rule::variable => Term::Var(self.name(inner)),
             Rule::aggregate => {
                 let span = self.span(&inner);
@@ -611,7 +627,7 @@ impl Builder {
                     span,
                 }
             }
-            Rule::call => {
+            Rule::call | Rule::q_call => {
                 let span = self.span(&inner);
                 let mut it = inner.into_inner();
                 let func = self.name(it.next().expect("function name"));
@@ -698,6 +714,7 @@ impl Builder {
                 span,
             },
             projection: vec![],
+            computed: vec![],
             group_by: vec![],
             condition: None,
             time_filters: vec![],
@@ -724,7 +741,19 @@ impl Builder {
             }
             Rule::kw_count => q.count = true,
             Rule::kind_name => q.kind = self.name(p),
-            Rule::projection => q.projection = self.paths(p),
+            Rule::projection => {
+                for (n, item) in p.into_inner().enumerate() {
+                    if item.as_rule() == Rule::computed_col {
+                        let mut it = item.into_inner();
+                        let e = self.expr(it.next().expect("column expression"))?;
+                        let name = it.find(|x| x.as_rule() == Rule::ident);
+                        q.computed
+                            .push((n, e, self.name(name.expect("column name"))));
+                    } else {
+                        q.projection.push(self.path(item));
+                    }
+                }
+            }
             Rule::group_by => q.group_by = self.paths(p),
             Rule::where_clause => {
                 let c = p.into_inner().find(|c| c.as_rule() == Rule::condition);
@@ -825,6 +854,13 @@ impl Builder {
                 } else {
                     self.condition(first)
                 }
+            }
+            Rule::computed_cmp => {
+                let mut it = pair.into_inner();
+                let left = self.expr(it.next().expect("left expression"))?;
+                let op = cmp_op(it.next().expect("operator").as_str());
+                let right = self.expr(it.next().expect("right expression"))?;
+                Ok(Condition::Computed(left, op, right, span))
             }
             Rule::comparison => {
                 let mut it = pair.into_inner();
