@@ -142,3 +142,20 @@ fn the_weekday_of_a_month_is_unknown_and_possibly_any_day() {
         "{out}"
     );
 }
+
+#[test]
+fn nat_seeded_with_zero_is_stopped_naming_its_rule_and_the_session_goes_on() {
+    let (out, err, ok) = run(&[
+        "--timeout",
+        "1",
+        "-c",
+        "kind nat(n: number); nat(n: 0); nat(n: ?n + 1) :- nat(n: ?n); count nat; count within",
+    ]);
+    assert!(!ok);
+    // The report names the rule that grew (shown under its text), not the query.
+    assert!(err.contains("its kind `nat` was still growing"), "{err}");
+    assert!(err.contains("nat(n: ?n + 1) :- nat(n: ?n)"), "{err}");
+    assert!(err.contains("its newest rows: nat(n: "), "{err}");
+    // The next query on another kind answers.
+    assert!(out.contains("    17\n"), "{out}");
+}

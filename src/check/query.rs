@@ -178,6 +178,7 @@ fn default_columns(db: &Database, kind: KindId) -> Vec<FieldRef> {
             derefs: vec![],
             ty: Type::Text,
             name: "status".into(),
+            computed: None,
         });
     } else {
         cols.push(FieldRef {
