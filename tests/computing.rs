@@ -131,8 +131,8 @@ fn the_weekday_of_a_month_is_unknown_and_possibly_any_day() {
         "csv",
         "-c",
         "w(d: ?d, day: weekday(?d), month: month(?d), may_be: possible_weekdays(?d)) :- \
-             ?d = 2025-09; w; \
-         s(d: ?d, day: weekday(?d)) :- ?d = add_days(2025-09-10, 4); s",
+             ?d = 2025-09; w[d, day, month, may_be]; \
+         s(d: ?d, day: weekday(?d)) :- ?d = add_days(2025-09-10, 4); s[d, day]",
     ]);
     assert!(ok, "{err}");
     assert_eq!(
