@@ -429,11 +429,35 @@ impl std::error::Error for Diagnostic {}
 /// Several reports at once: a statement or file may have many independent mistakes.
 pub type Diagnostics = Vec<Diagnostic>;
 
+/// Words longer than this many characters get no "did you mean" (no name is that long).
+pub const MAX_SUGGEST_CHARS: usize = 64;
+
+/// User text quoted in a message title, in backticks: control characters escaped (NUL as
+/// `\0`), and cut after a few dozen characters, saying how long it was, so a megabyte
+/// literal gives a one-line title.
+pub fn quoted(text: &str) -> String {
+    const SHOWN: usize = 40;
+    let escaped = crate::output::escape_controls(text);
+    match escaped.char_indices().nth(SHOWN) {
+        None => format!("`{escaped}`"),
+        Some((cut, _)) => format!(
+            "`{}…` ({} characters)",
+            &escaped[..cut],
+            text.chars().count()
+        ),
+    }
+}
+
 /// The closest of `candidates` to `word`, if it is close enough to be a likely typo.
 pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<String>
 where
     I: IntoIterator<Item = &'a str>,
 {
+    // A word longer than any name is no typo of one: not compared at all (a 10 MB literal
+    // would otherwise cost minutes of edit distances).
+    if word.chars().nth(MAX_SUGGEST_CHARS).is_some() {
+        return None;
+    }
     let lower = word.to_lowercase();
     let len = word.chars().count();
     // How many edits still look like a typo: none for one or two letters (`y` is not a typo
@@ -446,6 +470,12 @@ where
     };
     let mut best: Option<(usize, f64, &str)> = None;
     for c in candidates {
+        // Lengths far apart can be neither a few edits apart nor similar enough for Jaro-Winkler
+        // (at twice the length it cannot reach 0.9): skipped before any comparison.
+        let clen = c.chars().count();
+        if clen.abs_diff(len) > allowed && (clen > 2 * len || len > 2 * clen) {
+            continue;
+        }
         let candidate = c.to_lowercase();
         let score = strsim::jaro_winkler(&lower, &candidate);
         let dist = strsim::damerau_levenshtein(&lower, &candidate);

@@ -429,13 +429,10 @@ fn main() -> ExitCode {
             );
             return ExitCode::from(1);
         }
-        match String::from_utf8(bytes) {
+        match dalil::files::decode_text(bytes, "standard input") {
             Ok(text) => ok &= run_text(&mut session, "<stdin>", &text, demo.as_mut()).0,
             Err(e) => {
-                eprintln!(
-                    "Error: standard input is not UTF-8 text (invalid byte at offset {})",
-                    e.utf8_error().valid_up_to()
-                );
+                eprintln!("Error: {e}");
                 return ExitCode::from(1);
             }
         }

@@ -124,7 +124,9 @@ impl Default for Settings {
     }
 }
 
-/// A database with its sources and settings.
+/// A database with its sources and settings. A clone is an independent copy (it shares only
+/// the interrupt flag): a loaded session can serve as a snapshot to start many from.
+#[derive(Clone)]
 pub struct Session {
     pub db: Database,
     pub sources: Sources,

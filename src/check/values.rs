@@ -83,17 +83,24 @@ fn article(t: Type) -> &'static str {
     }
 }
 
+/// Longer texts are not looked up as entity names (none is nearly this long).
+const MAX_NAME_BYTES: usize = 4096;
+
 /// Resolves a name or text to an entity, suggesting near names when none matches.
 pub fn entity_value(db: &mut Database, lit: &Lit) -> Result<Value, Diagnostic> {
     let name = match &lit.lit {
         Literal::Name(n) | Literal::Text(n) => n,
         _ => return Err(mismatch(lit, Type::Entity, "this field")),
     };
-    if let Some(sym) = db.resolve_entity(name) {
+    // No entity has a name this long: a huge literal is not folded and looked up at all.
+    let resolved = (name.len() <= MAX_NAME_BYTES)
+        .then(|| db.resolve_entity(name))
+        .flatten();
+    if let Some(sym) = resolved {
         return Ok(Value::Entity(sym));
     }
     let mut d = Diagnostic::error(
-        format!("no entity is called `{name}`"),
+        format!("no entity is called {}", crate::diagnostic::quoted(name)),
         lit.span,
         "unknown entity",
     );

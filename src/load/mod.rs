@@ -118,8 +118,13 @@ pub fn load_file(
         Diagnostic::plain(format!("cannot tell the format of `{path}` from its name"))
             .with_help("name CSV files `….csv` and JSON Lines files `….jsonl` or `….ndjson`")
     })?;
-    let file = std::fs::File::open(path)
+    let mut file = std::fs::File::open(path)
         .map_err(|e| Diagnostic::plain(format!("cannot read `{path}`: {e}")))?;
+    // A byte-order mark (what spreadsheet programs write first) is not part of the header.
+    crate::files::skip_bom(&mut file, path).map_err(|e| {
+        let (message, help) = e.split_once("\n  help: ").unwrap_or((&e, ""));
+        Diagnostic::plain(message).with_help(help)
+    })?;
     let size = file.metadata().map_or(0, |m| m.len());
     let origin = db.kind_mut(kind_id).relation.add_origin(Origin::Stated {
         cites: vec![],
@@ -365,7 +370,14 @@ impl<'a> Loader<'a> {
             Type::Entity => match self.db.resolve_entity(s.trim()) {
                 Some(sym) => Value::Entity(sym),
                 None => {
-                    let d = self.error(at, format!("{}: no entity is called `{s}`", field()));
+                    let d = self.error(
+                        at,
+                        format!(
+                            "{}: no entity is called {}",
+                            field(),
+                            crate::diagnostic::quoted(&s)
+                        ),
+                    );
                     return Err(match self.db.entity_suggestion(s.trim()) {
                         Some(m) => d.with_help(m),
                         None => d.with_help(

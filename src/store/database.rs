@@ -34,7 +34,7 @@ pub enum KindOrigin {
 }
 
 /// A kind: its schema and its rows. Column 0 is always `id`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Kind {
     pub name: String,
     pub doc: Option<String>,
@@ -113,7 +113,7 @@ pub mod entity_cols {
 pub const ENTITY: &str = "entity";
 
 /// All kinds, entities and ids.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Database {
     pub interner: Interner,
     pub kinds: Vec<Kind>,
@@ -274,6 +274,13 @@ impl Database {
     /// a misspelling of it: that spelling and the entity. Compared folded, so a missing
     /// diacritic or hamza costs nothing.
     pub fn nearest_entity(&self, name: &str) -> Option<(&str, Sym)> {
+        if name
+            .chars()
+            .nth(crate::diagnostic::MAX_SUGGEST_CHARS)
+            .is_some()
+        {
+            return None;
+        }
         let folded: Vec<String> = self.spellings.iter().map(|s| fold(s)).collect();
         let best = did_you_mean(&fold(name), folded.iter().map(String::as_str))?;
         let i = folded.iter().position(|f| *f == best)?;

@@ -123,7 +123,7 @@ const STATUS_SHIFT: u32 = 30;
 const RULE_MASK: u32 = (1 << STATUS_SHIFT) - 1;
 
 /// Where each row came from, compactly.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct Origins {
     /// Per row: an index into `stated`, `SPANNED |` an index into `spans`, or `DERIVED |` an
     /// index into `derived`.
@@ -212,7 +212,7 @@ fn plain_origin(span: Span) -> Origin {
 
 /// A hash index on one column: value → rows holding it, in increasing row order, for the
 /// rows `0..upto`.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct HashIndex {
     upto: u32,
     map: HashMap<Value, Vec<u32>>,
@@ -220,14 +220,14 @@ struct HashIndex {
 
 /// Rows with a known value in one column, sorted by that value (numbers, or dates by first
 /// then last day), for range filters. Rebuilt when rows were added since.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct SortedIndex {
     upto: u32,
     rows: Vec<u32>,
 }
 
 /// The rows of one kind, with their origins, kept free of duplicates.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Relation {
     len: u32,
     columns: Vec<Column>,
