@@ -375,7 +375,7 @@ impl<'a> Loader<'a> {
                         format!(
                             "{}: no entity is called {}",
                             field(),
-                            crate::diagnostic::quoted(&s)
+                            crate::diagnostic::quoted(s)
                         ),
                     );
                     return Err(match self.db.entity_suggestion(s.trim()) {
