@@ -12,7 +12,9 @@ it includes building the index the plan uses).
 Workloads (see docs/PERFORMANCE.md):
   W1  selective filter over 1M events: type, partner and a two-year date range
   W2  join of 1M events with 10k entities, filtered on the entity's affiliation
-  W3  transitive closure: a chain of 4,000 nodes; a random graph of 5,000 nodes, 20,000 edges
+  W3  recursion: the transitive closure of a chain of 4,000 nodes, of a random graph of 5,000
+      nodes and 20,000 edges, and of a wide graph of 50,000 nodes and 100,000 edges (50 random
+      graphs side by side); and "same generation" over a random tree of 10,000 nodes
   W4  loading 1M events: from CSV (every system), and from dalil's own syntax
   W5  start-up: `dalil -c` on the embedded article fact base, to the answer
 """
@@ -49,6 +51,21 @@ TC_PROLOG = """:- table tc/2.
 tc(X, Y) :- edge(X, Y).
 tc(X, Z) :- tc(X, Y), edge(Y, Z).
 main :- statistics(walltime, _), aggregate_all(count, tc(_, _), N), statistics(walltime, [_, Q]),
+        format("{\\"count\\": ~d, \\"query_ms\\": ~d}~n", [N, Q]).
+"""
+# Same generation: two nodes are of one generation when their parents are (siblings to begin).
+SG_RULES = """kind par "A parent and its child in a tree" (parent: number, child: number);
+sg(x: ?x, y: ?y) :- par(parent: ?p, child: ?x), par(parent: ?p, child: ?y);
+sg(x: ?x, y: ?y) :- par(parent: ?a, child: ?x), sg(x: ?a, y: ?b), par(parent: ?b, child: ?y);
+"""
+SG_SQL = ("WITH RECURSIVE sg(a, b) AS (SELECT p1.child, p2.child FROM par p1 JOIN par p2 "
+          "ON p1.parent = p2.parent UNION SELECT p1.child, p2.child FROM sg "
+          "JOIN par p1 ON p1.parent = sg.a JOIN par p2 ON p2.parent = sg.b) "
+          "SELECT count(*) FROM sg")
+SG_PROLOG = """:- table sg/2.
+sg(X, Y) :- par(P, X), par(P, Y).
+sg(X, Y) :- par(A, X), sg(A, B), par(B, Y).
+main :- statistics(walltime, _), aggregate_all(count, sg(_, _), N), statistics(walltime, [_, Q]),
         format("{\\"count\\": ~d, \\"query_ms\\": ~d}~n", [N, Q]).
 """
 # SQLite: the indexes a user would create for these queries (one per filtered or joined column).
@@ -254,11 +271,11 @@ def duckdb_query(data, name, query, reps, runs, tables, timeout=None):
 
 # ── SWI-Prolog and ascent (transitive closure only) ───────────────────────────────────────────
 
-def prolog_tc(data, name, graph, runs, timeout):
+def prolog_tc(data, name, graph, runs, timeout, program=TC_PROLOG):
     tmp = tempfile.mkdtemp()
     prog = os.path.join(tmp, "tc.pl")
     with open(prog, "w") as f:
-        f.write(TC_PROLOG)
+        f.write(program)
     cmd = ["swipl", "-q", "-O", "--stack-limit=16g", "--table-space=16g", "-g",
            f"statistics(walltime,_),consult('{os.path.join(data, graph + '.pl')}'),"
            "statistics(walltime,[_,L]),format('{\"load_ms\": ~d}~n',[L]),main", "-t", "halt", prog]
@@ -278,8 +295,8 @@ def prolog_tc(data, name, graph, runs, timeout):
                   warm_ms=median(qs), rss_mb=median(rsss), note="tabling")
 
 
-def ascent_tc(data, name, graph, runs, timeout):
-    cmd = [ASCENT, os.path.join(data, graph + ".csv")]
+def ascent_tc(data, name, graph, runs, timeout, flags=()):
+    cmd = [ASCENT, *flags, os.path.join(data, graph + ".csv")]
     qs, ls, counts, rsss = [], [], set(), []
     for _ in range(runs):
         out, err, wall, rss, rc = run(cmd, timeout=timeout)
@@ -309,23 +326,28 @@ def w1_w2(data, runs):
 def w3(data, runs, timeout, slow_runs):
     results = []
     tmp = tempfile.mkdtemp()
-    rules = os.path.join(tmp, "tc.dl")
-    with open(rules, "w") as f:
+    tc_rules, sg_rules = os.path.join(tmp, "tc.dl"), os.path.join(tmp, "sg.dl")
+    with open(tc_rules, "w") as f:
         f.write(TC_RULES)
-    for graph in ["chain", "graph"]:
-        name = f"W3 tc {graph}"
-        r = dalil_query(data, name, "count tc", [("edge", f"{graph}.csv")], 1, runs,
-                        facts=(rules,), timeout=timeout)
-        results.append(r)
-        results.append(ascent_tc(data, name, graph, runs, timeout))
-        edge = [("edge", f"{graph}.csv")]
-        sql = TC_SQL
-        results.append(sqlite_run(data, name, sql.replace("src", '"from"').replace("dst", '"to"'),
-                                  1, slow_runs, edge,
-                                  ['CREATE INDEX edge_from ON edge("from")'], timeout))
-        results.append(duckdb_query(data, name, sql.replace("src", '"from"').replace("dst", '"to"'),
-                                    1, slow_runs, edge, timeout))
-        results.append(prolog_tc(data, name, graph, slow_runs, timeout))
+    with open(sg_rules, "w") as f:
+        f.write(SG_RULES)
+    tc_sql = TC_SQL.replace("src", '"from"').replace("dst", '"to"')
+    # (workload, file, kind loaded, dalil's rules, its query, SQL, SQLite's index, Prolog, ascent)
+    cases = [(f"W3 tc {g}", g, "edge", tc_rules, "count tc", tc_sql,
+              'CREATE INDEX edge_from ON edge("from")', TC_PROLOG, ())
+             for g in ["chain", "graph", "wide"]]
+    cases.append(("W3 sg tree", "tree", "par", sg_rules, "count sg", SG_SQL,
+                  "CREATE INDEX par_parent ON par(parent)", SG_PROLOG, ("--sg",)))
+    for name, graph, kind, rules, query, sql, index, prolog, flags in cases:
+        if not os.path.exists(os.path.join(data, graph + ".csv")):
+            continue
+        table = [(kind, f"{graph}.csv")]
+        results.append(dalil_query(data, name, query, table, 1, runs, facts=(rules,),
+                                   timeout=timeout))
+        results.append(ascent_tc(data, name, graph, runs, timeout, flags))
+        results.append(sqlite_run(data, name, sql, 1, slow_runs, table, [index], timeout))
+        results.append(duckdb_query(data, name, sql, 1, slow_runs, table, timeout))
+        results.append(prolog_tc(data, name, graph, slow_runs, timeout, prolog))
     shutil.rmtree(tmp, ignore_errors=True)
     return results
 
@@ -364,16 +386,46 @@ def w4(data, runs):
     return results
 
 
-def w5(runs):
-    cmd = [DALIL, "-c", 'visit where partner = "US" after 2025-09-01']
+def whole_process_ms(cmd, runs):
+    """Median wall time of `cmd` as a whole process, in ms: by hyperfine when it is installed
+    (no shell, no Python between), else timed from here."""
+    if shutil.which("hyperfine"):
+        fd, path = tempfile.mkstemp(prefix="hyperfine-", suffix=".json")
+        os.close(fd)
+        try:
+            subprocess.run(["hyperfine", "-N", "--warmup", "10", "--runs", str(max(runs * 20, 100)),
+                            "--export-json", path, *[" ".join(shell_quote(a) for a in cmd)]],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            with open(path) as f:
+                return json.load(f)["results"][0]["median"] * 1000
+        finally:
+            os.unlink(path)
     walls = []
     for _ in range(max(runs * 4, 20)):
-        # Timed directly, without /usr/bin/time in between.
         started = time.perf_counter()
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         walls.append((time.perf_counter() - started) * 1000)
-    return [Result("dalil", "W5 start-up", count=1, cold_ms=median(walls), warm_ms=median(walls),
-                   rss_mb=run(cmd)[3], note="whole process, to the answer")]
+    return median(walls)
+
+
+def shell_quote(a):
+    return a if re.fullmatch(r"[A-Za-z0-9_./:=-]+", a) else "'" + a.replace("'", "'\\''") + "'"
+
+
+def w5(runs):
+    cmd = [DALIL, "-c", 'visit where partner = "US" after 2025-09-01']
+    # The first run may write the start-up cache (see docs/PERFORMANCE.md); it is not timed.
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ms = whole_process_ms(cmd, runs)
+    results = [Result("dalil", "W5 start-up", count=1, cold_ms=ms, warm_ms=ms,
+                      rss_mb=run(cmd)[3], note="whole process, to the answer")]
+    if shutil.which("sqlite3"):
+        # For scale: the sqlite3 shell answering a constant, in memory, also a whole process.
+        cmd = ["sqlite3", ":memory:", "SELECT 1"]
+        ms = whole_process_ms(cmd, runs)
+        results.append(Result("SQLite", "W5 start-up", count=1, cold_ms=ms, warm_ms=ms,
+                              rss_mb=run(cmd)[3], note="`SELECT 1`, no data"))
+    return results
 
 
 # ── Report ────────────────────────────────────────────────────────────────────────────────────
@@ -384,6 +436,14 @@ def fmt_ms(x):
     return f"{x:.1f}" if x < 100 else f"{x:.0f}"
 
 
+def measure(r):
+    """The time a workload is compared on: warm query time for W1–W2, the one run of the
+    recursion for W3, load time for W4, the whole process for W5."""
+    if r.workload.startswith(("W1", "W2", "W3", "W5")):
+        return r.warm_ms or r.cold_ms
+    return r.load_ms
+
+
 def report(results):
     workloads = []
     for r in results:
@@ -391,6 +451,8 @@ def report(results):
             workloads.append(r.workload)
     lines = ["| workload | system | load ms | query ms (cold) | query ms (warm) | peak MB | count | dalil × | note |",
              "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    best = ["| workload | dalil ms | dalil peak MB | best other | its ms | its peak MB | dalil × best | least peak MB of the others |",
+            "|---|---:|---:|---|---:|---:|---:|---:|"]
     problems = []
     for w in workloads:
         rs = [r for r in results if r.workload == w]
@@ -402,10 +464,7 @@ def report(results):
         for r in rs:
             ratio = ""
             if d and r is not d:
-                # Queries: warm times (one run of W3's closures: its first and only time).
-                query = w.startswith(("W1", "W2", "W3"))
-                mine = (d.warm_ms or d.cold_ms) if query else d.load_ms
-                theirs = (r.warm_ms or r.cold_ms) if query else r.load_ms
+                mine, theirs = measure(d), measure(r)
                 over = re.match(r"timeout: over ([0-9]+) s", r.note)
                 if over and mine:
                     ratio = f"> {int(over.group(1)) * 1000 / mine:.1f}"
@@ -414,7 +473,24 @@ def report(results):
             lines.append(f"| {w} | {r.system} | {fmt_ms(r.load_ms)} | {fmt_ms(r.cold_ms)} | "
                          f"{fmt_ms(r.warm_ms)} | {fmt_ms(r.rss_mb)} | "
                          f"{r.count if r.count is not None else '–'} | {ratio} | {r.note} |")
-    return "\n".join(lines), problems
+        # dalil against the fastest other system of the same run (that gave an answer).
+        others = [r for r in rs if r is not d and measure(r) and not r.note.startswith(
+            ("timeout", "failed"))]
+        if d and measure(d):
+            top = min(others, key=measure) if others else None
+            peaks = [r.rss_mb for r in others if r.rss_mb]
+            best.append(
+                f"| {w} | {fmt_ms(measure(d))} | {fmt_ms(d.rss_mb)} | "
+                f"{top.system if top else '–'} | {fmt_ms(measure(top)) if top else '–'} | "
+                f"{fmt_ms(top.rss_mb) if top else '–'} | "
+                f"{measure(top) / measure(d):.2f} | " if top else
+                f"| {w} | {fmt_ms(measure(d))} | {fmt_ms(d.rss_mb)} | – | – | – | – | ")
+            best[-1] += f"{fmt_ms(min(peaks)) if peaks else '–'} |"
+    table = "\n".join(lines)
+    if len(best) > 2:
+        table += ("\n\ndalil against the fastest other system on each workload (dalil × best: "
+                  "above 1, dalil is faster):\n\n" + "\n".join(best))
+    return table, problems
 
 
 def main():

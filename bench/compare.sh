@@ -3,7 +3,7 @@
 # builds dalil and the ascent baseline, writes the synthetic data (seeded: the same bytes on
 # every machine), then runs bench/compare.py, which prints the table. Not part of `cargo test`.
 #
-#   bash bench/compare.sh                 # W1–W5, about ten minutes on 2 cores
+#   bash bench/compare.sh                 # W1–W5, about half an hour on 2 cores
 #   bash bench/compare.sh --only w3       # one workload
 #   bash bench/compare.sh --runs 3        # fewer runs per measurement
 # Options after the script's name go to compare.py (see `python3 bench/compare.py --help`).
@@ -11,11 +11,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need() { command -v "$1" >/dev/null 2>&1; }
-if ! need sqlite3 || ! need swipl; then
+if ! need sqlite3 || ! need swipl || ! need hyperfine; then
   if need apt-get; then
-    apt-get update -qq && apt-get install -y -qq sqlite3 swi-prolog-nox >/dev/null
+    apt-get update -qq && apt-get install -y -qq sqlite3 swi-prolog-nox hyperfine >/dev/null
   else
-    echo "install sqlite3 and SWI-Prolog (swipl) first" >&2
+    echo "install sqlite3, SWI-Prolog (swipl) and hyperfine first" >&2
     exit 1
   fi
 fi
@@ -26,8 +26,9 @@ cargo build --release --bins --quiet
 (cd bench/ascent && cargo build --release --quiet)
 
 DATA=bench/data
-if [ ! -f "$DATA/events.csv" ]; then
+if [ ! -f "$DATA/events.csv" ] || [ ! -f "$DATA/tree.csv" ]; then
   ./target/release/dalil-gen --events 1000000 --entities 10000 --chain 4000 \
-    --nodes 5000 --edges 20000 --seed 42 "$DATA"
+    --nodes 5000 --edges 20000 --wide-nodes 50000 --wide-edges 100000 --wide-parts 50 \
+    --tree 10000 --seed 42 "$DATA"
 fi
 python3 bench/compare.py --data "$DATA" "$@"

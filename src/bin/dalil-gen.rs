@@ -1,7 +1,8 @@
 //! `dalil-gen`: writes the synthetic fact bases of the benchmark (bench/compare.py), seeded so
 //! that every run on every machine writes the same bytes.
 //!
-//!     dalil-gen [--events N] [--entities N] [--chain N] [--nodes N] [--edges N] [--seed S] DIR
+//!     dalil-gen [--events N] [--entities N] [--chain N] [--nodes N] [--edges N]
+//!               [--wide-nodes N] [--wide-edges N] [--wide-parts N] [--tree N] [--seed S] DIR
 //!
 //! Into DIR it writes, for each system the benchmark compares:
 //!   schema.dl          the kinds (`event`, `edge`) and every entity, in dalil's own syntax
@@ -10,6 +11,10 @@
 //!   entities.csv       id,type,name,affiliation of every entity (for the SQL systems)
 //!   chain.csv/.pl      a chain of N nodes (edges i → i+1), as CSV and as Prolog facts
 //!   graph.csv/.pl      a random directed graph, as CSV and as Prolog facts
+//!   wide.csv/.pl       a wider random graph: `--wide-parts` random graphs side by side, so
+//!                      many nodes reach many others but the closure stays countable
+//!   tree.csv/.pl       a random tree (each node's parent an earlier node), for "same
+//!                      generation": `parent,child` rows, Prolog `par(P, C)`
 //!
 //! Entities: 5 regions, 50 countries (each in a region), and people (each affiliated with a
 //! country) up to `--entities`. Events: a type among 10, an actor (a person), a partner and a
@@ -58,6 +63,10 @@ struct Opts {
     chain: usize,
     nodes: usize,
     edges: usize,
+    wide_nodes: usize,
+    wide_edges: usize,
+    wide_parts: usize,
+    tree: usize,
     seed: u64,
     dir: PathBuf,
 }
@@ -69,6 +78,10 @@ fn parse_args() -> Result<Opts, String> {
         chain: 4_000,
         nodes: 5_000,
         edges: 20_000,
+        wide_nodes: 50_000,
+        wide_edges: 100_000,
+        wide_parts: 50,
+        tree: 10_000,
         seed: 42,
         dir: PathBuf::new(),
     };
@@ -85,6 +98,10 @@ fn parse_args() -> Result<Opts, String> {
             "--chain" => o.chain = num("--chain")? as usize,
             "--nodes" => o.nodes = num("--nodes")? as usize,
             "--edges" => o.edges = num("--edges")? as usize,
+            "--wide-nodes" => o.wide_nodes = num("--wide-nodes")? as usize,
+            "--wide-edges" => o.wide_edges = num("--wide-edges")? as usize,
+            "--wide-parts" => o.wide_parts = (num("--wide-parts")? as usize).max(1),
+            "--tree" => o.tree = num("--tree")? as usize,
             "--seed" => o.seed = num("--seed")?,
             "-h" | "--help" => return Err(String::new()),
             d if !d.starts_with('-') && o.dir.as_os_str().is_empty() => o.dir = d.into(),
@@ -214,15 +231,38 @@ fn write_events(o: &Opts, rng: &mut Rng, people: usize) -> std::io::Result<()> {
 }
 
 fn write_graph(o: &Opts, name: &str, edges: &[(usize, usize)]) -> std::io::Result<()> {
+    write_pairs(o, name, ("from", "to", "edge"), edges)
+}
+
+/// Pairs as CSV (with the header `a,b`) and as Prolog facts `pred(a,b).`.
+fn write_pairs(
+    o: &Opts,
+    name: &str,
+    (a_name, b_name, pred): (&str, &str, &str),
+    pairs: &[(usize, usize)],
+) -> std::io::Result<()> {
     let mut csv = create(&o.dir, &format!("{name}.csv"))?;
     let mut pl = create(&o.dir, &format!("{name}.pl"))?;
-    writeln!(csv, "from,to")?;
-    for (a, b) in edges {
+    writeln!(csv, "{a_name},{b_name}")?;
+    for (a, b) in pairs {
         writeln!(csv, "{a},{b}")?;
-        writeln!(pl, "edge({a},{b}).")?;
+        writeln!(pl, "{pred}({a},{b}).")?;
     }
     csv.flush()?;
     pl.flush()
+}
+
+/// `edges` distinct random edges (no loops) among the nodes `first..first + nodes`.
+fn random_graph(rng: &mut Rng, first: usize, nodes: usize, edges: usize) -> Vec<(usize, usize)> {
+    let mut seen = HashSet::with_capacity(edges);
+    let mut graph = Vec::with_capacity(edges);
+    while graph.len() < edges.min(nodes * nodes.saturating_sub(1)) {
+        let (a, b) = (first + rng.below(nodes), first + rng.below(nodes));
+        if a != b && seen.insert((a, b)) {
+            graph.push((a, b));
+        }
+    }
+    graph
 }
 
 fn main() {
@@ -233,7 +273,7 @@ fn main() {
                 eprintln!("Error: {e}");
             }
             eprintln!(
-                "usage: dalil-gen [--events N] [--entities N] [--chain N] [--nodes N] [--edges N] [--seed S] DIR"
+                "usage: dalil-gen [--events N] [--entities N] [--chain N] [--nodes N] [--edges N]\n                 [--wide-nodes N] [--wide-edges N] [--wide-parts N] [--tree N] [--seed S] DIR"
             );
             std::process::exit(2);
         }
@@ -245,15 +285,17 @@ fn main() {
         write_events(&o, &mut rng, affiliation.len())?;
         let chain: Vec<(usize, usize)> = (1..o.chain).map(|i| (i, i + 1)).collect();
         write_graph(&o, "chain", &chain)?;
-        let mut edges = HashSet::with_capacity(o.edges);
-        let mut graph = Vec::with_capacity(o.edges);
-        while graph.len() < o.edges.min(o.nodes * o.nodes.saturating_sub(1)) {
-            let (a, b) = (1 + rng.below(o.nodes), 1 + rng.below(o.nodes));
-            if a != b && edges.insert((a, b)) {
-                graph.push((a, b));
-            }
-        }
-        write_graph(&o, "graph", &graph)
+        let graph = random_graph(&mut rng, 1, o.nodes, o.edges);
+        write_graph(&o, "graph", &graph)?;
+        // The wide graph: parts of equal size, each a random graph of its own.
+        let (nodes, edges) = (o.wide_nodes / o.wide_parts, o.wide_edges / o.wide_parts);
+        let wide: Vec<(usize, usize)> = (0..o.wide_parts)
+            .flat_map(|p| random_graph(&mut rng, 1 + p * nodes, nodes, edges))
+            .collect();
+        write_graph(&o, "wide", &wide)?;
+        // The tree: node 1 is the root; node i's parent is one of the nodes before it.
+        let tree: Vec<(usize, usize)> = (2..=o.tree).map(|i| (1 + rng.below(i - 1), i)).collect();
+        write_pairs(&o, "tree", ("parent", "child", "par"), &tree)
     };
     if let Err(e) = run() {
         eprintln!("Error: cannot write into `{}`: {e}", o.dir.display());
