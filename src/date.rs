@@ -18,7 +18,9 @@ use std::cmp::Ordering;
 use std::fmt;
 
 /// How precisely a written date is known.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
 pub enum Precision {
     Year,
     Month,
@@ -26,7 +28,9 @@ pub enum Precision {
 }
 
 /// An EDTF qualifier, written after the date.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
 pub enum Qualifier {
     /// No qualifier.
     Exact,
@@ -55,7 +59,9 @@ impl Qualifier {
 }
 
 /// One end of a date: a written date, or the open (`..`) or unknown (empty) end of an interval.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
 pub enum End {
     Known(Precision, Qualifier),
     /// `..`: the interval runs on without end (or from any time before).
@@ -68,7 +74,7 @@ pub enum End {
 ///
 /// Open and unknown ends are `i32::MIN` / `i32::MAX` days: an interval with an unknown end
 /// still lies after its known start, so both read as "no bound" on that side.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Date {
     /// First possible day, as days from the common era (chrono's `num_days_from_ce`).
     pub lo: i32,
@@ -81,7 +87,7 @@ pub struct Date {
 }
 
 /// How sure a time relation must be to count as a match.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Modality {
     /// Holds for every day the fact's date may stand for (the default).
     #[default]
@@ -91,7 +97,7 @@ pub enum Modality {
 }
 
 /// The relations a time filter can ask for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TimeRel {
     /// Entirely after the last day of the literal.
     After,

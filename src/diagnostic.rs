@@ -13,7 +13,9 @@ use std::sync::OnceLock;
 pub type SourceId = u32;
 
 /// A byte range in one source text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(
+    serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, Default,
+)]
 pub struct Span {
     pub source: SourceId,
     pub start: usize,
@@ -36,20 +38,22 @@ impl Span {
 }
 
 /// Every text the session has read, by name ("<command line>", a file path, "<input 3>").
-#[derive(Default, Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Default, Debug, Clone)]
 pub struct Sources {
     items: Vec<SourceText>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 struct SourceText {
     name: String,
     text: String,
     /// Byte offset of the start of each line, computed on first use, so that a text with many
     /// mistakes costs one scan, not one per report.
+    #[serde(skip)]
     line_starts: OnceLock<Vec<usize>>,
     /// (byte offset, characters before it) every [`CHECKPOINT_BYTES`] or so: a column in a
     /// very long line is then counted from the nearest checkpoint, not from the line's start.
+    #[serde(skip)]
     checkpoints: OnceLock<Vec<(usize, usize)>>,
 }
 
@@ -116,6 +120,11 @@ impl Sources {
             checkpoints: OnceLock::new(),
         });
         (self.items.len() - 1) as SourceId
+    }
+
+    /// No text read yet?
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
     }
 
     pub fn name(&self, id: SourceId) -> &str {

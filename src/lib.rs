@@ -20,6 +20,7 @@ pub mod plan;
 pub mod repl;
 pub mod serve;
 pub mod session;
+pub mod snapshot;
 pub mod store;
 pub mod syntax;
 pub mod why;

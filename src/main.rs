@@ -463,11 +463,10 @@ fn open_session(args: &Args, facts: &[(String, String)], color: bool) -> Result<
     if facts.is_empty() {
         // --max-input limits what the user gives, not the embedded fact base.
         let max_input = std::mem::replace(&mut session.limits.parse.max_input, usize::MAX);
-        for (name, text) in dalil::session::EMBEDDED {
-            if let Err(e) = session.load(name, text) {
-                eprint!("{e}");
-                return Err(ExitCode::from(1));
-            }
+        // From the start-up snapshot when there is one (src/snapshot.rs).
+        if let Err(e) = session.load_embedded() {
+            eprint!("{e}");
+            return Err(ExitCode::from(1));
         }
         session.limits.parse.max_input = max_input;
     } else {

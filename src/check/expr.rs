@@ -14,7 +14,7 @@ use crate::syntax::ast::BinOp;
 pub type Var = usize;
 
 /// A checked expression.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub enum Expr {
     Var(Var),
     Const(crate::store::Value),

@@ -7,7 +7,7 @@ use crate::diagnostic::{Diagnostic, Span, suggestion};
 use crate::store::Type;
 
 /// A built-in function.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Func {
     DaysBetween,
     MaxDaysBetween,

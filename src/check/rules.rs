@@ -21,14 +21,14 @@ use crate::syntax::ast::{self, AggFn, Arg, Atom, BodyItem, CmpOp, Literal, Term}
 use std::collections::HashMap;
 
 /// One argument of a body atom: the column it constrains and with what.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub enum Slot {
     Var(Var),
     Const(Value),
 }
 
 /// A checked body atom over kind `kind`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct CAtom {
     pub kind: KindId,
     pub args: Vec<(usize, Slot)>,
@@ -36,7 +36,7 @@ pub struct CAtom {
 }
 
 /// A checked body item.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub enum BodyLit {
     Atom(CAtom),
     Not(CAtom),
@@ -85,7 +85,7 @@ impl BodyLit {
 }
 
 /// What fills one column of the head.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub enum HeadArg {
     /// A value computed from the body's variables (most often just one variable).
     Expr(Expr),
@@ -95,7 +95,7 @@ pub enum HeadArg {
 }
 
 /// A rule whose names, types and variables are all known to be right.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct CheckedRule {
     /// Position in the session's rule list (for `why` and `:rules`).
     pub index: usize,
@@ -1285,7 +1285,7 @@ fn head_args(c: &mut RuleChecker, atom: &Atom) -> Option<Head> {
 }
 
 /// Rules grouped into strata, lowest first; the rules of one stratum are evaluated together.
-#[derive(Clone, Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 pub struct Strata {
     /// Each stratum: the rule indexes in it, and whether it is recursive.
     pub strata: Vec<(Vec<usize>, bool)>,

@@ -12,7 +12,7 @@ use chrono::{Days, Months, NaiveDate};
 use std::fmt;
 
 /// How far an approximate date reaches under `possibly`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Widening {
     /// How many units (0: no widening).
     pub amount: u32,

@@ -12,7 +12,7 @@ const NO_SYM: u32 = u32::MAX;
 const NO_BOOL: u8 = 2;
 
 /// Which of the three symbol values a symbol column holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SymKind {
     Text,
     Entity,
@@ -41,7 +41,7 @@ impl SymKind {
 /// A date in eight bytes: its first day, how many days it spans and how it is written (each
 /// end's precision and qualifier). `flags == 0` is the unknown date; open-ended dates do not
 /// pack (their column holds values).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PackedDate {
     lo: i32,
     span: u16,
@@ -111,7 +111,7 @@ impl PackedDate {
 }
 
 /// The values of one column, in row order.
-#[derive(Clone, Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 pub enum Column {
     /// Unknown in every row so far.
     #[default]

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 pub type KindId = usize;
 
 /// One field of a kind's schema.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct Field {
     pub name: String,
     pub ty: Type,
@@ -21,7 +21,7 @@ pub struct Field {
 }
 
 /// How a kind came to exist.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KindOrigin {
     /// Built into dalil (`entity`).
     Builtin,
@@ -34,7 +34,7 @@ pub enum KindOrigin {
 }
 
 /// A kind: its schema and its rows. Column 0 is always `id`.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct Kind {
     pub name: String,
     pub doc: Option<String>,
@@ -113,7 +113,7 @@ pub mod entity_cols {
 pub const ENTITY: &str = "entity";
 
 /// All kinds, entities and ids.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct Database {
     pub interner: Interner,
     pub kinds: Vec<Kind>,

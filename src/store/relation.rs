@@ -20,7 +20,7 @@ use std::cmp::Ordering;
 use std::hash::{BuildHasher, Hash, Hasher};
 
 /// Paragraph and sentence of the article, with an optional short quote.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct Cite {
     /// The source it points into (declared with `source`), if any.
     pub source: Option<String>,
@@ -40,7 +40,7 @@ impl Cite {
 }
 
 /// Where a row comes from.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub enum Origin {
     /// Written as a fact: its citations and status.
     Stated {
@@ -123,7 +123,7 @@ const STATUS_SHIFT: u32 = 30;
 const RULE_MASK: u32 = (1 << STATUS_SHIFT) - 1;
 
 /// Where each row came from, compactly.
-#[derive(Clone, Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 struct Origins {
     /// Per row: an index into `stated`, `SPANNED |` an index into `spans`, or `DERIVED |` an
     /// index into `derived`.
@@ -227,20 +227,25 @@ struct SortedIndex {
 }
 
 /// The rows of one kind, with their origins, kept free of duplicates.
-#[derive(Clone, Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 pub struct Relation {
     len: u32,
     columns: Vec<Column>,
     /// Row ids with 32 bits of their row's hash, found by that hash: a table that grows
     /// never reads the rows again, and most rows that merely share a bucket are told apart
     /// without reading their columns.
+    #[serde(skip)]
     distinct: HashTable<(u32, u32)>,
     /// Rows that pack into 64 bits ([`pack`]), by their packed form: told apart without
     /// reading a column, which is most of the cost of a recursive rule's duplicate checks.
+    #[serde(skip)]
     packed: PackedSet,
+    #[serde(skip)]
     hasher: DefaultHashBuilder,
     origins: Origins,
+    #[serde(skip)]
     indexes: RefCell<HashMap<usize, HashIndex>>,
+    #[serde(skip)]
     sorted: RefCell<HashMap<usize, SortedIndex>>,
 }
 
@@ -572,6 +577,24 @@ impl Relation {
             }
         }
         (i, true)
+    }
+
+    /// Rebuilds the duplicate check after the rows were read back from a snapshot (it is not
+    /// stored: its hashes are this process's).
+    pub fn rebuild_distinct(&mut self) {
+        self.distinct = HashTable::new();
+        self.packed = PackedSet::default();
+        for i in 0..self.len {
+            let row = self.row(i);
+            match pack(&row) {
+                Some(k) => self.packed.insert(k, i),
+                None => {
+                    let h = self.hash_values(row.iter());
+                    self.distinct
+                        .insert_unique(spread(h), (i, h), |&(_, hj)| spread(hj));
+                }
+            }
+        }
     }
 
     /// Removes every row (derived relations are recomputed from scratch).

@@ -7,19 +7,52 @@ use std::hash::{BuildHasher, Hash, Hasher};
 use std::rc::Rc;
 
 /// An interned string: texts, entity ids and fact ids are compared and hashed as integers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
 pub struct Sym(pub u32);
 
 /// The table of interned strings. Every string lives once in one arena (`text`); a hash table
 /// of symbols finds a string's symbol by the string's hash, so a symbol costs its bytes plus
 /// about a dozen, not a separate allocation and a map key of its own.
-#[derive(Default, Clone)]
+#[derive(Default, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(into = "InternedTexts", from = "InternedTexts")]
 pub struct Interner {
     text: String,
     /// End of each symbol's bytes in `text` (its start is the end of the one before).
     ends: Vec<usize>,
     table: HashTable<u32>,
     hasher: DefaultHashBuilder,
+}
+
+/// An interner as stored in a snapshot: its texts and where each ends (the hash table is
+/// rebuilt on reading, with this process's hasher).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct InternedTexts {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl From<Interner> for InternedTexts {
+    fn from(i: Interner) -> Self {
+        InternedTexts {
+            text: i.text,
+            ends: i.ends,
+        }
+    }
+}
+
+impl From<InternedTexts> for Interner {
+    fn from(t: InternedTexts) -> Self {
+        let mut i = Interner::default();
+        let mut start = 0;
+        for &end in &t.ends {
+            // Texts come back in order, so each gets its old symbol.
+            i.intern(t.text.get(start..end).unwrap_or(""));
+            start = end;
+        }
+        i
+    }
 }
 
 impl fmt::Debug for Interner {
@@ -79,7 +112,7 @@ impl Interner {
 }
 
 /// The type of a field, as declared in a `kind`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Type {
     Text,
     Number,
@@ -130,7 +163,7 @@ impl fmt::Display for Type {
 }
 
 /// One cell of a row.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub enum Value {
     /// Not known (a field left out, or written `unknown`).
     Null,
