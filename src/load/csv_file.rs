@@ -1,11 +1,20 @@
 //! CSV: a header naming fields of the kind, then one fact a line. Lines without quotes are
-//! split by hand (the common case, and several times faster); from the first line with a
-//! quote on, the `csv` crate reads the rest, quotes, embedded commas and newlines included.
+//! split by hand (the common case, and several times faster), on every core: the file is read
+//! a block of whole lines at a time, each block cut at line ends into pieces that workers
+//! split and convert (numbers, dates, and each distinct text once per piece), and the pieces'
+//! rows are then added in file order, so row ids and the lines and columns of reports are
+//! those of a reader that reads one line after another. From the first line with a quote on,
+//! the `csv` crate reads the rest, quotes, embedded commas and newlines included.
 
-use super::{At, Loader};
+use super::{At, Loader, fill_block};
+use crate::date::Date;
 use crate::diagnostic::Diagnostic;
+use crate::store::{Type, Value};
+use hashbrown::HashMap;
+use rayon::prelude::*;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
+use std::ops::Range;
 
 pub(super) fn read(loader: &mut Loader, file: File, size: u64) -> Result<(), Diagnostic> {
     let mut reader = BufReader::with_capacity(1 << 20, file);
@@ -24,14 +33,14 @@ pub(super) fn read(loader: &mut Loader, file: File, size: u64) -> Result<(), Dia
         .map(|h| std::str::from_utf8(h).unwrap_or("?"))
         .collect();
     let columns = header_columns(loader, &names)?;
+    let types: Vec<Type> = columns.iter().map(|&c| loader.field_type(c)).collect();
+    // Lines read so far, and the bytes before the block (for the first reservation).
     let mut number = 1u64;
-    let mut consumed = line.len() as u64;
+    let mut before = line.len() as u64;
+    let mut block = Vec::new();
     loop {
-        if loader.should_stop() {
-            return Ok(());
-        }
-        line.clear();
-        let n = reader.read_until(b'\n', &mut line).map_err(|e| {
+        // A block of whole lines; the part line at its end waits for the next block.
+        let whole = fill_block(&mut reader, &mut block).map_err(|e| {
             loader.error(
                 At {
                     line: number + 1,
@@ -40,52 +49,294 @@ pub(super) fn read(loader: &mut Loader, file: File, size: u64) -> Result<(), Dia
                 e,
             )
         })?;
-        if n == 0 {
+        if block.is_empty() {
+            // As a reader of one line after another would, look at the limits once more.
+            loader.should_stop();
             return Ok(());
         }
-        number += 1;
-        consumed += n as u64;
-        if line.contains(&b'"') {
-            let rest = std::io::Cursor::new(std::mem::take(&mut line)).chain(reader);
-            return with_csv_crate(loader, rest, Some(columns), number - 1);
+        let text = &block[..whole];
+        let parsed: Vec<Piece> = pieces(text)
+            .into_par_iter()
+            .map(|range| Piece::read(text, range, &types))
+            .collect();
+        for piece in &parsed {
+            match merge(loader, text, piece, &columns, &mut number, before, size) {
+                Merged::Done => {}
+                Merged::Stopped => return Ok(()),
+                Merged::QuoteAt(offset) => {
+                    // From the first line with a quote on, the csv crate reads the rest.
+                    let rest = block[offset..].to_vec();
+                    let rest = std::io::Cursor::new(rest).chain(reader);
+                    return with_csv_crate(loader, rest, Some(columns), number);
+                }
+            }
         }
-        let fields = trim_end(&line);
-        if fields.is_empty() {
-            continue;
+        before += whole as u64;
+        block.drain(..whole);
+    }
+}
+
+/// The fewest bytes worth a worker of their own.
+#[cfg(not(test))]
+const MIN_PIECE: usize = 1 << 16;
+#[cfg(test)]
+const MIN_PIECE: usize = 1 << 9;
+
+/// `text` cut at line ends into about four pieces a worker.
+fn pieces(text: &[u8]) -> Vec<Range<usize>> {
+    let n = (rayon::current_num_threads() * 4).max(1);
+    let step = (text.len() / n).max(MIN_PIECE);
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        let end = match text.get(start + step..) {
+            Some(rest) => rest
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(text.len(), |i| start + step + i + 1),
+            None => text.len(),
+        };
+        out.push(start..end);
+        start = end;
+    }
+    out
+}
+
+/// One field as a worker left it.
+#[derive(Clone, Debug)]
+enum Cell {
+    /// Empty: unknown.
+    Null,
+    /// Converted already.
+    Ready(Ready),
+    /// A text (or an entity's name), by its number among the piece's distinct texts (each is
+    /// converted once per piece when the rows are added), and the byte where it starts.
+    Local(u32, u32),
+    /// Converted when the row is added, as the one-thread reader would (a bad value, a fact
+    /// id, a list): bytes `start..end` of the block.
+    Later(u32, u32),
+}
+
+/// A value a worker converted (a [`Value`] may hold a list, which cannot cross threads).
+#[derive(Clone, Copy, Debug)]
+enum Ready {
+    Num(f64),
+    Date(Date),
+    Bool(bool),
+}
+
+impl Ready {
+    fn value(self) -> Value {
+        match self {
+            Ready::Num(n) => Value::Num(n),
+            Ready::Date(d) => Value::Date(d),
+            Ready::Bool(b) => Value::Bool(b),
         }
+    }
+}
+
+/// A non-empty line of a piece.
+#[derive(Clone, Copy, Debug)]
+struct Line {
+    /// Lines of the piece before this one.
+    offset: u32,
+    /// Bytes of the block where the line starts.
+    start: u32,
+    /// Values on the line (its cells are the first `min(values, columns)`).
+    values: u32,
+}
+
+/// A piece of a block, split and converted by one worker.
+struct Piece {
+    lines: Vec<Line>,
+    cells: Vec<Cell>,
+    /// Per column: the distinct texts met, as byte ranges of the block, by local number.
+    texts: Vec<Vec<(u32, u32)>>,
+    /// Lines in the piece (up to the first quote, when there is one).
+    count: u64,
+    /// Where the first line with a quote starts, if any.
+    quote: Option<usize>,
+}
+
+impl Piece {
+    fn read(text: &[u8], range: Range<usize>, types: &[Type]) -> Piece {
+        let width = types.len();
+        let mut seen: Vec<HashMap<&[u8], u32>> = vec![HashMap::new(); width];
+        let mut p = Piece {
+            lines: Vec::new(),
+            cells: Vec::new(),
+            texts: vec![Vec::new(); width],
+            count: 0,
+            quote: None,
+        };
+        let mut at = range.start;
+        while at < range.end {
+            let end = text[at..range.end]
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(range.end, |i| at + i + 1);
+            let raw = &text[at..end];
+            if raw.contains(&b'"') {
+                p.quote = Some(at);
+                return p;
+            }
+            p.count += 1;
+            let fields = trim_end(raw);
+            if !fields.is_empty() {
+                let mut values = 0u32;
+                let mut start = at;
+                for field in fields.split(|&b| b == b',') {
+                    if let Some(&ty) = types.get(values as usize) {
+                        let i = values as usize;
+                        p.cells
+                            .push(cell(field, start, ty, &mut seen[i], &mut p.texts[i]));
+                    }
+                    values += 1;
+                    start += field.len() + 1;
+                }
+                for _ in values as usize..width {
+                    p.cells.push(Cell::Null);
+                }
+                p.lines.push(Line {
+                    offset: p.count as u32 - 1,
+                    start: at as u32,
+                    values,
+                });
+            }
+            at = end;
+        }
+        p
+    }
+}
+
+/// A field's cell: the conversions that need nothing but the text are done here.
+fn cell<'t>(
+    field: &'t [u8],
+    start: usize,
+    ty: Type,
+    seen: &mut HashMap<&'t [u8], u32>,
+    texts: &mut Vec<(u32, u32)>,
+) -> Cell {
+    if field.is_empty() {
+        return Cell::Null;
+    }
+    let later = Cell::Later(start as u32, (start + field.len()) as u32);
+    let Ok(s) = std::str::from_utf8(field) else {
+        return later;
+    };
+    let ready = match ty {
+        Type::Text | Type::Entity => {
+            let next = texts.len() as u32;
+            let id = *seen.entry(field).or_insert_with(|| {
+                texts.push((start as u32, (start + field.len()) as u32));
+                next
+            });
+            return Cell::Local(id, start as u32);
+        }
+        Type::Number => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map(Ready::Num),
+        Type::Date => Date::parse(s.trim()).ok().map(Ready::Date),
+        Type::Bool => match s.trim() {
+            "true" => Some(Ready::Bool(true)),
+            "false" => Some(Ready::Bool(false)),
+            _ => None,
+        },
+        Type::Ref | Type::List => None,
+    };
+    ready.map_or(later, Cell::Ready)
+}
+
+/// How adding a piece's rows ended.
+enum Merged {
+    Done,
+    /// Too many errors, or an interrupt.
+    Stopped,
+    /// The piece stopped at a line with a quote, starting at this byte of the block.
+    QuoteAt(usize),
+}
+
+/// Adds a piece's rows in order, as the one-thread reader would have: the same values, the
+/// same reports at the same lines and columns, the same row ids.
+fn merge(
+    loader: &mut Loader,
+    text: &[u8],
+    piece: &Piece,
+    columns: &[usize],
+    number: &mut u64,
+    before: u64,
+    size: u64,
+) -> Merged {
+    let width = columns.len();
+    // Per column and local text: its value once converted (`None`: not yet, or it failed).
+    let mut values: Vec<Vec<Option<Value>>> =
+        piece.texts.iter().map(|t| vec![None; t.len()]).collect();
+    let base = *number;
+    for (r, line) in piece.lines.iter().enumerate() {
+        if loader.should_stop() {
+            return Merged::Stopped;
+        }
+        let line_no = base + u64::from(line.offset) + 1;
         if loader.report.read == 1000 {
             // Room for the whole file at the bytes per row seen so far.
-            loader.reserve((size / (consumed / 1000).max(1)) as usize + 1);
+            let per_row = (before + u64::from(line.start)) / 1000;
+            loader.reserve((size / per_row.max(1)) as usize + 1);
         }
         loader.begin_row();
         let mut bad = None;
-        let mut count = 0;
-        let mut start = 0usize;
-        for field in fields.split(|&b| b == b',') {
-            if let Some(&col) = columns.get(count)
-                && bad.is_none()
-            {
-                let at = At {
-                    line: number,
-                    column: start as u64 + 1,
-                };
-                if let Err(d) = loader.set_text(col, field, at) {
-                    bad = Some(d);
+        let cells = &piece.cells[r * width..(r + 1) * width];
+        let given = (line.values as usize).min(width);
+        for (i, c) in cells[..given].iter().enumerate() {
+            let col = columns[i];
+            let at = |start: &u32| At {
+                line: line_no,
+                column: u64::from(start - line.start) + 1,
+            };
+            let result = match c {
+                Cell::Null => Ok(()),
+                Cell::Ready(v) => {
+                    loader.set_value(col, v.value());
+                    Ok(())
                 }
+                Cell::Local(id, start) => match &values[i][*id as usize] {
+                    Some(v) => {
+                        loader.set_value(col, v.clone());
+                        Ok(())
+                    }
+                    None => {
+                        let (s, e) = piece.texts[i][*id as usize];
+                        let r = loader.set_text(col, &text[s as usize..e as usize], at(start));
+                        if r.is_ok() {
+                            values[i][*id as usize] = Some(loader.value(col).clone());
+                        }
+                        r
+                    }
+                },
+                Cell::Later(s, e) => loader.set_text(col, &text[*s as usize..*e as usize], at(s)),
+            };
+            if let Err(d) = result {
+                bad = Some(d);
+                break;
             }
-            count += 1;
-            start += field.len() + 1;
         }
-        if count != columns.len() && bad.is_none() {
-            bad = Some(wrong_width(loader, number, count, columns.len()));
+        if line.values as usize != width && bad.is_none() {
+            bad = Some(wrong_width(loader, line_no, line.values as usize, width));
         }
         loader.end_row(
             bad,
             At {
-                line: number,
+                line: line_no,
                 column: 1,
             },
         );
+    }
+    *number += piece.count;
+    match piece.quote {
+        Some(q) => Merged::QuoteAt(q),
+        None => Merged::Done,
     }
 }
 

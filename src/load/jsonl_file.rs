@@ -1,63 +1,99 @@
-//! JSON Lines: one JSON object a line, its keys fields of the kind.
+//! JSON Lines: one JSON object a line, its keys fields of the kind. The file is read a block of
+//! whole lines at a time; workers parse the block's lines, and the rows are then checked and
+//! added in file order (so row ids and the lines of reports are those of a one-line-at-a-time
+//! reader).
 
-use super::{At, Loader};
+use super::{At, Loader, fill_block};
 use crate::diagnostic::Diagnostic;
 use crate::store::{Type, Value};
+use rayon::prelude::*;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
 
-pub(super) fn read(loader: &mut Loader, file: File) -> Result<(), Diagnostic> {
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut line = String::new();
+pub(super) fn read(loader: &mut Loader, mut file: File) -> Result<(), Diagnostic> {
+    let mut block = Vec::new();
     let mut number = 0u64;
     loop {
-        if loader.should_stop() {
-            break;
+        let whole = fill_block(&mut file, &mut block).map_err(|e| {
+            let at = At {
+                line: number + 1,
+                column: 1,
+            };
+            loader.error(at, format!("cannot read this line: {e}"))
+        })?;
+        if block.is_empty() {
+            // As a reader of one line after another would, look at the limits once more.
+            loader.should_stop();
+            return Ok(());
         }
-        line.clear();
-        number += 1;
-        match reader.read_line(&mut line) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
-                let at = At {
-                    line: number,
-                    column: 1,
-                };
-                return Err(loader.error(at, format!("cannot read this line: {e}")));
+        let lines: Vec<&[u8]> = block[..whole].split_inclusive(|&c| c == b'\n').collect();
+        let parsed: Vec<Line> = lines.into_par_iter().map(Line::parse).collect();
+        for line in parsed {
+            if loader.should_stop() {
+                return Ok(());
+            }
+            number += 1;
+            let at = At {
+                line: number,
+                column: 1,
+            };
+            match line {
+                Line::Blank => {}
+                Line::NotUtf8 => {
+                    return Err(loader.error(
+                        at,
+                        "cannot read this line: stream did not contain valid UTF-8",
+                    ));
+                }
+                Line::Json(object) => {
+                    loader.begin_row();
+                    let bad = object
+                        .map_err(|e| not_an_object(loader, &e, number))
+                        .and_then(|o| row(loader, o, number))
+                        .err();
+                    loader.end_row(bad, at);
+                }
             }
         }
-        if line.trim().is_empty() {
-            continue;
-        }
-        loader.begin_row();
-        let at = At {
-            line: number,
-            column: 1,
-        };
-        let bad = row(loader, &line, number).err();
-        loader.end_row(bad, at);
+        block.drain(..whole);
     }
-    Ok(())
 }
 
-fn row(loader: &mut Loader, line: &str, number: u64) -> Result<(), Diagnostic> {
+/// One line, read by a worker.
+enum Line {
+    Blank,
+    NotUtf8,
+    Json(Result<serde_json::Map<String, serde_json::Value>, serde_json::Error>),
+}
+
+impl Line {
+    fn parse(bytes: &[u8]) -> Line {
+        match std::str::from_utf8(bytes) {
+            Err(_) => Line::NotUtf8,
+            Ok(s) if s.trim().is_empty() => Line::Blank,
+            Ok(s) => Line::Json(serde_json::from_str(s)),
+        }
+    }
+}
+
+fn not_an_object(loader: &Loader, e: &serde_json::Error, number: u64) -> Diagnostic {
+    let at = At {
+        line: number,
+        column: e.column() as u64,
+    };
+    loader
+        .error(at, format!("not a JSON object: {e}"))
+        .with_help(r#"write one object a line, e.g. {"type": "visit", "date": "2025-09-14"}"#)
+}
+
+fn row(
+    loader: &mut Loader,
+    object: serde_json::Map<String, serde_json::Value>,
+    number: u64,
+) -> Result<(), Diagnostic> {
     let at = At {
         line: number,
         column: 1,
     };
-    let object: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(line).map_err(|e| {
-            let at = At {
-                line: number,
-                column: e.column() as u64,
-            };
-            loader
-                .error(at, format!("not a JSON object: {e}"))
-                .with_help(
-                    r#"write one object a line, e.g. {"type": "visit", "date": "2025-09-14"}"#,
-                )
-        })?;
     let keys: Vec<&str> = object.keys().map(|k| k.as_str()).collect();
     let columns = loader.columns(&keys, at)?;
     for ((_, value), col) in object.iter().zip(columns) {
