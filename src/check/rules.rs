@@ -52,7 +52,7 @@ pub enum BodyLit {
 }
 
 /// An aggregate in a rule body, over a body of its own.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct BodyAgg {
     pub func: AggFn,
     /// The value aggregated per match; `None` for `count()`.
