@@ -87,10 +87,11 @@ impl Session {
     }
 
     fn restore(&mut self, s: State) {
-        // Settings given before the base is loaded (`--approx`) are this session's own.
-        let widening = self.db.widening;
+        // Settings given before the base is loaded (`--approx`, `--trust`) are this session's own.
+        let (widening, trust) = (self.db.widening, self.db.trust);
         self.db = s.db;
         self.db.widening = widening;
+        self.db.trust = trust;
         self.sources = s.sources;
         self.rule_texts = s.rule_texts;
         self.rules = s.rules;

@@ -8,7 +8,19 @@
 use std::fmt;
 
 /// The strength of a row's support, weakest first (so `min` is "the weakest of").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    serde::Serialize,
+    serde::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+)]
 pub enum Status {
     /// General knowledge the article does not give.
     Background,
