@@ -115,7 +115,8 @@ Keys at the prompt
   →  or End    take the grey hint (the rest of a statement from history)
   ↑ ↓          earlier statements; Ctrl-R searches them
   Ctrl-C       clear the line (and an unfinished statement), or stop a running query
-  Ctrl-D       leave (on an empty line)
+  Ctrl-D       leave (on an empty line); at `...>`, cancel the unfinished statement
+  Ctrl-L       clear the screen
 History is kept in $XDG_STATE_HOME/dalil/history (or ~/.local/state/dalil/history);
 DALIL_HISTORY names another file, --no-history keeps none.
 ";

@@ -539,3 +539,35 @@ fn default_permissions(_: &std::fs::File) -> std::io::Result<std::fs::Permission
 fn default_permissions(f: &std::fs::File) -> std::io::Result<std::fs::Permissions> {
     Ok(f.metadata()?.permissions())
 }
+
+/// What to write instead of a bare word that is a meta-command in other tools (`help`, `exit`,
+/// `\q`, `.quit`, …): a sentence pointing to dalil's command, or `None` for any other word.
+pub(crate) fn meta_word_hint(word: &str) -> Option<&'static str> {
+    let w = word.trim().trim_end_matches(';').trim_end();
+    Some(match w.to_ascii_lowercase().as_str() {
+        "help" | "\\?" | "\\h" | ".help" | "?" => "for help, write `:help` (with the colon)",
+        "exit" | "quit" | "\\q" | "\\quit" | ".quit" | ".exit" | ".q" => {
+            "to leave, write `:quit` (with the colon) or press Ctrl-D"
+        }
+        "clear" | "\\c" | ".clear" | "cls" => {
+            "Ctrl-L clears the screen; `:reset` sets the session back to its start"
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod meta_word_tests {
+    use super::meta_word_hint;
+
+    #[test]
+    fn meta_words_of_other_tools_point_to_dalils_command() {
+        assert!(meta_word_hint("help").unwrap().contains(":help"));
+        assert!(meta_word_hint(" exit; ").unwrap().contains(":quit"));
+        assert!(meta_word_hint("\\q").unwrap().contains(":quit"));
+        assert!(meta_word_hint(".quit").unwrap().contains(":quit"));
+        assert!(meta_word_hint("clear").unwrap().contains("Ctrl-L"));
+        assert_eq!(meta_word_hint("visit"), None);
+        assert_eq!(meta_word_hint("help me"), None);
+    }
+}

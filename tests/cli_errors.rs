@@ -419,3 +419,15 @@ fn exit_codes_say_ok_failed_or_bad_usage() {
         );
     }
 }
+
+#[test]
+fn a_bare_exit_or_help_in_a_script_points_to_the_meta_command() {
+    let out = run(&["-c", "exit"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("there is no kind `exit`"), "{err}");
+    assert!(err.contains("write `:quit`"), "{err}");
+    let out = run(&["-c", "help"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("write `:help`"), "{err}");
+}

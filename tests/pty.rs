@@ -184,6 +184,40 @@ fn ctrl_c_stops_a_running_query_and_the_session_goes_on() {
 }
 
 #[test]
+fn ctrl_d_at_the_continuation_prompt_cancels_the_statement() {
+    let mut r = Repl::start(&[]);
+    r.line("visit where partner = (\"US\"");
+    r.expect("Ctrl-D / Ctrl-C to cancel it");
+    r.expect("...> ");
+    r.ctrl('d');
+    r.expect("statement cancelled");
+    r.expect(PROMPT);
+    // Still running, and nothing of the cancelled text is left.
+    let out = r.run("count visit");
+    assert!(out.contains("(1 row)"), "{out}");
+    assert!(!out.contains("rror"), "{out}");
+    let (code, _) = r.leave();
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn bare_exit_and_help_point_to_the_meta_commands() {
+    let mut r = Repl::start(&[]);
+    let out = r.run("exit");
+    assert!(out.contains("`:quit`"), "{out}");
+    assert!(!out.contains("no kind"), "{out}");
+    let out = r.run("help");
+    assert!(out.contains("`:help`"), "{out}");
+    let out = r.run("\\q");
+    assert!(out.contains("`:quit`"), "{out}");
+    // None of them left the session.
+    let out = r.run("count visit");
+    assert!(out.contains("(1 row)"), "{out}");
+    let (code, _) = r.leave();
+    assert_eq!(code, 0);
+}
+
+#[test]
 fn ctrl_d_leaves() {
     let r = Repl::start(&[]);
     let (code, _) = r.leave();

@@ -603,6 +603,10 @@ pub fn unknown_kind(db: &Database, name: &ast::Name) -> Diagnostic {
         name.span,
         "unknown kind",
     );
+    // `help`, `exit`, `quit`, `clear`: a meta-command in other tools.
+    if let Some(hint) = crate::meta::meta_word_hint(text) {
+        return d.with_help(hint);
+    }
     match suggestion(text, db.kind_names(), "kinds") {
         Some(help) => d.with_help(help),
         None => d.with_help("`:kinds` lists the kinds"),

@@ -16,6 +16,7 @@ mod width;
 pub use catalog::Catalog;
 pub use history::history_path;
 
+use crate::meta::meta_word_hint;
 use crate::session::{Reply, Session};
 use crate::syntax::is_incomplete;
 use helper::DalilHelper;
@@ -30,6 +31,8 @@ const PROMPT: &str = "dalil> ";
 const PROMPT_STYLED: &str = "\x1b[1;32mdalil>\x1b[0m ";
 const CONTINUE: &str = "   ...> ";
 const CONTINUE_STYLED: &str = "\x1b[32m   ...>\x1b[0m ";
+/// Shown once per statement when it goes on at `...>`.
+const CONTINUE_HINT: &str = "(the statement goes on — finish it here, or Ctrl-D / Ctrl-C to cancel it)";
 
 /// When the prompt colours what is typed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -71,6 +74,9 @@ pub fn run(session: &mut Session, opts: &ReplOptions) -> i32 {
     let mut signature = Catalog::signature(&session.db);
     let mut pending = String::new();
     let mut history_warned = false;
+    // Whether the continuation hint was shown for the statement being typed.
+    let mut hinted = false;
+    let color = dim_allowed(opts.color);
     let mut n = 0;
     loop {
         // rustyline shows the plain prompt when it does not colour.
@@ -87,6 +93,14 @@ pub fn run(session: &mut Session, opts: &ReplOptions) -> i32 {
             Err(ReadlineError::Interrupted) => {
                 // Ctrl-C drops the whole statement being typed, as in psql and DuckDB.
                 pending.clear();
+                hinted = false;
+                continue;
+            }
+            Err(ReadlineError::Eof) if !pending.is_empty() => {
+                // Ctrl-D at `...>` cancels the statement; at an empty `dalil>` it leaves.
+                pending.clear();
+                hinted = false;
+                eprintln!("{}", dim("(statement cancelled)", color));
                 continue;
             }
             Err(ReadlineError::Eof) => break,
@@ -103,9 +117,21 @@ pub fn run(session: &mut Session, opts: &ReplOptions) -> i32 {
         }
         pending.push_str(&line);
         if is_incomplete(&pending) {
+            if !hinted {
+                hinted = true;
+                eprintln!("{}", dim(CONTINUE_HINT, color));
+            }
             continue;
         }
+        hinted = false;
         let statement = std::mem::take(&mut pending);
+        if let Some(hint) = meta_word_hint(&statement)
+            && !catalog_has_kind(&editor, statement.trim().trim_end_matches(';').trim_end())
+        {
+            // `help`, `exit`, `\q`: the user wants a meta-command, not a kind of that name.
+            eprintln!("Note: `{}` is not a statement here; {hint}", statement.trim());
+            continue;
+        }
         history::add(
             editor.history_mut(),
             history.as_deref(),
@@ -193,4 +219,30 @@ fn run_statement(session: &mut Session, name: &str, text: &str, ctrl_c: Option<&
         })
     });
     quit
+}
+
+/// Whether a line on stderr may be dimmed: as the prompt's colours, on a terminal, not `NO_COLOR`.
+fn dim_allowed(when: ColorWhen) -> bool {
+    use std::io::IsTerminal;
+    match when {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => {
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+fn dim(text: &str, color: bool) -> String {
+    if color {
+        format!("\x1b[2m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+/// Whether the session has a kind of this name (so a bare `help` is a query, not a slip).
+fn catalog_has_kind(editor: &Editor<DalilHelper, DefaultHistory>, name: &str) -> bool {
+    editor.helper().is_some_and(|h| h.catalog.is_kind(name))
 }
