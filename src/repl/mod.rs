@@ -32,7 +32,8 @@ const PROMPT_STYLED: &str = "\x1b[1;32mdalil>\x1b[0m ";
 const CONTINUE: &str = "   ...> ";
 const CONTINUE_STYLED: &str = "\x1b[32m   ...>\x1b[0m ";
 /// Shown once per statement when it goes on at `...>`.
-const CONTINUE_HINT: &str = "(the statement goes on — finish it here, or Ctrl-D / Ctrl-C to cancel it)";
+const CONTINUE_HINT: &str =
+    "(the statement goes on — finish it here, or Ctrl-D / Ctrl-C to cancel it)";
 
 /// When the prompt colours what is typed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -129,7 +130,10 @@ pub fn run(session: &mut Session, opts: &ReplOptions) -> i32 {
             && !catalog_has_kind(&editor, statement.trim().trim_end_matches(';').trim_end())
         {
             // `help`, `exit`, `\q`: the user wants a meta-command, not a kind of that name.
-            eprintln!("Note: `{}` is not a statement here; {hint}", statement.trim());
+            eprintln!(
+                "Note: `{}` is not a statement here; {hint}",
+                statement.trim()
+            );
             continue;
         }
         history::add(
