@@ -17,12 +17,16 @@ Usage:
   dalil [OPTIONS] -c STATEMENTS    run statements and exit
   dalil [OPTIONS] run FILE…        run script files
   dalil run --echo [--step] FILE…  replay scripts for an audience: each statement, then its result
-  dalil [OPTIONS] check FILE…      check fact files: every mistake, then a summary
+  dalil [OPTIONS] check FILE…      check scripts against the embedded article fact base (or
+                                   the --facts files): every mistake, then a summary
+  dalil check --facts FILE…        check fact files on their own
   dalil [OPTIONS] serve [LESSON…]  a local web page: editor, results, why trees, timeline, graph,
                                    lessons (default: those of examples/); see docs/SERVE.md
 
 Options:
   -c, --command TEXT      statements to run (separate several with `;`)
+  -e, --stop-on-error     scripts (run FILE, standard input, -c) stop at the first failed
+                          statement; by default they go on and exit 1 at the end if any failed
   --facts FILE            load FILE instead of the embedded article fact base (repeatable)
   --load KIND=FILE        load a CSV (.csv) or JSON Lines (.jsonl, .ndjson) file as facts of
                           KIND, declared in a --facts file (repeatable; CSV: a header of fields)
@@ -82,6 +86,7 @@ struct Args {
     timeout: Option<u64>,
     listen: Option<std::net::SocketAddr>,
     allow_files: bool,
+    stop_on_error: bool,
 }
 
 #[derive(Default, PartialEq, Clone, Copy)]
@@ -117,6 +122,7 @@ fn parse_args() -> Result<Option<Args>, String> {
                 println!("dalil {}", env!("CARGO_PKG_VERSION"));
                 return Ok(None);
             }
+            Short('e') | Long("stop-on-error") => args.stop_on_error = true,
             Short('c') | Long("command") => {
                 let v = parser.value().map_err(|e| e.to_string())?;
                 args.command = Some(v.to_string_lossy().into_owned());
@@ -236,7 +242,9 @@ fn parse_args() -> Result<Option<Args>, String> {
             _ => return Err(arg.unexpected().to_string()),
         }
     }
-    if matches!(args.mode, Mode::Run | Mode::Check) && args.files.is_empty() {
+    if args.mode == Mode::Run && args.files.is_empty()
+        || args.mode == Mode::Check && args.files.is_empty() && args.facts.is_empty()
+    {
         return Err("name at least one FILE".into());
     }
     Ok(Some(args))
@@ -369,8 +377,8 @@ fn main() -> ExitCode {
     };
     let color = color_wanted(args.color.as_deref());
 
-    if args.mode == Mode::Check {
-        return check_files(&args.files, color);
+    if args.mode == Mode::Check && args.files.is_empty() {
+        return check_files(&args.facts, None, color);
     }
 
     let mut facts = Vec::new();
@@ -385,6 +393,19 @@ fn main() -> ExitCode {
     }
     if args.mode == Mode::Serve {
         return serve(args, facts, color);
+    }
+    if args.mode == Mode::Check {
+        let base = match open_session(&args, &facts, color) {
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+        let name = if facts.is_empty() {
+            let names: Vec<&str> = dalil::session::EMBEDDED.iter().map(|(n, _)| *n).collect();
+            format!("the embedded article fact base ({})", names.join(", "))
+        } else {
+            format!("the fact base {}", args.facts.join(", "))
+        };
+        return check_files(&args.files, Some((&base, &name)), color);
     }
     let mut session = match open_session(&args, &facts, color) {
         Ok(s) => s,
@@ -401,7 +422,7 @@ fn main() -> ExitCode {
                 Ok(text) => {
                     let (good, quit) = run_text(&mut session, f, &text, demo.as_mut());
                     ok &= good;
-                    if quit {
+                    if quit || !good && args.stop_on_error {
                         break;
                     }
                 }
@@ -492,6 +513,7 @@ fn open_session(args: &Args, facts: &[(String, String)], color: bool) -> Result<
     if let Some(f) = args.format {
         session.settings.format = f;
     }
+    session.settings.stop_on_error = args.stop_on_error;
     Ok(session)
 }
 
@@ -665,12 +687,17 @@ fn declarations(session: &Session) -> String {
     out
 }
 
-/// `dalil check FILE…`: each file on its own, every mistake reported, then a summary.
-fn check_files(files: &[String], color: bool) -> ExitCode {
+/// `dalil check FILE…`: each file on its own or on a copy of a named fact base, every mistake
+/// reported, then a summary (what a file checked on its own declares).
+fn check_files(files: &[String], base: Option<(&Session, &str)>, color: bool) -> ExitCode {
     let mut all_ok = true;
     for f in files {
-        let mut session = Session::new();
+        let mut session = match base {
+            Some((b, _)) => b.clone(),
+            None => Session::new(),
+        };
         session.settings.color = color;
+        session.settings.stop_on_error = false;
         let text = match read_file(f) {
             Ok(t) => t,
             Err(e) => {
@@ -686,6 +713,18 @@ fn check_files(files: &[String], color: bool) -> ExitCode {
                 eprint!("{e}");
             }
         });
+        if let Some((_, name)) = base {
+            if summary.failed == 0 && errors == 0 {
+                println!("{f}: ok — checked against {name}");
+            } else {
+                all_ok = false;
+                println!(
+                    "{f}: {} — checked against {name}",
+                    plural(errors.max(summary.failed), "error")
+                );
+            }
+            continue;
+        }
         let db = &session.db;
         let kinds = db.kinds.iter().filter(|k| k.is_written()).count();
         let counts = format!(

@@ -111,6 +111,9 @@ pub struct Settings {
     pub color: bool,
     pub timing: bool,
     pub table: TableOptions,
+    /// Stop a run at its first failed statement (`--stop-on-error`); by default a run goes on
+    /// and only counts the failures.
+    pub stop_on_error: bool,
 }
 
 impl Default for Settings {
@@ -120,6 +123,7 @@ impl Default for Settings {
             color: false,
             timing: false,
             table: TableOptions::default(),
+            stop_on_error: false,
         }
     }
 }
@@ -279,6 +283,11 @@ impl Session {
         for d in &syntax_errors {
             cap.report(self, d, sink);
         }
+        // With --stop-on-error, a text that does not parse runs nothing.
+        if self.settings.stop_on_error && !syntax_errors.is_empty() {
+            cap.finish(sink);
+            return summary;
+        }
         // Schemas and entity names first, so statements may refer to them in any order.
         let mut skip = vec![false; statements.len()];
         for (i, piece) in statements.iter().enumerate() {
@@ -305,6 +314,10 @@ impl Session {
                         summary.failed += 1;
                         for d in ds {
                             cap.report(self, &d, sink);
+                        }
+                        if self.settings.stop_on_error {
+                            cap.finish(sink);
+                            return summary;
                         }
                     }
                 }
@@ -410,6 +423,9 @@ impl Session {
                     summary.failed += 1;
                     for d in ds {
                         cap.report(self, &d, sink);
+                    }
+                    if self.settings.stop_on_error {
+                        break;
                     }
                 }
             }

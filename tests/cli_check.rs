@@ -1,6 +1,7 @@
-//! `dalil check FILE`: the way a teacher checks a fact base of their own. Every mistake is
-//! reported with its file:line:col, a summary says what the file declares, the exit code says
-//! whether it was clean. Runs the real binary on files in tests/fixtures/ and examples/template/.
+//! `dalil check --facts FILE`: the way a teacher checks a fact base of their own. Every mistake
+//! is reported with its file:line:col, a summary says what the file declares, the exit code says
+//! whether it was clean. `dalil check FILE` checks a query script against the embedded article
+//! fact base. Runs the real binary on files in tests/fixtures/ and examples/template/.
 
 mod common;
 
@@ -15,7 +16,7 @@ fn text(bytes: &[u8]) -> String {
 fn three_independent_mistakes_are_all_reported() {
     let file = "tests/fixtures/three-mistakes.dl";
     assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join(file).exists());
-    let out = dalil(&["check", file]);
+    let out = dalil(&["check", "--facts", file]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(1), "stderr:\n{stderr}");
     for (place, message) in [
@@ -46,7 +47,7 @@ fn three_independent_mistakes_are_all_reported() {
 #[test]
 fn the_template_is_clean_and_its_summary_lists_what_it_declares() {
     let file = "examples/template/my-article.dl";
-    let out = dalil(&["check", file]);
+    let out = dalil(&["check", "--facts", file]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "stderr:\n{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
@@ -78,11 +79,66 @@ fn the_template_loads_with_facts_and_answers_queries() {
 fn checking_several_files_reports_each_and_fails_if_one_fails() {
     let out = dalil(&[
         "check",
+        "--facts",
         "examples/template/my-article.dl",
+        "--facts",
         "tests/fixtures/three-mistakes.dl",
     ]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout.contains("my-article.dl: ok"), "{stdout}");
     assert!(stdout.contains("three-mistakes.dl: 3 errors"), "{stdout}");
+}
+
+#[test]
+fn a_query_script_checks_clean_against_the_embedded_fact_base() {
+    let file = "tests/fixtures/query-visit.dl";
+    let out = dalil(&["check", file]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    assert_eq!(
+        stdout,
+        format!(
+            "{file}: ok — checked against the embedded article fact base \
+             (data/article.dl, data/rules.dl)\n"
+        )
+    );
+}
+
+#[test]
+fn a_typo_in_a_query_script_is_reported_and_fails() {
+    let file = "tests/fixtures/query-typo.dl";
+    let out = dalil(&["check", file]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "stderr:\n{stderr}");
+    assert!(stderr.contains("there is no kind `vist`"), "{stderr}");
+    assert!(stderr.contains("query-typo.dl:3:1"), "{stderr}");
+    assert_eq!(stderr.matches("Error:").count(), 1, "{stderr}");
+    assert!(
+        stdout.starts_with(&format!("{file}: 1 error — checked against the embedded")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_query_script_is_checked_against_the_facts_files_when_given() {
+    // The template declares `visit` without a `partner` field: the script does not fit it.
+    let out = dalil(&[
+        "check",
+        "--facts",
+        "examples/template/my-article.dl",
+        "tests/fixtures/query-visit.dl",
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(
+        stdout.contains("checked against the fact base examples/template/my-article.dl"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("embedded"), "{stdout}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
 }
