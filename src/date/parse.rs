@@ -39,7 +39,8 @@ pub(super) fn parse(text: &str) -> Result<Date, DateError> {
     }
     let (a, b) = text.split_once('/').unwrap_or((text, ""));
     if slashes > 1 || looks_like_date_parts(a, b) {
-        let fixed = text.replace('/', "-");
+        let parts: Vec<&str> = text.split('/').collect();
+        let fixed = year_first(&parts).unwrap_or_else(|| text.replace('/', "-"));
         return Err(date_err(
             format!("`{text}` uses `/` between the parts of a date"),
             format!(
@@ -151,10 +152,23 @@ fn single(text: &str, whole: &str) -> Result<(i32, i32, End), DateError> {
     }
 }
 
+/// A day-first date (`23-09-2025`, `1/9/2025`) written year first (`2025-09-23`, `2025-09-01`).
+fn year_first(parts: &[&str]) -> Option<String> {
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    match parts {
+        [d, m, y] if d.len() <= 2 && m.len() <= 2 && y.len() == 4 && [d, m, y].iter().all(|p| digits(p)) => {
+            Some(format!("{y}-{m:0>2}-{d:0>2}"))
+        }
+        _ => None,
+    }
+}
+
 /// Four digits for the year, two for the month and the day.
 fn check_digits(parts: &[&str], whole: &str) -> Result<(), DateError> {
     if parts[0].len() != 4 {
-        let hint = if parts[0].len() == 2 {
+        let hint = if let Some(fixed) = year_first(parts) {
+            format!("write the year first: {fixed}")
+        } else if parts[0].len() == 2 {
             let mut fixed = vec![format!("20{}", parts[0])];
             fixed.extend(parts[1..].iter().map(|p| p.to_string()));
             format!("write the year with four digits: {}", fixed.join("-"))

@@ -339,7 +339,7 @@ fn nothing_after(site: &Site) -> Option<Diagnostic> {
         "by" => (
             "`by` needs the fields to use".to_string(),
             "nothing after this",
-            "name one or more fields, e.g. `order by date desc`".to_string(),
+            by_help(site.code_before()),
         ),
         ":-" => (
             "`:-` must be followed by the rule's conditions".to_string(),
@@ -355,6 +355,18 @@ fn nothing_after(site: &Site) -> Option<Diagnostic> {
         _ => return None,
     };
     Some(Diagnostic::error(message, site.span(start, word.len()), label).with_help(help))
+}
+
+/// The help for a `by` with no field after it: the user's own statement completed with a field.
+fn by_help(code: &str) -> String {
+    let words: Vec<&str> = code.split_whitespace().collect();
+    if words.iter().rev().nth(1) == Some(&"order") {
+        return "name one or more fields, e.g. `order by date desc`".to_string();
+    }
+    format!(
+        "name one or more fields of the kind: `{} FIELD`",
+        shorten_to(code.trim_end(), 80)
+    )
 }
 
 /// `within(inner: ?x, outer: ?y)` alone: a rule's head without `:-` and a body.
@@ -400,6 +412,9 @@ fn missing_operator(site: &Site) -> Option<Diagnostic> {
         return None;
     }
     let field = last_token(site.before);
+    if site.token.eq_ignore_ascii_case("like") {
+        return Some(like_operator(site, field));
+    }
     Some(
         Diagnostic::error(
             format!(
@@ -414,6 +429,29 @@ fn missing_operator(site: &Site) -> Option<Diagnostic> {
             shorten(site.token)
         )),
     )
+}
+
+/// `partner like "U%"`: SQL's pattern match; dalil has `contains` for a part of a text.
+fn like_operator(site: &Site, field: &str) -> Diagnostic {
+    let pattern = first_word_after(site.after_token());
+    let part = pattern.trim_matches('"').replace(['%', '_'], "");
+    Diagnostic::error(
+        "dalil has no `like`",
+        site.token_span(),
+        "SQL's pattern match",
+    )
+    .with_help(format!(
+        "to find a part of a text, write `{field} contains \"{part}\"`"
+    ))
+}
+
+/// The first whitespace-separated word of `text` (a quoted text counts as one word).
+fn first_word_after(text: &str) -> &str {
+    let text = text.trim_start();
+    if let Some(rest) = text.strip_prefix('"') {
+        return rest.find('"').map_or(text, |end| &text[..end + 2]);
+    }
+    text.split_whitespace().next().unwrap_or("")
 }
 
 /// `limit ten`.
