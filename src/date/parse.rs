@@ -156,7 +156,12 @@ fn single(text: &str, whole: &str) -> Result<(i32, i32, End), DateError> {
 fn year_first(parts: &[&str]) -> Option<String> {
     let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
     match parts {
-        [d, m, y] if d.len() <= 2 && m.len() <= 2 && y.len() == 4 && [d, m, y].iter().all(|p| digits(p)) => {
+        [d, m, y]
+            if d.len() <= 2
+                && m.len() <= 2
+                && y.len() == 4
+                && [d, m, y].iter().all(|p| digits(p)) =>
+        {
             Some(format!("{y}-{m:0>2}-{d:0>2}"))
         }
         _ => None,
