@@ -701,11 +701,18 @@ fn walk(
             // An aggregate counts every row, whatever the pass, and is as strong as the
             // weakest row it counts: weaker than this pass, it is left to a later pass.
             let mut weakest = Status::Stated;
+            // The weakest row counted, kept as a premise where the status is read from the
+            // premises (inside a head aggregate or another aggregate), so it passes up.
+            let mut weakest_row = None;
             let nested = std::mem::replace(&mut f.every_status, true);
             let counted = walk(f, &agg.body, plan, budget, &mut |inner| {
                 matches += 1;
                 for &(k, r) in &inner.premises {
-                    weakest = weakest.min(inner.db.kind(k).relation.status(r));
+                    let s = inner.db.kind(k).relation.status(r);
+                    if s < weakest || weakest_row.is_none() {
+                        weakest = weakest.min(s);
+                        weakest_row = Some((k, r));
+                    }
                 }
                 if let Some(e) = &agg.arg {
                     let v = value_of(inner, e)?;
@@ -720,11 +727,24 @@ fn walk(
             if weakest < f.ranges.level && !f.every_status {
                 return Ok(());
             }
-            match fold(f, agg.func, agg.arg.is_some(), matches, values)? {
-                Some(value) => bind_and_walk(f, *v, value, body, rest, budget, emit),
+            let Some(value) = fold(f, agg.func, agg.arg.is_some(), matches, values)? else {
                 // `min`, `max` and `mean` of nothing: no value, so no match.
-                None => Ok(()),
+                return Ok(());
+            };
+            let carried = match weakest_row {
+                Some(p)
+                    if (f.every_status || f.rule.has_aggregate()) && weakest < Status::Stated =>
+                {
+                    f.premises.push(p);
+                    true
+                }
+                _ => false,
+            };
+            let result = bind_and_walk(f, *v, value, body, rest, budget, emit);
+            if carried {
+                f.premises.pop();
             }
+            result
         }
         Step::Join {
             kind,
