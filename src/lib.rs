@@ -8,6 +8,8 @@
 #![allow(clippy::result_large_err)]
 
 pub mod check;
+#[cfg(feature = "dataflow")]
+pub mod dataflow;
 pub mod date;
 pub mod diagnostic;
 pub mod eval;

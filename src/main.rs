@@ -50,6 +50,12 @@ Options:
   --allow-files           serve: let statements read and write files (:load, :save, :import)
   --max-memory MB         most memory rules may fill with derived rows (default 384); a rule
                           whose kind grows past it (or past --max-rows) is set aside
+  --engine ENGINE         local (default) or dataflow: derived kinds on differential dataflow,
+                          updated incrementally as facts are added (docs/CLUSTER.md)
+  --workers N             dataflow worker threads in each process (default 1)
+  --processes N           dataflow processes; without --process, starts a local cluster of N
+  --process I             this process's index in a cluster (0 prints the results)
+  --hostfile FILE         the cluster's processes, one HOST:PORT per line
   -h, --help              this help
   -V, --version           the version
 
@@ -87,6 +93,13 @@ struct Args {
     listen: Option<std::net::SocketAddr>,
     allow_files: bool,
     stop_on_error: bool,
+    engine: Option<String>,
+    workers: Option<usize>,
+    processes: Option<usize>,
+    process: Option<usize>,
+    hostfile: Option<String>,
+    /// The hosts of a local cluster, as process 0 hands them to the others.
+    hosts: Option<String>,
 }
 
 #[derive(Default, PartialEq, Clone, Copy)]
@@ -220,6 +233,34 @@ fn parse_args() -> Result<Option<Args>, String> {
                     "--timeout",
                 )?)
             }
+            Long("engine") => {
+                let v = parser.value().map_err(|e| e.to_string())?;
+                let v = v.to_string_lossy().into_owned();
+                if v != "local" && v != "dataflow" {
+                    return Err(format!("--engine takes local or dataflow, not `{v}`"));
+                }
+                args.engine = Some(v);
+            }
+            Long("workers") => {
+                let n = number(parser.value().map_err(|e| e.to_string())?, "--workers")?;
+                args.workers = Some(n.max(1) as usize);
+            }
+            Long("processes") => {
+                let n = number(parser.value().map_err(|e| e.to_string())?, "--processes")?;
+                args.processes = Some(n.max(1) as usize);
+            }
+            Long("process") => {
+                let n = number(parser.value().map_err(|e| e.to_string())?, "--process")?;
+                args.process = Some(n as usize);
+            }
+            Long("hostfile") => {
+                let v = parser.value().map_err(|e| e.to_string())?;
+                args.hostfile = Some(v.to_string_lossy().into_owned());
+            }
+            Long("hosts") => {
+                let v = parser.value().map_err(|e| e.to_string())?;
+                args.hosts = Some(v.to_string_lossy().into_owned());
+            }
             Value(v) => {
                 let v = v.to_string_lossy().into_owned();
                 if args.mode == Mode::Default
@@ -341,7 +382,13 @@ fn run_text(
     let mut out = stdout.lock();
     // Whether the output so far ends with a blank line (or nothing), for --echo's spacing.
     let spaced = std::cell::Cell::new(true);
+    #[cfg(feature = "dataflow")]
+    let quiet = session.is_secondary_process();
+    #[cfg(not(feature = "dataflow"))]
+    let quiet = false;
     let mut sink = |r| match r {
+        // Only process 0 of a cluster prints: the others compute the same statements.
+        _ if quiet => {}
         Reply::Text(t) => {
             spaced.set((t.is_empty() && spaced.get()) || t.ends_with("\n\n"));
             let _ = out.write_all(t.as_bytes());
@@ -392,10 +439,13 @@ fn main() -> ExitCode {
         }
     }
     if args.mode == Mode::Serve {
+        if args.engine.is_some() || args.workers.is_some() || args.processes.is_some() {
+            return usage_error("serve runs on dalil's own engine: leave out --engine and its options");
+        }
         return serve(args, facts, color);
     }
     if args.mode == Mode::Check {
-        let base = match open_session(&args, &facts, color) {
+        let base = match open_session(&args, &facts, color, None) {
             Ok(s) => s,
             Err(code) => return code,
         };
@@ -407,7 +457,21 @@ fn main() -> ExitCode {
         };
         return check_files(&args.files, Some((&base, &name)), color);
     }
-    let mut session = match open_session(&args, &facts, color) {
+    #[cfg(feature = "dataflow")]
+    let (engine, cluster) = match dataflow_options(&args) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    #[cfg(not(feature = "dataflow"))]
+    let engine = match args.engine.as_deref() {
+        Some("dataflow") => {
+            return usage_error(
+                "this dalil was built without the dataflow engine (feature `dataflow`)",
+            );
+        }
+        _ => None,
+    };
+    let mut session = match open_session(&args, &facts, color, engine) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -468,6 +532,17 @@ fn main() -> ExitCode {
         };
         return ExitCode::from(repl::run(&mut session, &opts) as u8);
     }
+    #[cfg(feature = "dataflow")]
+    {
+        // The workers stop with the session; then the other processes of a local cluster end.
+        drop(session);
+        if let Some(cluster) = cluster
+            && !cluster.finish(Duration::from_secs(60))
+        {
+            eprintln!("Error: a process of the local cluster failed");
+            ok = false;
+        }
+    }
     if ok {
         ExitCode::SUCCESS
     } else {
@@ -477,10 +552,24 @@ fn main() -> ExitCode {
 
 /// A session on the fact base the arguments name (the embedded article by default), with
 /// `--load` files, limits and format applied.
-fn open_session(args: &Args, facts: &[(String, String)], color: bool) -> Result<Session, ExitCode> {
+fn open_session(
+    args: &Args,
+    facts: &[(String, String)],
+    color: bool,
+    engine: Option<EngineOptions>,
+) -> Result<Session, ExitCode> {
     let mut session = Session::new();
     session.settings.color = color;
     apply_limits(&mut session, args);
+    // The other processes of a cluster compute what process 0 prints, silently.
+    let secondary = args.process.is_some_and(|p| p > 0);
+    session.settings.timing &= !secondary;
+    #[cfg(feature = "dataflow")]
+    if let Some(options) = engine {
+        start_engine(&mut session, options)?;
+    }
+    #[cfg(not(feature = "dataflow"))]
+    let _ = engine;
     if facts.is_empty() {
         // --max-input limits what the user gives, not the embedded fact base.
         let max_input = std::mem::replace(&mut session.limits.parse.max_input, usize::MAX);
@@ -498,7 +587,7 @@ fn open_session(args: &Args, facts: &[(String, String)], color: bool) -> Result<
                 eprintln!("Error: `{f}` could not be loaded");
                 return Err(ExitCode::from(1));
             }
-            if args.timing {
+            if session.settings.timing {
                 eprintln!(
                     "Loaded {f} in {:.1} ms",
                     started.elapsed().as_secs_f64() * 1000.0
@@ -521,7 +610,7 @@ fn open_session(args: &Args, facts: &[(String, String)], color: bool) -> Result<
 fn serve(mut args: Args, facts: Vec<(String, String)>, color: bool) -> ExitCode {
     use dalil::serve::{ServeOptions, serve};
     args.timeout = args.timeout.or(Some(10));
-    if let Err(code) = open_session(&args, &facts, color) {
+    if let Err(code) = open_session(&args, &facts, color, None) {
         return code;
     }
     let mut options = ServeOptions::new(8420);
@@ -542,7 +631,7 @@ fn serve(mut args: Args, facts: Vec<(String, String)>, color: bool) -> ExitCode 
         }
     }
     let factory = std::sync::Arc::new(move || {
-        open_session(&args, &facts, false).map_err(|_| "the fact base could not be loaded".into())
+        open_session(&args, &facts, false, None).map_err(|_| "the fact base could not be loaded".into())
     });
     match serve(options, factory) {
         Ok(()) => ExitCode::SUCCESS,
@@ -551,6 +640,119 @@ fn serve(mut args: Args, facts: Vec<(String, String)>, color: bool) -> ExitCode 
             ExitCode::from(1)
         }
     }
+}
+
+/// The dataflow engine's options (`()` when dalil is built without it).
+#[cfg(feature = "dataflow")]
+type EngineOptions = dalil::dataflow::Options;
+#[cfg(not(feature = "dataflow"))]
+type EngineOptions = ();
+
+/// `--engine dataflow`: the worker options from the arguments (`None`: the local engine); for
+/// a local cluster, its other processes are started here. An `Err` is the exit code.
+#[cfg(feature = "dataflow")]
+fn dataflow_options(
+    args: &Args,
+) -> Result<(Option<EngineOptions>, Option<dalil::dataflow::cluster::LocalCluster>), ExitCode> {
+    use dalil::dataflow::{Options, cluster};
+    let cluster_flags = args.processes.is_some()
+        || args.process.is_some()
+        || args.hostfile.is_some()
+        || args.hosts.is_some();
+    if args.engine.as_deref() != Some("dataflow") {
+        if cluster_flags || args.workers.is_some() {
+            return Err(usage_error(
+                "--workers, --processes, --process and --hostfile need --engine dataflow",
+            ));
+        }
+        return Ok((None, None));
+    }
+    let mut hosts: Vec<String> = match (&args.hostfile, &args.hosts) {
+        (Some(f), _) => match read_file(f).and_then(|t| cluster::read_hostfile(&t)) {
+            Ok(h) => h,
+            Err(e) => return Err(usage_error(format!("--hostfile {f}: {e}"))),
+        },
+        (None, Some(h)) => h.split(',').map(str::to_string).collect(),
+        (None, None) => vec![],
+    };
+    let mut local = None;
+    let processes = args.processes.unwrap_or(hosts.len().max(1));
+    if processes > 1 && hosts.is_empty() {
+        if args.process.is_some() {
+            return Err(usage_error(
+                "--process needs --hostfile (or leave both out for a local cluster)",
+            ));
+        }
+        // A local cluster: this process is 0, the others run the same command.
+        if args.command.is_none() && args.mode != Mode::Run {
+            return Err(usage_error(
+                "a cluster runs statements given with -c or script files (`run FILE`), not the prompt",
+            ));
+        }
+        hosts = match cluster::free_ports(processes) {
+            Ok(ports) => ports.iter().map(|p| format!("127.0.0.1:{p}")).collect(),
+            Err(e) => return Err(usage_error(e)),
+        };
+        let own: Vec<String> = std::env::args().skip(1).collect();
+        match cluster::LocalCluster::start(processes, &own, &hosts) {
+            Ok(c) => local = Some(c),
+            Err(e) => {
+                eprintln!("Error: {e}");
+                return Err(ExitCode::from(1));
+            }
+        }
+    }
+    if !hosts.is_empty() && hosts.len() != processes {
+        return Err(usage_error(format!(
+            "--processes {processes}, but the hostfile names {} hosts",
+            hosts.len()
+        )));
+    }
+    let process = args.process.unwrap_or(0);
+    if process >= processes {
+        return Err(usage_error(format!(
+            "--process {process}: the processes are numbered 0 to {}",
+            processes - 1
+        )));
+    }
+    let options = Options {
+        workers: args.workers.unwrap_or(1),
+        process,
+        hosts: if processes > 1 { hosts } else { vec![] },
+    };
+    Ok((Some(options), local))
+}
+
+/// Starts the dataflow workers for `session` (in a cluster: once every process connected).
+#[cfg(feature = "dataflow")]
+fn start_engine(session: &mut Session, options: EngineOptions) -> Result<(), ExitCode> {
+    let processes = options.processes();
+    // Connecting waits for every process: give up, rather than hang, if one never comes.
+    let connected = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if processes > 1 {
+        let connected = connected.clone();
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            while started.elapsed() < Duration::from_secs(60) {
+                if connected.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            eprintln!("Error: the processes of the cluster did not all connect within 60 seconds");
+            std::process::exit(1);
+        });
+    }
+    let started = session.use_dataflow(options);
+    connected.store(true, std::sync::atomic::Ordering::SeqCst);
+    if let Err(e) = started {
+        eprint!("{e}");
+        if !e.ends_with('\n') {
+            eprintln!();
+        }
+        return Err(ExitCode::from(1));
+    }
+    Ok(())
 }
 
 fn apply_limits(session: &mut Session, args: &Args) {
@@ -590,7 +792,7 @@ fn load_bulk(session: &mut Session, args: &Args) -> bool {
                 for d in &report.errors {
                     eprint!("{}", session.render(d));
                 }
-                if args.timing || !report.errors.is_empty() {
+                if session.settings.timing || !report.errors.is_empty() {
                     eprintln!("{}", capitalized(&report.summary()));
                 }
                 if !report.errors.is_empty() {

@@ -395,6 +395,13 @@ impl Session {
         fresh.db.trust = self.db.trust;
         fresh.limits = self.limits.clone();
         fresh.interrupt = self.interrupt.clone();
+        #[cfg(feature = "dataflow")]
+        {
+            fresh.dataflow = self.dataflow.take();
+            if let Some(engine) = &mut fresh.dataflow {
+                engine.invalidate();
+            }
+        }
         // Keep every text read so far: reports about statements still to run point into them.
         fresh.sources = std::mem::take(&mut self.sources);
         for (name, text) in &self.base {

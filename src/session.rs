@@ -164,6 +164,9 @@ pub struct Session {
     pub set_aside: std::collections::BTreeMap<usize, LimitHit>,
     /// The rule the last fixpoint stopped in, when it grew past a limit (for its report).
     runaway: Option<Runaway>,
+    /// The dataflow engine (`--engine dataflow`), when derived kinds run on it.
+    #[cfg(feature = "dataflow")]
+    pub dataflow: Option<crate::dataflow::Engine>,
 }
 
 /// A rule whose kind grew past a limit: which rule, and its newest rows as text.
@@ -201,6 +204,8 @@ impl Session {
             report_log: None,
             set_aside: Default::default(),
             runaway: None,
+            #[cfg(feature = "dataflow")]
+            dataflow: None,
         }
     }
 
@@ -549,7 +554,12 @@ impl Session {
                 Err(e) => return refuse(self, e),
             }
         }
-        match check::stratify(&self.db, &self.rules) {
+        #[cfg(feature = "dataflow")]
+        let stratified = check::stratify(&self.db, &self.rules)
+            .and_then(|s| self.dataflow_check(&s).map(|_| s));
+        #[cfg(not(feature = "dataflow"))]
+        let stratified = check::stratify(&self.db, &self.rules);
+        match stratified {
             Ok(strata) => {
                 self.strata = strata;
                 self.derived_stale = true;
@@ -585,14 +595,16 @@ impl Session {
 
     /// Brings the derived kinds up to date (after new facts or rules), within the budget.
     pub fn refresh_derived(&mut self, budget: &mut Budget) -> Result<(), LimitHit> {
-        self.refresh_derived_with(budget, None)
+        self.refresh_derived_with(budget, None, false)
     }
 
     /// [`Session::refresh_derived`]; with a profile, always recomputes, measuring each rule.
+    /// `why`: the derived rows must carry their premises (the local engine computes them).
     fn refresh_derived_with(
         &mut self,
         budget: &mut Budget,
         profile: Option<&mut eval::FixpointProfile>,
+        why: bool,
     ) -> Result<(), LimitHit> {
         // A rule set aside under a limit since raised is tried again.
         let (rows, memory, time) = (
@@ -608,7 +620,14 @@ impl Session {
             _ => true,
         });
         self.derived_stale |= self.set_aside.len() != before;
-        if (!self.derived_stale && profile.is_none()) || self.rules.is_empty() {
+        #[cfg(feature = "dataflow")]
+        let force = match self.dataflow_refresh(budget, why || profile.is_some()) {
+            crate::dataflow::Route::Done(result) => return result,
+            crate::dataflow::Route::Local { force } => force,
+        };
+        #[cfg(not(feature = "dataflow"))]
+        let force = why && false;
+        if (!self.derived_stale && profile.is_none() && !force) || self.rules.is_empty() {
             return Ok(());
         }
         // Rules may read the mentions.
@@ -772,7 +791,8 @@ impl Session {
         let measure = checked.mode == QueryMode::Analyze && self.db.kind(checked.kind).is_derived();
         // Base kinds never wait for rules: only a query on a derived kind brings them up to date.
         if self.db.kind(checked.kind).is_derived() {
-            self.refresh_derived_with(&mut budget, measure.then_some(&mut fixpoint))
+            let why = checked.mode == QueryMode::Why;
+            self.refresh_derived_with(&mut budget, measure.then_some(&mut fixpoint), why)
                 .map_err(|hit| self.limit_report(hit, span))?;
         }
         if let Some(note) = self.set_aside_note(checked.kind) {
@@ -809,6 +829,13 @@ impl Session {
             } else {
                 plan::explain::explain(&self.db, &plan, &program, None)
             };
+            #[cfg(feature = "dataflow")]
+            let text = match self.dataflow_explain() {
+                Some(lowering) if self.db.kind(plan.kind).is_derived() => {
+                    format!("{text}{lowering}")
+                }
+                _ => text,
+            };
             sink(Reply::Text(text));
             return Ok(());
         }
@@ -820,6 +847,12 @@ impl Session {
             crate::output::render(&self.db, &rs, self.settings.format, &self.settings.table)
         };
         sink(Reply::Text(text));
+        #[cfg(feature = "dataflow")]
+        if let Some(note) = self.dataflow_timing()
+            && self.settings.timing
+        {
+            sink(Reply::Note(note));
+        }
         if self.settings.timing {
             sink(Reply::Note(format!(
                 "Time: {:.3} ms\n",

@@ -851,7 +851,7 @@ fn run(session: &mut Session, name: &str, text: &str) -> Result<String, String> 
 /// Runs the program in a new session (with `split`: the first half of the edges, a query,
 /// then the other half) and compares every derived kind with the reference.
 fn check(p: &Program) -> Outcome {
-    let mut session = Session::new();
+    let mut session = new_session();
     session.settings.format = Format::Csv;
     let mut first = p.clone();
     let mut later = Vec::new();
@@ -1896,6 +1896,22 @@ fn generate(g: &Graph, choices: &[u32]) -> Program {
 
 // ─── The property ───────────────────────────────────────────────────────────────────────────
 
+thread_local! {
+    /// Run the programs on the dataflow engine (`--engine dataflow`) instead of the local one.
+    static DATAFLOW: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A session on the engine under test.
+fn new_session() -> Session {
+    let mut s = Session::new();
+    #[cfg(feature = "dataflow")]
+    if DATAFLOW.get() {
+        s.use_dataflow(dalil::dataflow::Options::default())
+            .expect("the dataflow engine starts");
+    }
+    s
+}
+
 fn config() -> Config {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
@@ -1921,6 +1937,19 @@ fn describe_failure(p: &Program, outcome: &Outcome) -> String {
 
 #[test]
 fn engine_agrees_with_the_naive_reference() {
+    property();
+}
+
+/// The same property through the dataflow engine: every derived kind row for row, including
+/// after facts added later (which it computes incrementally).
+#[cfg(feature = "dataflow")]
+#[test]
+fn dataflow_engine_agrees_with_the_naive_reference() {
+    DATAFLOW.set(true);
+    property();
+}
+
+fn property() {
     let mut runner = TestRunner::new(config());
     let strategy = (graph(), vec(any::<u32>(), 0..400));
     let result = runner.run(&strategy, |(g, choices)| {

@@ -271,7 +271,8 @@ fn call(db: &Database, texts: &Texts, f: Func, args: &[Value]) -> Result<Value, 
 
 /// The days from `a` to `b`: the fewest (last day of `a` to first of `b`), or with
 /// `max_days_between` the most; unknown when an end it needs is open.
-fn days_between(f: Func, a: &Date, b: Option<Date>) -> Value {
+/// `days_between(a, b)` (or `max_days_between`): the fewest (most) days from `a` to `b`.
+pub fn days_between(f: Func, a: &Date, b: Option<Date>) -> Value {
     let Some(b) = b else { return Value::Null };
     let ends = if f == Func::MaxDaysBetween {
         b.latest().zip(a.earliest())

@@ -12,4 +12,6 @@ mod query;
 pub use budget::{Budget, DEFAULT_MAX_MEMORY, Interrupt, LimitHit, Progress, ProgressSink};
 pub use fixpoint::{FixpointStats, NEWEST_KEPT, evaluate_rules, evaluate_rules_profiled};
 pub use profile::{FixpointProfile, PlanProfile, QueryProfile, StepProfile, StratumProfile};
-pub use query::{ResultSet, cell, compare, execute, execute_profiled, holds};
+pub use query::{
+    ResultSet, cell, compare, compare_by, execute, execute_profiled, holds, order_unnamed,
+};

@@ -299,9 +299,6 @@ fn compare_for_sort(db: &Database, a: &Value, b: &Value, desc: bool) -> Ordering
 /// The natural order of two values of the same type.
 fn order_values(db: &Database, a: &Value, b: &Value) -> Option<Ordering> {
     Some(match (a, b) {
-        (Value::Num(x), Value::Num(y)) => x.partial_cmp(y)?,
-        (Value::Date(x), Value::Date(y)) => x.sort_cmp(y),
-        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         (Value::Text(_), Value::Text(_))
         | (Value::Entity(_), Value::Entity(_))
         | (Value::Ref(_), Value::Ref(_))
@@ -309,6 +306,16 @@ fn order_values(db: &Database, a: &Value, b: &Value) -> Option<Ordering> {
             .display(a)
             .to_lowercase()
             .cmp(&db.display(b).to_lowercase()),
+        _ => return order_unnamed(a, b),
+    })
+}
+
+/// The order of numbers, dates and booleans, which needs no names (`None` for other values).
+pub fn order_unnamed(a: &Value, b: &Value) -> Option<Ordering> {
+    Some(match (a, b) {
+        (Value::Num(x), Value::Num(y)) => x.partial_cmp(y)?,
+        (Value::Date(x), Value::Date(y)) => x.sort_cmp(y),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         _ => return None,
     })
 }
@@ -343,25 +350,37 @@ pub fn holds(db: &Database, kind: KindId, i: u32, p: &Pred) -> bool {
 
 /// `a op b`, false when `a` is unknown.
 pub fn compare(db: &Database, a: &Value, op: CmpOp, b: &Value) -> bool {
+    if let (Value::List(items), Value::Text(t)) = (a, b) {
+        let want = fold(db.interner.resolve(*t));
+        let any = items.iter().any(|i| fold(&db.display(i)) == want);
+        return match op {
+            CmpOp::Eq => any,
+            CmpOp::Ne => !any,
+            _ => false,
+        };
+    }
+    compare_by(a, op, b, db.widening, &|x, y| order_values(db, x, y))
+}
+
+/// [`compare`] with the session's widening of approximate dates and the order of values given by `order` (texts and names are ordered by their
+/// names, which only the database knows; numbers and dates by [`order_unnamed`]).
+pub fn compare_by(
+    a: &Value,
+    op: CmpOp,
+    b: &Value,
+    widening: crate::date::Widening,
+    order: &dyn Fn(&Value, &Value) -> Option<Ordering>,
+) -> bool {
     match (a, b) {
         (Value::Null, _) | (_, Value::Null) => false,
         (Value::Date(x), Value::Date(y)) => match op {
             CmpOp::Eq => x == y,
             CmpOp::Ne => x != y,
-            CmpOp::Lt => x.relates(TimeRel::Before, y, Modality::Certainly, db.widening),
-            CmpOp::Gt => x.relates(TimeRel::After, y, Modality::Certainly, db.widening),
+            CmpOp::Lt => x.relates(TimeRel::Before, y, Modality::Certainly, widening),
+            CmpOp::Gt => x.relates(TimeRel::After, y, Modality::Certainly, widening),
             CmpOp::Le => x.hi <= y.hi,
             CmpOp::Ge => x.lo >= y.lo,
         },
-        (Value::List(items), Value::Text(t)) => {
-            let want = fold(db.interner.resolve(*t));
-            let any = items.iter().any(|i| fold(&db.display(i)) == want);
-            match op {
-                CmpOp::Eq => any,
-                CmpOp::Ne => !any,
-                _ => false,
-            }
-        }
         // Equality needs no order (and the order of texts and entities costs their names).
         _ if op == CmpOp::Eq => a == b,
         _ if op == CmpOp::Ne => a != b,
@@ -369,7 +388,7 @@ pub fn compare(db: &Database, a: &Value, op: CmpOp, b: &Value) -> bool {
             let ord = if a == b {
                 Some(Ordering::Equal)
             } else {
-                order_values(db, a, b)
+                order(a, b)
             };
             match (op, ord) {
                 (CmpOp::Eq, o) => o == Some(Ordering::Equal) && a == b,

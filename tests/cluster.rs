@@ -1,0 +1,246 @@
+//! The dataflow engine through the real binary: worker threads, and a cluster of two processes
+//! on localhost (free ports; every run bounded in time, its process group killed on failure),
+//! which must count the same closure as the local engine and update it incrementally.
+//!
+//! `cargo test --release --test cluster -- --ignored` also runs the benchmark's graph (5,000
+//! nodes, 20,000 edges: 24 million pairs), as `.ci/run` does.
+#![cfg(feature = "dataflow")]
+
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Runs `dalil ARGS` in its own process group; after `limit`, kills the whole group (the
+/// other processes of a local cluster too) and fails. Returns (stdout, stderr).
+fn dalil_bounded(args: &[&str], limit: Duration) -> (String, String) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (out_path, err_path) = (dir.path().join("out"), dir.path().join("err"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dalil"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
+        .process_group(0)
+        .spawn()
+        .expect("run dalil");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for dalil") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.wait();
+            panic!(
+                "dalil {args:?} did not finish within {limit:?}; stderr:\n{}",
+                std::fs::read_to_string(&err_path).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let err = std::fs::read_to_string(&err_path).unwrap_or_default();
+    assert!(
+        status.success(),
+        "dalil {args:?} failed ({status}):\n{out}\n{err}"
+    );
+    (out, err)
+}
+
+/// The numbers `count` printed, in order (CSV output).
+fn counts(out: &str) -> Vec<u64> {
+    out.lines().filter_map(|l| l.trim().parse().ok()).collect()
+}
+
+const TC: &str = "
+tc(from: ?x, to: ?y) :- edge(from: ?x, to: ?y);
+tc(from: ?x, to: ?z) :- tc(from: ?x, to: ?y), edge(from: ?y, to: ?z);
+";
+
+/// A seeded random graph of `nodes` and `edges`, as a fact file with the closure's rules.
+fn graph_file(dir: &Path, nodes: u64, edges: usize) -> String {
+    let mut text = String::from("kind edge \"An edge\" (from: number, to: number);\n");
+    let mut state: u64 = 42;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) % nodes
+    };
+    for _ in 0..edges {
+        let (a, b) = (next(), next());
+        text.push_str(&format!("edge(from: {a}, to: {b});\n"));
+    }
+    text.push_str(TC);
+    let path = dir.join("graph.dl");
+    std::fs::write(&path, text).expect("write the graph");
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn two_processes_count_the_closure_the_local_engine_counts_and_update_it() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let facts = graph_file(dir.path(), 300, 450);
+    let statements = "count tc; edge(from: 1000, to: 1001); edge(from: 0, to: 1000); count tc";
+    let common = [
+        "--facts",
+        facts.as_str(),
+        "--format",
+        "csv",
+        "-c",
+        statements,
+    ];
+    let (local, _) = dalil_bounded(&common, Duration::from_secs(60));
+    let mut args = vec!["--engine", "dataflow", "--processes", "2", "--timing"];
+    args.extend(common);
+    let (cluster, timing) = dalil_bounded(&args, Duration::from_secs(120));
+    let (want, got) = (counts(&local), counts(&cluster));
+    assert_eq!(want.len(), 2, "{local}");
+    assert!(want[1] > want[0], "the new edges add pairs: {local}");
+    assert_eq!(
+        got, want,
+        "two processes against the local engine:\n{cluster}\n{timing}"
+    );
+    // The second count is an update of the running dataflow, not a new computation.
+    assert!(
+        timing.contains("Dataflow: computed from scratch"),
+        "{timing}"
+    );
+    assert!(
+        timing.contains("Dataflow: updated incrementally"),
+        "{timing}"
+    );
+}
+
+#[test]
+fn worker_threads_agree_with_the_local_engine_on_the_article() {
+    // Every derived kind of the article's rules (recursion, negation, aggregates, dates), on
+    // 1 and 3 workers: the same rows (in another order: the dataflow has none of its own).
+    let kinds = [
+        "belongs_to",
+        "contact",
+        "courted_by_both",
+        "dated_event",
+        "event_place",
+        "events_per_country",
+        "events_per_person",
+        "happened_before",
+        "party_to",
+        "statements_per_country",
+        "statements_per_speaker",
+        "timing_conflict",
+        "took_place_in",
+        "visited_without_agreement",
+        "within",
+    ];
+    let query = kinds.join("; ");
+    let sorted = |out: String| {
+        let mut lines: Vec<String> = out.lines().map(str::to_string).collect();
+        lines.sort();
+        lines
+    };
+    let (local, _) = dalil_bounded(&["--format", "csv", "-c", &query], Duration::from_secs(60));
+    assert!(local.lines().count() > 100, "{local}");
+    for workers in ["1", "3"] {
+        let args = [
+            "--engine",
+            "dataflow",
+            "--workers",
+            workers,
+            "--format",
+            "csv",
+            "-c",
+            &query,
+        ];
+        let (out, _) = dalil_bounded(&args, Duration::from_secs(60));
+        assert_eq!(sorted(out), sorted(local.clone()), "{workers} workers");
+    }
+}
+
+#[test]
+fn cluster_flags_need_the_dataflow_engine() {
+    let out = Command::new(env!("CARGO_BIN_EXE_dalil"))
+        .args(["--processes", "2", "-c", "count visit"])
+        .output()
+        .expect("run dalil");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("need --engine dataflow"));
+}
+
+/// The benchmark's graph (dalil-gen's 5,000 nodes and 20,000 edges, seed 42): the same count
+/// on the local engine and on two processes; one new edge updates it incrementally.
+#[test]
+#[ignore = "minutes and gigabytes: run by .ci/run in release mode"]
+fn two_processes_close_the_benchmark_graph() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let generated = Command::new(env!("CARGO_BIN_EXE_dalil-gen"))
+        .args(["--events", "0", "--entities", "0", "--chain", "0"])
+        .args(["--nodes", "5000", "--edges", "20000", "--seed", "42"])
+        .arg(dir.path())
+        .output()
+        .expect("run dalil-gen");
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let rules = dir.path().join("tc.dl");
+    std::fs::write(
+        &rules,
+        format!("kind edge \"An edge\" (from: number, to: number);\n{TC}"),
+    )
+    .expect("write the rules");
+    let load = format!("edge={}", dir.path().join("graph.csv").display());
+    let rules = rules.to_string_lossy().into_owned();
+    let common = [
+        "--facts",
+        &rules,
+        "--load",
+        &load,
+        "--format",
+        "csv",
+        "--timing",
+        "--max-rows",
+        "100000000",
+        "--timeout",
+        "3600",
+    ];
+    let mut local_args = common.to_vec();
+    local_args.extend(["-c", "count tc"]);
+    let limit = Duration::from_secs(900);
+    let (local, _) = dalil_bounded(&local_args, limit);
+    let mut args = vec!["--engine", "dataflow", "--processes", "2"];
+    args.extend(common);
+    args.extend(["-c", "count tc; edge(from: 5000, to: 5001); count tc"]);
+    let (cluster, timing) = dalil_bounded(&args, limit);
+    let (want, got) = (counts(&local), counts(&cluster));
+    assert_eq!(want.len(), 1, "{local}");
+    assert_eq!(got.len(), 2, "{cluster}\n{timing}");
+    assert_eq!(
+        got[0], want[0],
+        "two processes against the local engine:\n{timing}"
+    );
+    // Node 5000 is new: the edge adds one pair, 5000 → 5001.
+    assert_eq!(got[1], want[0] + 1, "{timing}");
+    eprintln!("{timing}");
+    let ms = |kind: &str| -> f64 {
+        let line = timing
+            .lines()
+            .find(|l| l.contains(kind))
+            .unwrap_or_else(|| panic!("{timing}"));
+        line.split(" in ")
+            .nth(1)
+            .and_then(|t| t.split(" ms").next())
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_else(|| panic!("{line}"))
+    };
+    let (full, update) = (ms("computed from scratch"), ms("updated incrementally"));
+    assert!(
+        update * 10.0 < full,
+        "the update ({update} ms) is no recomputation ({full} ms)"
+    );
+}
