@@ -440,7 +440,9 @@ fn main() -> ExitCode {
     }
     if args.mode == Mode::Serve {
         if args.engine.is_some() || args.workers.is_some() || args.processes.is_some() {
-            return usage_error("serve runs on dalil's own engine: leave out --engine and its options");
+            return usage_error(
+                "serve runs on dalil's own engine: leave out --engine and its options",
+            );
         }
         return serve(args, facts, color);
     }
@@ -631,7 +633,8 @@ fn serve(mut args: Args, facts: Vec<(String, String)>, color: bool) -> ExitCode 
         }
     }
     let factory = std::sync::Arc::new(move || {
-        open_session(&args, &facts, false, None).map_err(|_| "the fact base could not be loaded".into())
+        open_session(&args, &facts, false, None)
+            .map_err(|_| "the fact base could not be loaded".into())
     });
     match serve(options, factory) {
         Ok(()) => ExitCode::SUCCESS,
@@ -653,7 +656,13 @@ type EngineOptions = ();
 #[cfg(feature = "dataflow")]
 fn dataflow_options(
     args: &Args,
-) -> Result<(Option<EngineOptions>, Option<dalil::dataflow::cluster::LocalCluster>), ExitCode> {
+) -> Result<
+    (
+        Option<EngineOptions>,
+        Option<dalil::dataflow::cluster::LocalCluster>,
+    ),
+    ExitCode,
+> {
     use dalil::dataflow::{Options, cluster};
     let cluster_flags = args.processes.is_some()
         || args.process.is_some()

@@ -555,8 +555,8 @@ impl Session {
             }
         }
         #[cfg(feature = "dataflow")]
-        let stratified = check::stratify(&self.db, &self.rules)
-            .and_then(|s| self.dataflow_check(&s).map(|_| s));
+        let stratified =
+            check::stratify(&self.db, &self.rules).and_then(|s| self.dataflow_check(&s).map(|_| s));
         #[cfg(not(feature = "dataflow"))]
         let stratified = check::stratify(&self.db, &self.rules);
         match stratified {

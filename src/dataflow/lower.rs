@@ -310,8 +310,7 @@ fn lower_rule(
         }
         Ok(Atom { kind: a.kind, args })
     };
-    let operand =
-        |o: &Expr| -> Result<Operand2, Diagnostic> { lower_operand(o, span, dates) };
+    let operand = |o: &Expr| -> Result<Operand2, Diagnostic> { lower_operand(o, span, dates) };
     // Positive atoms in the order written; each filter and negation right after the atom
     // that binds its last variable.
     let mut joins = vec![];
@@ -326,10 +325,16 @@ fn lower_rule(
                 later.push(Step::Filter(Filter::Compare(l, *op, r)));
             }
             BodyLit::Bind(..) => {
-                return Err(refuse("`?v = …` (a variable given an expression's value)", span));
+                return Err(refuse(
+                    "`?v = …` (a variable given an expression's value)",
+                    span,
+                ));
             }
             BodyLit::Aggregate(..) => {
-                return Err(refuse("an aggregate in a rule's body (`?n = count(…)`)", span));
+                return Err(refuse(
+                    "an aggregate in a rule's body (`?n = count(…)`)",
+                    span,
+                ));
             }
             BodyLit::Time(l, rel, m, r) => later.push(Step::Filter(Filter::Time(
                 operand(l)?,

@@ -9,10 +9,10 @@
 //!   only when the body matched something (dalil's empty-group semantics: no row, not zero).
 
 use super::cell::{self, DateTable, NULL, Tuple};
-use crate::date::Widening;
 use super::lower::{
     Agg, Arg, Atom, Filter, HeadCell, NameOrder, Operand2, Program, Rule, Step, Stratum,
 };
+use crate::date::Widening;
 use crate::eval::{compare_by, order_unnamed};
 use crate::store::{KindId, Type, Value};
 use crate::syntax::ast::AggFn;
@@ -63,7 +63,12 @@ pub fn render<'s>(
             };
             let mut made: Vec<(KindId, Coll<'s, u64>)> = vec![];
             for rule in &stratum.rules {
-                let out = render_rule(rule, &mut |k| colls[&k].clone(), &mut arr, &Ctx::of(program));
+                let out = render_rule(
+                    rule,
+                    &mut |k| colls[&k].clone(),
+                    &mut arr,
+                    &Ctx::of(program),
+                );
                 made.push((rule.head_kind, out));
             }
             for head in &stratum.heads {
@@ -182,8 +187,7 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord>(
             (Step::Filter(f), Some(b)) => {
                 let (f, lay, types) = (f.clone(), layout.clone(), rule.var_types.clone());
                 let (vars, ctx) = (rule.vars, ctx.clone());
-                let filtered =
-                    b.filter(move |t| filter_holds(&f, t, &lay, &types, vars, &ctx));
+                let filtered = b.filter(move |t| filter_holds(&f, t, &lay, &types, vars, &ctx));
                 project(filtered, &mut layout, keep)
             }
             (Step::Not(a), Some(b)) => {
