@@ -3,7 +3,8 @@
 //! which must count the same closure as the local engine and update it incrementally.
 //!
 //! `cargo test --release --test cluster -- --ignored` also runs the benchmark's graph (5,000
-//! nodes, 20,000 edges: 24 million pairs), as `.ci/run` does.
+//! nodes, 20,000 edges: 24 million pairs); it did not finish on the project's shared 2-core
+//! machine (docs/CLUSTER.md), so it is not part of CI.
 #![cfg(feature = "dataflow")]
 
 use std::os::unix::process::CommandExt;
@@ -174,7 +175,7 @@ fn cluster_flags_need_the_dataflow_engine() {
 /// The benchmark's graph (dalil-gen's 5,000 nodes and 20,000 edges, seed 42): the same count
 /// on the local engine and on two processes; one new edge updates it incrementally.
 #[test]
-#[ignore = "minutes and gigabytes: run by .ci/run in release mode"]
+#[ignore = "the benchmark's closure: too slow and large for CI so far (docs/CLUSTER.md)"]
 fn two_processes_close_the_benchmark_graph() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let generated = Command::new(env!("CARGO_BIN_EXE_dalil-gen"))
