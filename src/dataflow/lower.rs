@@ -228,12 +228,11 @@ pub fn lower(
             let Some(rule) = rules.iter().find(|r| r.index == i) else {
                 continue;
             };
-            if matches!(db.kind(rule.head_kind).origin, KindOrigin::Mixed(_)) {
-                let name = &db.kind(rule.head_kind).name;
-                return Err(refuse(
-                    &format!("rules for `{name}`, which also has facts of its own"),
-                    rule.span,
-                ));
+            // A kind with facts of its own as well as rules: its facts are an input too.
+            if matches!(db.kind(rule.head_kind).origin, KindOrigin::Mixed(_))
+                && !program.inputs.iter().any(|(k, _)| *k == rule.head_kind)
+            {
+                program.inputs.push((rule.head_kind, types(rule.head_kind)));
             }
             let (lowered, names) = lower_rule(db, rule, dates)?;
             by_name |= names;

@@ -179,7 +179,9 @@ impl Engine {
             }
             Wait::Failed(e) => return Err(self.fail(e)),
         };
-        let (added, removed) = apply(db, &program, rules, outputs);
+        let (added, removed, rebuilt) = apply(db, &program, rules, outputs);
+        // Rows moved: what was fed is no longer a prefix, so the next refresh starts again.
+        self.stale |= rebuilt && program.inputs.iter().any(|(k, _)| derives(&program, *k));
         let refresh = Refresh {
             full,
             fed,
@@ -221,6 +223,10 @@ impl Engine {
             let rel = &db.kind(*kind).relation;
             let (from, to) = (self.fed[slot], rel.len());
             for i in from..to {
+                // A kind with facts and rules: only its facts are input.
+                if rel.rule_of(i as u32).is_some() {
+                    continue;
+                }
                 let row: cell::Tuple = (0..rel.width())
                     .map(|c| cell::encode(&rel.get(i as u32, c), &mut dates).unwrap_or(cell::NULL))
                     .collect();
@@ -237,13 +243,13 @@ impl Engine {
 }
 
 /// Writes the derived changes into the relations: additions are appended; a kind that lost
-/// rows is rebuilt without them. Returns (added, removed).
+/// rows is rebuilt without them. Returns (added, removed, whether a relation was rebuilt).
 fn apply(
     db: &mut Database,
     program: &Program,
     rules: &[CheckedRule],
     mut outputs: Vec<runtime::Output>,
-) -> (usize, usize) {
+) -> (usize, usize, bool) {
     let dates = program.dates.read().unwrap_or_else(|e| e.into_inner());
     // A stable order, whatever order the workers sent them in.
     outputs.sort_unstable();
@@ -255,6 +261,7 @@ fn apply(
         }
     }
     let (mut added, mut removed) = (0, 0);
+    let mut rebuilt = false;
     for (kind, types) in &program.outputs {
         let rule = rules
             .iter()
@@ -282,16 +289,16 @@ fn apply(
         let rel = &mut db.kind_mut(*kind).relation;
         if !gone.is_empty() {
             let gone: std::collections::HashSet<Vec<Value>> = gone.into_iter().collect();
-            let keep: Vec<Vec<Value>> = rel
-                .rows()
-                .map(|r| r.to_vec())
-                .filter(|r| !gone.contains(r))
+            let keep: Vec<(crate::store::Row, crate::store::Origin)> = (0..rel.len() as u32)
+                .filter(|&i| rel.rule_of(i).is_none() || !gone.contains(&rel.row(i).to_vec()))
+                .map(|i| (rel.row(i), rel.origin(i)))
                 .collect();
             removed += rel.len() - keep.len();
             rel.clear();
-            for r in keep {
-                rel.insert_with(&r, origin);
+            for (r, o) in keep {
+                rel.insert(r, o);
             }
+            rebuilt = true;
         }
         for (_, row, _) in mine.filter(|(_, _, d)| *d > 0) {
             if rel.insert_with(&decode(row), origin).1 {
@@ -299,7 +306,7 @@ fn apply(
             }
         }
     }
-    (added, removed)
+    (added, removed, rebuilt)
 }
 
 /// Is `kind` one the dataflow derives?

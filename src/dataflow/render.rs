@@ -27,6 +27,9 @@ use timely::dataflow::Scope;
 use timely::order::Product;
 use timely::progress::Timestamp;
 
+/// The input that holds one empty row from the first update on (see aggregates).
+pub const SENTINEL: KindId = KindId::MAX;
+
 /// A collection of rows (or bindings) with multiplicities.
 pub type Coll<'s, T> = VecCollection<'s, T, Tuple, isize>;
 type Arrangement<'s, T> = Arranged<'s, TraceAgent<ValSpine<Tuple, Tuple, T, isize>>>;
@@ -72,8 +75,12 @@ pub fn render<'s>(
                 made.push((rule.head_kind, out));
             }
             for head in &stratum.heads {
-                let all = concat_of(&made, *head).distinct();
-                colls.insert(*head, all);
+                // A kind's own facts (an input of the same kind) join what its rules derive.
+                let mut all = concat_of(&made, *head);
+                if let Some(stated) = colls.get(head) {
+                    all = all.concat(stated.clone());
+                }
+                colls.insert(*head, all.distinct());
             }
         }
     }
@@ -130,7 +137,11 @@ fn render_recursive<'s>(
         }
         let mut results = vec![];
         for head in &stratum.heads {
-            let all = concat_of(&made, *head).distinct();
+            let mut all = concat_of(&made, *head);
+            if let Some(stated) = colls.get(head) {
+                all = all.concat(stated.clone().enter(inner));
+            }
+            let all = all.distinct();
             let var = vars.remove(head).expect("a variable per head");
             var.set(all.clone());
             results.push((*head, all.leave(outer)));
@@ -221,6 +232,27 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord>(
     let aggs2 = aggs.clone();
     let ctx = ctx.clone();
     let head2 = head.clone();
+    // Without grouping columns, a head has a row even over no match when every aggregate has
+    // a value over nothing (`count`, `sum`: 0): one marked row, always present, stands for it.
+    let ungrouped = !head.iter().any(|c| matches!(c, HeadCell::Var(_)));
+    let zero_ok = aggs
+        .iter()
+        .all(|a| matches!(a.func, AggFn::Count | AggFn::Sum));
+    let (head3, width) = (head.clone(), aggs.len());
+    let always = read(SENTINEL)
+        .filter(move |_| ungrouped && zero_ok)
+        .map(move |_| {
+            let group: Tuple = head3
+                .iter()
+                .map(|c| match c {
+                    HeadCell::Const(c) => *c,
+                    _ => NULL,
+                })
+                .collect();
+            let mut vals: Tuple = std::iter::repeat_n(0, width + 1).collect();
+            vals[0] = 1;
+            (group, vals)
+        });
     bindings
         .map(move |t| {
             let group: Tuple = head
@@ -231,15 +263,23 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord>(
                     HeadCell::Agg(_) => NULL,
                 })
                 .collect();
-            let vals: Tuple = aggs
-                .iter()
-                .map(|a| a.var.map_or(0, |v| t[pos(v, &lay)]))
+            // The first cell marks a real match (0) from the row that is always there (1).
+            let vals: Tuple = std::iter::once(0)
+                .chain(aggs.iter().map(|a| a.var.map_or(0, |v| t[pos(v, &lay)])))
                 .collect();
             (group, vals)
         })
+        .concat(always)
         .reduce(
             move |_group, input: &[(&Tuple, isize)], output: &mut Vec<(Tuple, isize)>| {
-                output.push((aggregate(&aggs2, &agg_types, input, &ctx), 1));
+                let real: Vec<(&Tuple, isize)> =
+                    input.iter().filter(|(t, _)| t[0] == 0).copied().collect();
+                if !real.is_empty() {
+                    output.push((aggregate(&aggs2, &agg_types, &real, &ctx), 1));
+                } else if input.iter().any(|(t, n)| t[0] == 1 && *n > 0) {
+                    // count and sum of nothing: 0 (a number's cell is its bits: 0.0 is 0).
+                    output.push((std::iter::repeat_n(0, aggs2.len()).collect(), 1));
+                }
             },
         )
         .map(move |(group, results)| {
@@ -574,7 +614,7 @@ fn aggregate(aggs: &[Agg], types: &[Type], input: &[(&Tuple, isize)], ctx: &Ctx)
                 let mut xs: Vec<u64> = input
                     .iter()
                     .filter(|(_, n)| *n > 0)
-                    .map(|(t, _)| t[i])
+                    .map(|(t, _)| t[i + 1])
                     .collect();
                 xs.sort_unstable();
                 xs.dedup();
@@ -582,7 +622,7 @@ fn aggregate(aggs: &[Agg], types: &[Type], input: &[(&Tuple, isize)], ctx: &Ctx)
             }
             (AggFn::Sum, _) => num(input
                 .iter()
-                .filter_map(|(t, n)| match ctx.decode(t[i], types[i]) {
+                .filter_map(|(t, n)| match ctx.decode(t[i + 1], types[i]) {
                     Value::Num(x) => Some(x * *n as f64),
                     _ => None,
                 })
@@ -592,7 +632,7 @@ fn aggregate(aggs: &[Agg], types: &[Type], input: &[(&Tuple, isize)], ctx: &Ctx)
             (AggFn::Min | AggFn::Max, _) => {
                 let mut best: Option<(Value, u64)> = None;
                 for (t, _) in input.iter().filter(|(_, n)| *n > 0) {
-                    let v = ctx.decode(t[i], types[i]);
+                    let v = ctx.decode(t[i + 1], types[i]);
                     let better = match &best {
                         None => true,
                         Some((b, _)) => {
@@ -608,7 +648,7 @@ fn aggregate(aggs: &[Agg], types: &[Type], input: &[(&Tuple, isize)], ctx: &Ctx)
                         }
                     };
                     if better {
-                        best = Some((v, t[i]));
+                        best = Some((v, t[i + 1]));
                     }
                 }
                 best.map_or(NULL, |(_, c)| c)

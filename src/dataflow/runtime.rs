@@ -8,7 +8,7 @@
 
 use super::cell::Tuple;
 use super::lower::Program;
-use super::render::{Coll, render};
+use super::render::{Coll, SENTINEL, render};
 use crate::store::KindId;
 use differential_dataflow::input::{Input, InputSession};
 use std::cell::RefCell;
@@ -272,6 +272,12 @@ fn serve(
                         input.update(row, diff);
                     }
                 }
+                if r.epoch == 0
+                    && worker.index() == 0
+                    && let Some(sentinel) = r.inputs.last_mut()
+                {
+                    sentinel.insert(Tuple::new());
+                }
                 r.epoch += 1;
                 for input in &mut r.inputs {
                     input.advance_to(r.epoch);
@@ -301,6 +307,10 @@ fn build(worker: &mut timely::worker::Worker, program: &Program) -> Running {
             inputs.push(input);
             colls.insert(*kind, coll);
         }
+        // The last input: one empty row (given by worker 0), for aggregates over nothing.
+        let (input, coll) = scope.new_collection::<Tuple, isize>();
+        inputs.push(input);
+        colls.insert(SENTINEL, coll);
         render(scope, program, &mut colls);
         for (kind, _) in &program.outputs {
             let (kind, sink) = (*kind, sink.clone());
