@@ -909,6 +909,21 @@ fn compare_all(session: &mut Session, p: &Program) -> Outcome {
                 continue;
             }
         };
+        // The dataflow engine does not compute the status of derived rows yet
+        // (docs/CLUSTER.md): on it, rows are compared without their status, the last column.
+        let (got, want) = if DATAFLOW.get() {
+            let strip = |rows: Rows| -> Rows {
+                rows.into_iter()
+                    .map(|mut r| {
+                        r.pop();
+                        r
+                    })
+                    .collect()
+            };
+            (strip(got), strip(want))
+        } else {
+            (got, want)
+        };
         if got != want {
             let missing: Vec<_> = want.difference(&got).collect();
             let extra: Vec<_> = got.difference(&want).collect();
@@ -1899,6 +1914,8 @@ fn generate(g: &Graph, choices: &[u32]) -> Program {
 thread_local! {
     /// Run the programs on the dataflow engine (`--engine dataflow`) instead of the local one.
     static DATAFLOW: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// How many programs agreed with the reference.
+    static AGREED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// A session on the engine under test.
@@ -1947,6 +1964,12 @@ fn engine_agrees_with_the_naive_reference() {
 fn dataflow_engine_agrees_with_the_naive_reference() {
     DATAFLOW.set(true);
     property();
+    // Programs with arithmetic are refused (not lowered yet); the others must be many.
+    assert!(
+        AGREED.get() * 4 > config().cases as usize,
+        "only {} programs ran on the dataflow engine",
+        AGREED.get()
+    );
 }
 
 fn property() {
@@ -1960,7 +1983,17 @@ fn property() {
             render(&p)
         );
         match check(&p) {
-            Outcome::Agree => Ok(()),
+            Outcome::Agree => {
+                AGREED.set(AGREED.get() + 1);
+                Ok(())
+            }
+            // The dataflow engine refuses, by name, what it cannot lower yet (docs/CLUSTER.md):
+            // never a different answer, but no answer to compare either.
+            Outcome::Refused(e)
+                if DATAFLOW.get() && e.contains("the dataflow engine cannot run") =>
+            {
+                Ok(())
+            }
             other => Err(TestCaseError::fail(describe_failure(&p, &other))),
         }
     });

@@ -279,7 +279,7 @@ fn lower_rule(
         if let BodyLit::Atom(a) | BodyLit::Not(a) = lit {
             for (col, slot) in &a.args {
                 if let Slot::Var(v) = slot {
-                    var_types[*v] = Some(db.kind(a.kind).fields[*col].ty);
+                    var_types[*v] = db.kind(a.kind).fields.get(*col).map(|f| f.ty);
                 }
             }
         }
@@ -291,7 +291,9 @@ fn lower_rule(
     let atom = |a: &CAtom, negated: bool| -> Result<Atom, Diagnostic> {
         let mut args = vec![];
         for (col, slot) in &a.args {
-            let field = &db.kind(a.kind).fields[*col];
+            let Some(field) = db.kind(a.kind).fields.get(*col) else {
+                return Err(refuse("a rule that reads a row's status", a.span));
+            };
             if !lowerable(field.ty) {
                 return Err(refuse(
                     &format!("a rule that reads the {} field `{}`", field.ty, field.name),
