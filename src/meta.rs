@@ -397,8 +397,8 @@ impl Session {
         fresh.interrupt = self.interrupt.clone();
         #[cfg(feature = "dataflow")]
         {
-            fresh.dataflow = self.dataflow.take();
-            if let Some(engine) = &mut fresh.dataflow {
+            fresh.dataflow = std::mem::take(&mut self.dataflow);
+            if let Some(engine) = &mut fresh.dataflow.0 {
                 engine.invalidate();
             }
         }

@@ -166,7 +166,7 @@ pub struct Session {
     runaway: Option<Runaway>,
     /// The dataflow engine (`--engine dataflow`), when derived kinds run on it.
     #[cfg(feature = "dataflow")]
-    pub dataflow: Option<crate::dataflow::Engine>,
+    pub dataflow: crate::dataflow::Slot,
 }
 
 /// A rule whose kind grew past a limit: which rule, and its newest rows as text.
@@ -205,7 +205,7 @@ impl Session {
             set_aside: Default::default(),
             runaway: None,
             #[cfg(feature = "dataflow")]
-            dataflow: None,
+            dataflow: Default::default(),
         }
     }
 

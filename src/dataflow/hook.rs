@@ -22,14 +22,14 @@ impl Session {
         if let Err(d) = lower(&self.db, &self.rules, &self.strata, &Default::default()) {
             return Err(self.render(&d));
         }
-        self.dataflow = Some(Engine::start(options)?);
+        self.dataflow.0 = Some(Engine::start(options)?);
         self.derived_stale = true;
         Ok(())
     }
 
     /// With the dataflow engine on, refuses a program it cannot lower (naming the construct).
     pub(crate) fn dataflow_check(&self, strata: &Strata) -> Result<(), Diagnostic> {
-        match &self.dataflow {
+        match &self.dataflow.0 {
             Some(e) => lower(&self.db, &self.rules, strata, e.dates()).map(|_| ()),
             None => Ok(()),
         }
@@ -38,7 +38,7 @@ impl Session {
     /// Brings the derived kinds up to date on the dataflow engine, when it is on. `local`:
     /// the caller needs the local engine's derivations (`why`, `explain analyze`).
     pub(crate) fn dataflow_refresh(&mut self, budget: &mut Budget, local: bool) -> Route {
-        let Some(engine) = self.dataflow.as_mut() else {
+        let Some(engine) = self.dataflow.0.as_mut() else {
             return Route::Local { force: false };
         };
         if local {
@@ -70,6 +70,7 @@ impl Session {
     /// `--timing`: what the last dataflow refresh did, once.
     pub(crate) fn dataflow_timing(&mut self) -> Option<String> {
         self.dataflow
+            .0
             .as_mut()
             .and_then(|e| e.last.take())
             .map(|r| r.describe())
@@ -77,13 +78,14 @@ impl Session {
 
     /// `explain`: the engine and the lowering, when the dataflow engine is on.
     pub(crate) fn dataflow_explain(&self) -> Option<String> {
-        self.dataflow.as_ref().map(|e| e.describe(&self.db))
+        self.dataflow.0.as_ref().map(|e| e.describe(&self.db))
     }
 
     /// Is this session running on a process of a cluster other than the first (whose output
     /// nobody reads)?
     pub fn is_secondary_process(&self) -> bool {
         self.dataflow
+            .0
             .as_ref()
             .is_some_and(|e| e.options().process > 0)
     }

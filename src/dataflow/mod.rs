@@ -57,6 +57,17 @@ impl Refresh {
     }
 }
 
+/// The session's place for its engine. A copy of a session starts without one (workers are
+/// threads and connections, which a copy cannot share).
+#[derive(Default)]
+pub struct Slot(pub Option<Engine>);
+
+impl Clone for Slot {
+    fn clone(&self) -> Self {
+        Slot(None)
+    }
+}
+
 /// The dataflow engine of a session.
 pub struct Engine {
     runtime: Runtime,
