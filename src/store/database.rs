@@ -44,6 +44,25 @@ pub struct Kind {
 }
 
 impl Kind {
+    /// An empty built-in kind (`entity`, `mention`, `source`) from its fields as
+    /// (name, type, description).
+    pub fn builtin(name: &str, doc: &str, fields: &[(&str, Type, &str)]) -> Kind {
+        Kind {
+            name: name.into(),
+            doc: Some(doc.into()),
+            fields: fields
+                .iter()
+                .map(|&(name, ty, doc)| Field {
+                    name: name.into(),
+                    ty,
+                    doc: Some(doc.into()),
+                })
+                .collect(),
+            origin: KindOrigin::Builtin,
+            relation: Relation::default(),
+        }
+    }
+
     /// The column of a field, by name.
     pub fn column(&self, name: &str) -> Option<usize> {
         self.fields.iter().position(|f| f.name == name)
@@ -163,34 +182,27 @@ impl Database {
         for status in ["stated", "inferred", "background", "derived"] {
             db.interner.intern(status);
         }
-        let f = |name: &str, ty, doc: &str| Field {
-            name: name.into(),
-            ty,
-            doc: Some(doc.into()),
-        };
-        db.add_kind(Kind {
-            name: ENTITY.into(),
-            doc: Some("A person, organisation, country or place".into()),
-            fields: vec![
-                f("id", Type::Entity, "the name used to refer to it"),
-                f(
+        db.add_kind(Kind::builtin(
+            ENTITY,
+            "A person, organisation, country or place",
+            &[
+                ("id", Type::Entity, "the name used to refer to it"),
+                (
                     "type",
                     Type::Text,
                     "person, organisation, country, city, region or group",
                 ),
-                f("name", Type::Text, "English name"),
-                f("name_ar", Type::Text, "Arabic name"),
-                f("role", Type::Text, "role or description"),
-                f(
+                ("name", Type::Text, "English name"),
+                ("name_ar", Type::Text, "Arabic name"),
+                ("role", Type::Text, "role or description"),
+                (
                     "affiliation",
                     Type::Entity,
                     "the organisation or country it belongs to",
                 ),
-                f("aliases", Type::List, "other names users may type"),
+                ("aliases", Type::List, "other names users may type"),
             ],
-            origin: KindOrigin::Builtin,
-            relation: Relation::default(),
-        });
+        ));
         db.add_kind(super::mention::kind());
         db.add_kind(super::source::kind());
         db

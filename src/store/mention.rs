@@ -3,7 +3,7 @@
 //! carries the origin of the fact it comes from, so its citations and status are the fact's.
 //! It is recomputed from the other kinds whenever they have changed.
 
-use super::database::{Database, ENTITY, Field, Kind, KindOrigin, entity_cols};
+use super::database::{Database, ENTITY, Kind, entity_cols};
 use super::relation::{Relation, RowOrigin};
 use super::value::{Type, Value};
 
@@ -12,28 +12,21 @@ pub const MENTION: &str = "mention";
 
 /// The `mention` kind, empty.
 pub fn kind() -> Kind {
-    let f = |name: &str, ty, doc: &str| Field {
-        name: name.into(),
-        ty,
-        doc: Some(doc.into()),
-    };
-    Kind {
-        name: MENTION.into(),
-        doc: Some("A fact of any kind that names an entity in one of its fields".into()),
-        fields: vec![
-            f("id", Type::Ref, "(mentions have no id)"),
-            f(
+    Kind::builtin(
+        MENTION,
+        "A fact of any kind that names an entity in one of its fields",
+        &[
+            ("id", Type::Ref, "(mentions have no id)"),
+            (
                 "fact",
                 Type::Ref,
                 "the fact's id (an entity's own id for an entity; kind(values) for a fact without an id)",
             ),
-            f("kind_of", Type::Text, "the fact's kind"),
-            f("field", Type::Text, "the field that names the entity"),
-            f("subject", Type::Entity, "the entity named"),
+            ("kind_of", Type::Text, "the fact's kind"),
+            ("field", Type::Text, "the field that names the entity"),
+            ("subject", Type::Entity, "the entity named"),
         ],
-        origin: KindOrigin::Builtin,
-        relation: Relation::default(),
-    }
+    )
 }
 
 impl Database {

@@ -3,8 +3,7 @@
 //! the text it appears in: citations without a source name point into it, and relative dates
 //! (`last_month`) resolve against its publication date.
 
-use super::database::{Database, Field, Kind, KindOrigin};
-use super::relation::Relation;
+use super::database::{Database, Kind};
 use super::value::{Type, Value};
 use crate::date::Date;
 
@@ -19,33 +18,26 @@ pub mod source_cols {
 
 /// The `source` kind, empty.
 pub fn kind() -> Kind {
-    let f = |name: &str, ty, doc: &str| Field {
-        name: name.into(),
-        ty,
-        doc: Some(doc.into()),
-    };
-    Kind {
-        name: SOURCE.into(),
-        doc: Some("A text the facts are cited from".into()),
-        fields: vec![
-            f(
+    Kind::builtin(
+        SOURCE,
+        "A text the facts are cited from",
+        &[
+            (
                 "id",
                 Type::Ref,
                 "the short name citations use: `cite araby:p2.s1`",
             ),
-            f("outlet", Type::Text, "who published it"),
-            f("title", Type::Text, "its title"),
-            f("date", Type::Date, "its publication date"),
-            f(
+            ("outlet", Type::Text, "who published it"),
+            ("title", Type::Text, "its title"),
+            ("date", Type::Date, "its publication date"),
+            (
                 "language",
                 Type::Text,
                 "its language (a code such as \"ar\")",
             ),
-            f("address", Type::Text, "where it can be read"),
+            ("address", Type::Text, "where it can be read"),
         ],
-        origin: KindOrigin::Builtin,
-        relation: Relation::default(),
-    }
+    )
 }
 
 impl Database {
