@@ -36,7 +36,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     (
         "save",
-        ":save FILE             write the session as a fact file `dalil --facts` loads",
+        ":save[!] FILE          write the session as a fact file `dalil --facts` loads",
     ),
     (
         "reset",
@@ -81,7 +81,9 @@ them), queries print their results. A relative FILE is read from the current dir
         "The file holds the fact base the session started from, then every declaration, entity,
 fact and rule typed or loaded since, so `dalil --facts FILE` alone rebuilds the session.
 It is checked to load on its own before it is written, and written to a temporary file
-renamed over FILE, so a failure never leaves half a file.",
+renamed over FILE, so a failure never leaves half a file. It refuses to overwrite a file
+this session did not read or write, or one that changed on disk since (another session
+saved to it, someone edited it); `:save! FILE` overwrites it anyway.",
     ),
     (
         "drop",

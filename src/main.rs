@@ -589,6 +589,8 @@ fn open_session(
                 eprintln!("Error: `{f}` could not be loaded");
                 return Err(ExitCode::from(1));
             }
+            // `:save` may write it back (the file is as this session read it).
+            session.remember_file(f);
             if session.settings.timing {
                 eprintln!(
                     "Loaded {f} in {:.1} ms",

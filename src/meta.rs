@@ -6,8 +6,11 @@ use crate::eval;
 use crate::session::{Flow, Reply, Session};
 use crate::store::{ENTITY, Type, Value, entity_cols};
 use std::cell::Cell;
-use std::io::Write;
 use std::path::Path;
+
+mod save;
+
+pub use save::SeenFiles;
 
 /// How deep `:load` may nest (a file that loads itself stops here).
 const MAX_LOAD_DEPTH: usize = 16;
@@ -22,9 +25,10 @@ impl Session {
         name: &str,
         args: &str,
         span: Span,
+        args_span: Span,
         sink: &mut dyn FnMut(Reply),
     ) -> Result<Flow, Diagnostic> {
-        if matches!(name, "load" | "save" | "import") && !self.files_allowed {
+        if matches!(name, "load" | "save" | "save!" | "import") && !self.files_allowed {
             return Err(Diagnostic::error(
                 format!("`:{name}` reads or writes files, which this server does not allow"),
                 span,
@@ -46,8 +50,9 @@ impl Session {
             }
             "rules" => sink(Reply::Text(self.rules_text())),
             "drop" => sink(Reply::Note(self.drop_rules(args, span)?)),
-            "load" => return self.load_file(args, span, sink),
-            "save" => sink(Reply::Note(self.save_file(args, span)?)),
+            "load" => return self.load_file(args, span, args_span, sink),
+            "save" => sink(Reply::Note(self.save_file(args, span, args_span, false)?)),
+            "save!" => sink(Reply::Note(self.save_file(args, span, args_span, true)?)),
             "reset" => sink(Reply::Note(self.reset()?)),
             "schema" => sink(Reply::Text(self.schema_text(args, span)?)),
             "entities" => sink(Reply::Text(self.entities_text(args))),
@@ -240,12 +245,13 @@ impl Session {
         &mut self,
         args: &str,
         span: Span,
+        args_span: Span,
         sink: &mut dyn FnMut(Reply),
     ) -> Result<Flow, Diagnostic> {
         let path = file_arg(args, span, "load")?;
         let text = read_text(&path, self.limits.parse.max_input).map_err(|e| {
             let (message, help) = e.split_once("\n  help: ").unwrap_or((e.as_str(), ""));
-            let d = Diagnostic::error(message, span, "this file");
+            let d = Diagnostic::error(message, args_span, "this file");
             if help.is_empty() {
                 d
             } else {
@@ -260,6 +266,7 @@ impl Session {
             )
             .with_help("a file probably loads itself, directly or through another"));
         }
+        self.seen_files.remember(Path::new(&path));
         LOAD_DEPTH.set(LOAD_DEPTH.get() + 1);
         let summary = self.run_inner(&path, &text, true, sink);
         LOAD_DEPTH.set(LOAD_DEPTH.get() - 1);
@@ -325,34 +332,6 @@ impl Session {
             });
         }
         out
-    }
-
-    /// `:save FILE`: writes [`Session::saved_text`] after checking that it loads on its own.
-    fn save_file(&self, args: &str, span: Span) -> Result<String, Diagnostic> {
-        let path = file_arg(args, span, "save")?;
-        let text = self.saved_text();
-        let mut check = Session::new();
-        check.limits = self.limits.clone();
-        if let Err(e) = check.load(&path, &text) {
-            return Err(Diagnostic::error(
-                "the session cannot be saved: the file would not load on its own",
-                span,
-                "here",
-            )
-            .with_note(e));
-        }
-        write_atomically(Path::new(&path), &text)
-            .map_err(|e| Diagnostic::error(format!("cannot write `{path}`: {e}"), span, "here"))?;
-        let base: Vec<&str> = self.base.iter().map(|(n, _)| n.as_str()).collect();
-        Ok(format!(
-            "saved to {path}: {} statements typed in this session, after {}\n",
-            self.defined.len(),
-            if base.is_empty() {
-                "no fact base".into()
-            } else {
-                base.join(", ")
-            }
-        ))
     }
 
     /// `:reset`: back to the fact base the session started from; settings stay.
@@ -483,7 +462,7 @@ impl Session {
 }
 
 /// The file named after `:load` or `:save` (quotes and a leading `~/` allowed).
-fn file_arg(args: &str, span: Span, command: &str) -> Result<String, Diagnostic> {
+pub(crate) fn file_arg(args: &str, span: Span, command: &str) -> Result<String, Diagnostic> {
     let arg = args.trim();
     let arg = arg
         .strip_prefix('"')
@@ -506,45 +485,6 @@ fn file_arg(args: &str, span: Span, command: &str) -> Result<String, Diagnostic>
 
 fn read_text(path: &str, max: usize) -> Result<String, String> {
     crate::files::read_source(path, max)
-}
-
-/// Writes `text` to a temporary file beside `path`, then renames it over `path`: a crash
-/// leaves either the old file or the new one, never half of one.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            format!("there is no directory `{}`", dir.display()),
-        ));
-    }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".dalil-save-")
-        .tempfile_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    // The temporary file is private (0600); give the result the usual permissions.
-    let permissions = match std::fs::metadata(path) {
-        Ok(m) => m.permissions(),
-        Err(_) => default_permissions(tmp.as_file())?,
-    };
-    tmp.as_file().set_permissions(permissions)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
-#[cfg(unix)]
-fn default_permissions(_: &std::fs::File) -> std::io::Result<std::fs::Permissions> {
-    use std::os::unix::fs::PermissionsExt;
-    Ok(std::fs::Permissions::from_mode(0o644))
-}
-
-#[cfg(not(unix))]
-fn default_permissions(f: &std::fs::File) -> std::io::Result<std::fs::Permissions> {
-    Ok(f.metadata()?.permissions())
 }
 
 /// What to write instead of a bare word that is a meta-command in other tools (`help`, `exit`,

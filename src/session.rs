@@ -162,6 +162,9 @@ pub struct Session {
     /// Rules set aside because their kind grew past a limit (rule index → the limit): not
     /// applied until they are entered again, dropped, or that limit is raised.
     pub set_aside: std::collections::BTreeMap<usize, LimitHit>,
+    /// The files this session loaded or saved, as they were then: `:save` refuses to overwrite
+    /// one that changed since (or one it never saw) unless forced with `:save!`.
+    pub(crate) seen_files: crate::meta::SeenFiles,
     /// The rule the last fixpoint stopped in, when it grew past a limit (for its report).
     runaway: Option<Runaway>,
     /// The dataflow engine (`--engine dataflow`), when derived kinds run on it.
@@ -203,6 +206,7 @@ impl Session {
             files_allowed: true,
             report_log: None,
             set_aside: Default::default(),
+            seen_files: Default::default(),
             runaway: None,
             #[cfg(feature = "dataflow")]
             dataflow: Default::default(),
@@ -520,7 +524,7 @@ impl Session {
             }
             Statement::Meta(m) => {
                 let _ = source;
-                self.meta(&m.name.text, &m.args, m.name.span, sink)
+                self.meta(&m.name.text, &m.args, m.name.span, m.args_span, sink)
                     .map_err(|d| vec![d])
             }
         }

@@ -24,9 +24,19 @@ impl Repl {
     }
 
     fn start_in(dir: TempDir, args: &[&str]) -> Repl {
+        let cwd = dir.path().to_path_buf();
+        Repl::start_at(dir, &cwd, args)
+    }
+
+    /// A second prompt working in this one's directory (its history kept apart).
+    fn start_beside(&self, args: &[&str]) -> Repl {
+        Repl::start_at(TempDir::new().expect("temp dir"), self.dir.path(), args)
+    }
+
+    fn start_at(dir: TempDir, cwd: &Path, args: &[&str]) -> Repl {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_dalil"));
         cmd.args(args)
-            .current_dir(dir.path())
+            .current_dir(cwd)
             .env("DALIL_HISTORY", history(dir.path()))
             .env("NO_COLOR", "1")
             .env("TERM", "xterm")
@@ -260,6 +270,39 @@ fn help_lists_the_commands() {
     }
     let out = r.run(":hlep");
     assert!(out.contains("did you mean `:help`"), "{out}");
+}
+
+#[test]
+fn a_session_does_not_save_over_what_another_session_saved_since() {
+    let mut a = Repl::start(&[]);
+    a.run("kind note (text: text);");
+    a.run("note(text: \"NOTE-A\");");
+    let out = a.run(":save notes.dl");
+    assert!(out.contains("saved to notes.dl"), "{out}");
+    // B starts from the file, A saves to it again, then B tries to save its work over it.
+    let mut b = a.start_beside(&["--facts", "notes.dl"]);
+    a.run("note(text: \"NOTE-A2\");");
+    let out = a.run(":save notes.dl");
+    assert!(out.contains("saved to notes.dl"), "{out}");
+    b.run("note(text: \"NOTE-B\");");
+    let out = b.run(":save notes.dl");
+    assert!(
+        out.contains("`notes.dl` changed on disk since this session loaded or saved it"),
+        "{out}"
+    );
+    assert!(out.contains("`:save! notes.dl`"), "{out}");
+    let saved = std::fs::read_to_string(a.dir.path().join("notes.dl")).expect("saved");
+    assert!(
+        saved.contains("NOTE-A2") && !saved.contains("NOTE-B"),
+        "{saved}"
+    );
+    // `:save!` overwrites; A, whose copy is now stale, is refused in turn.
+    let out = b.run(":save! notes.dl");
+    assert!(out.contains("saved to notes.dl"), "{out}");
+    let saved = std::fs::read_to_string(a.dir.path().join("notes.dl")).expect("saved");
+    assert!(saved.contains("NOTE-B"), "{saved}");
+    let out = a.run(":save notes.dl");
+    assert!(out.contains("changed on disk"), "{out}");
 }
 
 #[test]

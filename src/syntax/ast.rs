@@ -59,6 +59,8 @@ impl Statement {
 pub struct Meta {
     pub name: Name,
     pub args: String,
+    /// Where `args` is (an empty span just after the name when there are none).
+    pub args_span: Span,
     pub span: Span,
 }
 

@@ -240,8 +240,22 @@ impl Builder {
         let span = self.span(&pair);
         let mut inner = pair.into_inner();
         let name = self.name(inner.next().expect("meta name"));
-        let args = inner.next().map_or("", |p| p.as_str()).trim().to_string();
-        Meta { name, args, span }
+        let (args, args_span) = match inner.next() {
+            Some(p) => {
+                let raw = p.as_str();
+                let lead = raw.len() - raw.trim_start().len();
+                let start = self.span(&p).start + lead;
+                let args = raw.trim();
+                (args, Span::new(self.source, start, start + args.len()))
+            }
+            None => ("", Span::new(self.source, name.span.end, name.span.end)),
+        };
+        Meta {
+            name,
+            args: args.to_string(),
+            args_span,
+            span,
+        }
     }
 
     fn kind_decl(&self, pair: Pair<Rule>) -> Built<KindDecl> {
