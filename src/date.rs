@@ -122,12 +122,26 @@ impl TimeRel {
 pub struct DateError {
     pub message: String,
     pub help: String,
+    /// The date the help proposes instead (`2025-09-23` for `23/09/2025`), when there is one.
+    pub fix: Option<String>,
 }
 
 fn date_err(message: impl Into<String>, help: impl Into<String>) -> DateError {
     DateError {
         message: message.into(),
         help: help.into(),
+        fix: None,
+    }
+}
+
+impl DateError {
+    /// The same error, proposing `text` as the date meant: kept only if `text` is a date, so
+    /// that a help never proposes a fix that is itself wrong.
+    fn fixed(mut self, text: String) -> DateError {
+        if Date::parse(&text).is_ok() {
+            self.fix = Some(text);
+        }
+        self
     }
 }
 

@@ -175,8 +175,17 @@ pub enum Severity {
     Warning,
 }
 
+/// The edit a help line proposes ("did you mean `partner`?", "write `2025-09-01`"): the text
+/// to put in place of `span`. Applied, it must give a statement that reads (tests/fixes.rs
+/// holds every report to that).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fix {
+    pub span: Span,
+    pub text: String,
+}
+
 /// A report for the user: what is wrong (`message`), where (`span`, with a label under it),
-/// other places that explain it, and what to do (`help`).
+/// other places that explain it, and what to do (`help`, and `fix` when that is an edit).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
     pub severity: Severity,
@@ -185,6 +194,7 @@ pub struct Diagnostic {
     pub label: String,
     pub secondary: Vec<(Span, String)>,
     pub help: Option<String>,
+    pub fix: Option<Fix>,
     pub notes: Vec<String>,
 }
 
@@ -198,6 +208,7 @@ impl Diagnostic {
             label: label.into(),
             secondary: vec![],
             help: None,
+            fix: None,
             notes: vec![],
         }
     }
@@ -211,6 +222,7 @@ impl Diagnostic {
             label: String::new(),
             secondary: vec![],
             help: None,
+            fix: None,
             notes: vec![],
         }
     }
@@ -230,6 +242,35 @@ impl Diagnostic {
             self.help = help;
         }
         self
+    }
+
+    /// The edit the help line proposes: `text` in place of `span`.
+    pub fn with_fix(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
+        self.fix = Some(Fix {
+            span,
+            text: text.into(),
+        });
+        self
+    }
+
+    /// "did you mean `x`?" with the edit that puts `x` in place of `span` (the misspelt name),
+    /// or else the list of choices when they are few (see [`suggestion`]).
+    pub fn with_suggestion<'a, I>(
+        self,
+        span: Span,
+        word: &str,
+        candidates: I,
+        what: &str,
+    ) -> Diagnostic
+    where
+        I: IntoIterator<Item = &'a str> + Clone,
+    {
+        match did_you_mean(word, candidates.clone()) {
+            Some(best) => self
+                .with_help(format!("did you mean `{best}`?"))
+                .with_fix(span, best),
+            None => self.with_help_opt(suggestion(word, candidates, what)),
+        }
     }
 
     pub fn with_note(mut self, note: impl Into<String>) -> Diagnostic {
@@ -297,7 +338,7 @@ impl Diagnostic {
         };
         let mut report = Report::build(kind, (name.clone(), primary.clone()))
             .with_config(Config::default().with_color(color).with_compact(false))
-            .with_message(&self.message);
+            .with_message(shown(&self.message));
         let label_color = if self.severity == Severity::Error {
             Color::Red
         } else {
@@ -305,23 +346,23 @@ impl Diagnostic {
         };
         let mut primary_label = Label::new((name.clone(), primary.clone())).with_color(label_color);
         if !self.label.is_empty() {
-            primary_label = primary_label.with_message(&self.label);
+            primary_label = primary_label.with_message(shown(&self.label));
         }
         report = report.with_label(primary_label);
         for (s, msg) in &secondary {
             if let Some(range) = excerpt.map(text, *s) {
                 report = report.with_label(
                     Label::new((name.clone(), range))
-                        .with_message(msg)
+                        .with_message(shown(msg))
                         .with_color(Color::Blue),
                 );
             }
         }
         if let Some(help) = &self.help {
-            report = report.with_help(help);
+            report = report.with_help(shown(help));
         }
         for note in &self.notes {
-            report = report.with_note(note);
+            report = report.with_note(shown(note));
         }
         let mut out = Vec::new();
         let source = ariadne::Source::from(excerpt.text.as_str())
@@ -393,6 +434,11 @@ impl Diagnostic {
             "span": self.span.as_ref().map(span),
             "labels": labels,
             "help": self.help,
+            // The edit the help proposes, by byte offsets in the source text.
+            "fix": self.fix.as_ref().map(|f| serde_json::json!({
+                "span": span(&f.span),
+                "text": f.text,
+            })),
             "notes": self.notes,
             "rendered": self.render(sources, false),
         })
@@ -405,12 +451,12 @@ impl Diagnostic {
             (Severity::Warning, true) => "\x1b[33mWarning:\x1b[0m",
             (Severity::Warning, false) => "Warning:",
         };
-        let mut out = format!("{head} {}\n", self.message);
+        let mut out = format!("{head} {}\n", shown(&self.message));
         if let Some(help) = &self.help {
-            out.push_str(&format!("  help: {help}\n"));
+            out.push_str(&format!("  help: {}\n", shown(help)));
         }
         for note in &self.notes {
-            out.push_str(&format!("  note: {note}\n"));
+            out.push_str(&format!("  note: {}\n", shown(note)));
         }
         out
     }
@@ -420,9 +466,13 @@ impl Diagnostic {
         match self.span {
             Some(s) => {
                 let (l, c) = sources.line_col(s.source, s.start);
-                format!("{}:{l}:{c}: {}", sources.name(s.source), self.message)
+                format!(
+                    "{}:{l}:{c}: {}",
+                    sources.name(s.source),
+                    shown(&self.message)
+                )
             }
-            None => self.message.clone(),
+            None => shown(&self.message).into_owned(),
         }
     }
 }
@@ -434,6 +484,12 @@ impl fmt::Display for Diagnostic {
 }
 
 impl std::error::Error for Diagnostic {}
+
+/// A report's own words as the terminal shows them: a control character that came from the
+/// input (a NUL, an escape) is written out (`\0`, `\e`), never sent raw.
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::output::escape_controls(text)
+}
 
 /// Several reports at once: a statement or file may have many independent mistakes.
 pub type Diagnostics = Vec<Diagnostic>;

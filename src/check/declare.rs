@@ -43,7 +43,12 @@ pub fn declare_kind(db: &mut Database, decl: &KindDecl) -> Result<(), Diagnostic
                     f.ty.span,
                     "unknown type",
                 )
-                .with_help_opt(suggestion(&f.ty.text, Type::NAMES, "types")),
+                .with_suggestion(
+                    f.ty.span,
+                    &f.ty.text,
+                    Type::NAMES.iter().copied(),
+                    "types",
+                ),
             ),
         }
     }
@@ -164,11 +169,12 @@ pub fn add_entity(db: &mut Database, decl: &EntityDecl) -> Result<(), Diagnostic
                 decl.entity_type.span,
                 "unknown entity type",
             )
-            .with_help_opt(suggestion(
+            .with_suggestion(
+                decl.entity_type.span,
                 &decl.entity_type.text,
                 ENTITY_TYPES.iter().copied(),
                 "entity types",
-            )),
+            ),
         );
     }
     errors.extend(fill_fields(
@@ -225,7 +231,12 @@ fn fill_fields(
                     fv.name.span,
                     "unknown field",
                 )
-                .with_help_opt(suggestion(name, names.iter().copied(), "fields")),
+                .with_suggestion(
+                    fv.name.span,
+                    name,
+                    names.iter().copied(),
+                    "fields",
+                ),
             );
             continue;
         };
@@ -607,9 +618,11 @@ pub fn unknown_kind(db: &Database, name: &ast::Name) -> Diagnostic {
     if let Some(hint) = crate::meta::meta_word_hint(text) {
         return d.with_help(hint);
     }
-    match suggestion(text, db.kind_names(), "kinds") {
-        Some(help) => d.with_help(help),
-        None => d.with_help("`:kinds` lists the kinds"),
+    let d = d.with_suggestion(name.span, text, db.kind_names(), "kinds");
+    if d.help.is_some() {
+        d
+    } else {
+        d.with_help("`:kinds` lists the kinds")
     }
 }
 

@@ -5,7 +5,7 @@ use super::declare::unknown_kind;
 use super::ir::{CheckedQuery, CitePlace, Column, FieldRef, Pred};
 use super::values::{date_value, mismatch, plural, typed_value};
 use crate::date::Date;
-use crate::diagnostic::{Diagnostic, Diagnostics, Span, suggestion};
+use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::store::{Database, ENTITY, KindId, Type, Value, entity_cols};
 use crate::syntax::ast::{CmpOp, Condition, Literal, Path, Query, Test, TimeFilter};
 
@@ -203,12 +203,16 @@ pub fn resolve_path(db: &Database, kind: KindId, path: &Path) -> Result<FieldRef
             "status" => (Column::Status, Type::Text),
             _ => {
                 let names = k.field_names().chain(VIRTUAL_FIELDS);
-                return Err(Diagnostic::error(
+                let d = Diagnostic::error(
                     format!("kind `{}` has no field `{}`", k.name, first.text),
                     first.span,
                     "unknown field",
-                )
-                .with_help_opt(suggestion(&first.text, names, "fields")));
+                );
+                return Err(if first.text.is_ascii() {
+                    d.with_suggestion(first.span, &first.text, names, "fields")
+                } else {
+                    foreign_field(d, &k.name, names)
+                });
             }
         },
     };
@@ -230,11 +234,12 @@ pub fn resolve_path(db: &Database, kind: KindId, path: &Path) -> Result<FieldRef
                 seg.span,
                 "unknown field",
             )
-            .with_help_opt(suggestion(
+            .with_suggestion(
+                seg.span,
                 &seg.text,
                 entity.field_names(),
                 "entity fields",
-            )));
+            ));
         };
         derefs.push(c);
         ty = entity.fields[c].ty;
@@ -471,4 +476,19 @@ fn time_filter(db: &Database, kind: KindId, tf: &TimeFilter) -> Result<Pred, Dia
         computed: None,
     };
     time_pred(field, tf)
+}
+
+/// A field named in another script than the schema's (`شريك` for `partner`): no spelling is
+/// near, so every field is listed, and the note says how the schema names them.
+fn foreign_field<'a>(
+    d: Diagnostic,
+    kind: &str,
+    names: impl Iterator<Item = &'a str>,
+) -> Diagnostic {
+    let list: Vec<String> = names.map(|n| format!("`{n}`")).collect();
+    d.with_help(format!("the fields of `{kind}` are {}", list.join(", ")))
+        .with_note(format!(
+            "field names are written in Latin letters, digits and `_`, as the schema names them; \
+             `:schema {kind}` describes each field"
+        ))
 }

@@ -12,7 +12,7 @@ use super::expr::{an, binary_type};
 use super::functions;
 use super::values::{entity_value, typed_value};
 use crate::date::{Modality, TimeRel};
-use crate::diagnostic::{Diagnostic, Diagnostics, Span, suggestion};
+use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::store::{
     Database, ENTITY, Field, Kind, KindId, KindOrigin, Relation, Type, Value, entity_cols,
     virtual_cols,
@@ -200,7 +200,7 @@ impl RuleChecker<'_> {
                             f.span,
                             "unknown field",
                         )
-                        .with_help_opt(suggestion(&f.text, names, "fields")),
+                        .with_suggestion(f.span, &f.text, names, "fields"),
                     );
                     None
                 }
@@ -1239,11 +1239,12 @@ fn head_args(c: &mut RuleChecker, atom: &Atom) -> Option<Head> {
                             *span,
                             "unknown field",
                         )
-                        .with_help_opt(suggestion(
+                        .with_suggestion(
+                            *span,
                             name,
                             k.field_names(),
                             "fields",
-                        )),
+                        ),
                     ),
                 }
             }

@@ -14,8 +14,13 @@ pub fn date_value(lit: &Lit) -> Result<Date, Diagnostic> {
 /// Checks a date literal for `what` (named in the message when it is not a date at all).
 pub fn date_for(lit: &Lit, what: &str) -> Result<Date, Diagnostic> {
     match &lit.lit {
-        Literal::Date(text) => Date::parse(text)
-            .map_err(|e| Diagnostic::error(e.message, lit.span, "this date").with_help(e.help)),
+        Literal::Date(text) => Date::parse(text).map_err(|e| {
+            let d = Diagnostic::error(e.message, lit.span, "this date").with_help(e.help);
+            match e.fix {
+                Some(fixed) => d.with_fix(lit.span, fixed),
+                None => d,
+            }
+        }),
         Literal::Number(n) if n.fract() == 0.0 && (1.0..=9999.0).contains(n) => {
             Date::year(*n as i32).ok_or_else(|| Diagnostic::error("not a year", lit.span, "here"))
         }
@@ -105,7 +110,10 @@ pub fn entity_value(db: &mut Database, lit: &Lit) -> Result<Value, Diagnostic> {
         "unknown entity",
     );
     d = match db.entity_suggestion(name) {
-        Some(s) => d.with_help(s),
+        Some(s) => {
+            let (spelling, _) = db.nearest_entity(name).expect("a suggestion has a name");
+            d.with_help(s).with_fix(lit.span, as_written(lit, spelling))
+        }
         None => {
             d.with_help("`:entities` lists the people, organisations and places and their names")
         }
@@ -180,4 +188,17 @@ fn relative_date(db: &Database, lit: &Lit, word: &str) -> Result<Date, Diagnosti
         ));
     };
     Date::parse(&text).map_err(|e| Diagnostic::error(e.message, lit.span, "this date"))
+}
+
+/// `name` written as `lit` was: a bare name stays bare when it can, otherwise it is quoted.
+fn as_written(lit: &Lit, name: &str) -> String {
+    let bare = matches!(lit.lit, Literal::Name(_))
+        && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !crate::syntax::is_keyword(name);
+    if bare {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+    }
 }

@@ -46,7 +46,8 @@ pub(super) fn parse(text: &str) -> Result<Date, DateError> {
             format!(
                 "separate year, month and day with `-`: {fixed}; `/` joins the two ends of an interval"
             ),
-        ));
+        )
+        .fixed(fixed));
     }
     if a.is_empty() && b.is_empty() {
         return Err(date_err(
@@ -60,7 +61,8 @@ pub(super) fn parse(text: &str) -> Result<Date, DateError> {
         return Err(date_err(
             format!("the interval `{text}` ends before it starts"),
             format!("write the earlier end first: {b}/{a}"),
-        ));
+        )
+        .fixed(format!("{b}/{a}")));
     }
     Ok(Date {
         lo,
@@ -171,22 +173,30 @@ fn year_first(parts: &[&str]) -> Option<String> {
 /// Four digits for the year, two for the month and the day.
 fn check_digits(parts: &[&str], whole: &str) -> Result<(), DateError> {
     if parts[0].len() != 4 {
-        let hint = if let Some(fixed) = year_first(parts) {
-            format!("write the year first: {fixed}")
+        let (hint, fix) = if let Some(fixed) = year_first(parts) {
+            (format!("write the year first: {fixed}"), Some(fixed))
         } else if parts[0].len() == 2 {
             let mut fixed = vec![format!("20{}", parts[0])];
             fixed.extend(parts[1..].iter().map(|p| p.to_string()));
-            format!("write the year with four digits: {}", fixed.join("-"))
+            let fixed = fixed.join("-");
+            (
+                format!("write the year with four digits: {fixed}"),
+                Some(fixed),
+            )
         } else {
-            FORMS.to_string()
+            (FORMS.to_string(), None)
         };
-        return Err(date_err(
+        let e = date_err(
             format!(
                 "the year `{}` in `{whole}` does not have four digits",
                 parts[0]
             ),
             hint,
-        ));
+        );
+        return Err(match fix {
+            Some(fixed) => e.fixed(fixed),
+            None => e,
+        });
     }
     for (i, p) in parts.iter().enumerate().skip(1) {
         if p.len() != 2 {
@@ -203,14 +213,22 @@ fn check_digits(parts: &[&str], whole: &str) -> Result<(), DateError> {
                         }
                     })
                     .collect();
-                format!("write months and days with two digits: {}", fixed.join("-"))
+                (
+                    format!("write months and days with two digits: {}", fixed.join("-")),
+                    Some(fixed.join("-")),
+                )
             } else {
-                format!("a {what} has two digits; {FORMS}")
+                (format!("a {what} has two digits; {FORMS}"), None)
             };
-            return Err(date_err(
+            let (help, fix) = help;
+            let e = date_err(
                 format!("the {what} `{p}` in `{whole}` does not have two digits"),
                 help,
-            ));
+            );
+            return Err(match fix {
+                Some(fixed) => e.fixed(fixed),
+                None => e,
+            });
         }
     }
     Ok(())

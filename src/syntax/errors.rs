@@ -9,6 +9,7 @@
 //! race with another thread's parse).
 
 mod expected;
+mod foreign;
 mod mistakes;
 mod scan;
 
@@ -265,10 +266,12 @@ pub(super) fn shorten(token: &str) -> String {
     shorten_to(token, 30)
 }
 
+/// At most `max` characters of `text`, control characters escaped (a NUL shows as `\0`).
 pub(super) fn shorten_to(text: &str, max: usize) -> String {
+    let text = crate::output::escape_controls(text);
     if text.chars().count() > max {
         format!("{}…", text.chars().take(max).collect::<String>())
     } else {
-        text.to_string()
+        text.into_owned()
     }
 }

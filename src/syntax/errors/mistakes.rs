@@ -2,6 +2,7 @@
 //! stopped, and each given its own explanation. The first that fits wins; when none does, the
 //! caller falls back to "unexpected `x`: expected …".
 
+use super::foreign::{foreign_digits, typographic_quotes, unquoted_foreign_name};
 use super::scan::{
     is_name, last_item, last_token, last_word, open_brackets, unclosed_string_start,
 };
@@ -13,12 +14,15 @@ type Check = fn(&Site) -> Option<Diagnostic>;
 
 /// In order: the more specific a check, the earlier it runs.
 const CHECKS: &[Check] = &[
+    typographic_quotes,
+    foreign_digits,
     unclosed_text,
     value_as_condition,
     sql_select,
     statement_start,
     double_equals,
     single_quotes,
+    unquoted_foreign_name,
     stray_closer,
     missing_colon,
     missing_comma,
@@ -103,6 +107,7 @@ fn sql_select(site: &Site) -> Option<Diagnostic> {
                 .replace("WHERE ", "where "),
         );
     }
+    let end = site.chunk.trim_end().trim_end_matches(';').trim_end().len();
     Some(
         Diagnostic::error(
             "dalil is not SQL: a query starts with the kind",
@@ -110,6 +115,7 @@ fn sql_select(site: &Site) -> Option<Diagnostic> {
             "`select … from` is SQL",
         )
         .with_help(format!("write `{dalil}`"))
+        .with_fix(site.span(lead, end.max(lead) - lead), dalil)
         .with_note_opt(
             (columns == "*")
                 .then_some("fields to show go in brackets after the kind: `visit[partner, date]`"),
@@ -133,7 +139,8 @@ fn double_equals(site: &Site) -> Option<Diagnostic> {
     };
     Some(
         Diagnostic::error("`==` is not an operator in dalil", site.span(at, 2), "here")
-            .with_help("to compare, write a single `=`: partner = \"US\""),
+            .with_help("to compare, write a single `=`: partner = \"US\"")
+            .with_fix(site.span(at, 2), "="),
     )
 }
 
@@ -141,26 +148,32 @@ fn double_equals(site: &Site) -> Option<Diagnostic> {
 fn single_quotes(site: &Site) -> Option<Diagnostic> {
     let after = site.chunk[site.pos..].strip_prefix('\'')?;
     let inner = after.split(['\'', '\n']).next().unwrap_or("");
+    let closed = after[inner.len()..].starts_with('\'');
+    let len = 1 + inner.len() + usize::from(closed);
+    let text = format!("\"{}\"", inner.replace('\\', "\\\\").replace('"', "\\\""));
     Some(
         Diagnostic::error(
             "text is written in double quotes",
             site.span(site.pos, 1),
             "single quote",
         )
-        .with_help(format!("write \"{}\"", shorten(inner))),
+        .with_help(format!("write `{}`", shorten(&text)))
+        .with_fix(site.span(site.pos, len), text),
     )
 }
 
 /// `partner = "US` (the text runs to the end of the input).
 fn unclosed_text(site: &Site) -> Option<Diagnostic> {
     let start = unclosed_string_start(site.chunk)?;
+    let end = site.chunk.trim_end().len();
     Some(
         Diagnostic::error(
             "this text is never closed",
             site.span(start, 1),
             "the text starts here",
         )
-        .with_help("end the text with a double quote `\"`"),
+        .with_help("end the text with a double quote `\"`")
+        .with_fix(site.span(end, 0), "\""),
     )
 }
 
@@ -195,7 +208,8 @@ fn stray_closer(site: &Site) -> Option<Diagnostic> {
             site.span(site.pos, 1),
             "no opening bracket before it",
         )
-        .with_help("remove it, or add the opening bracket it belongs to"),
+        .with_help("remove it, or add the opening bracket it belongs to")
+        .with_fix(site.span(site.pos, 1), ""),
     )
 }
 
@@ -211,7 +225,8 @@ fn missing_colon(site: &Site) -> Option<Diagnostic> {
             site.span(site.before.len(), site.pos - site.before.len()),
             "`:` is needed here",
         )
-        .with_help(format!("write `{field}: {}`", shorten(site.token))),
+        .with_help(format!("write `{field}: {}`", shorten(site.token)))
+        .with_fix(site.span(site.before.len(), 0), ":"),
     )
 }
 
@@ -246,7 +261,8 @@ fn missing_comma(site: &Site) -> Option<Diagnostic> {
             "separate the items with commas: `{}, {}`",
             shorten(prev),
             shorten(site.token)
-        )),
+        ))
+        .with_fix(site.span(site.before.len(), 0), ","),
     )
 }
 
@@ -267,7 +283,8 @@ fn unclosed_bracket(site: &Site) -> Option<Diagnostic> {
                 site.span(open, 1),
                 "opened here",
             )
-            .with_help(format!("add a closing `{closer}`")),
+            .with_help(format!("add a closing `{closer}`"))
+            .with_fix(site.span(code_end(site), 0), closer),
         );
     }
     let also = if site.expected.token(",") {
@@ -286,7 +303,8 @@ fn unclosed_bracket(site: &Site) -> Option<Diagnostic> {
             "close the bracket after the last item: `{}{closer} {}`",
             last_item(site.before),
             shorten(site.token)
-        )),
+        ))
+        .with_fix(site.span(site.before.len(), 0), closer),
     )
 }
 
@@ -354,17 +372,37 @@ fn nothing_after(site: &Site) -> Option<Diagnostic> {
         ),
         _ => return None,
     };
-    Some(Diagnostic::error(message, site.span(start, word.len()), label).with_help(help))
+    let d = Diagnostic::error(message, site.span(start, word.len()), label).with_help(help);
+    // `and`, `where`, a group's `by`: the statement reads without the word (and `order by`
+    // without both); a missing value or period has no single fix.
+    let code = site.code_before();
+    let cut = match word {
+        "and" if between => return Some(d),
+        "and" | "or" | "not" | "where" => start,
+        "by" if code.split_whitespace().rev().nth(1) == Some("order") => {
+            site.before[..start].trim_end().len() - "order".len()
+        }
+        "by" => start,
+        _ => return Some(d),
+    };
+    let cut = site.before[..cut].trim_end().len();
+    Some(d.with_fix(site.span(cut, site.before.len() - cut), ""))
+}
+
+/// Where the statement's code ends: before trailing spaces and its `;`.
+fn code_end(site: &Site) -> usize {
+    site.chunk.trim_end().trim_end_matches(';').trim_end().len()
 }
 
 /// The help for a `by` with no field after it: the user's own statement completed with a field.
 fn by_help(code: &str) -> String {
     let words: Vec<&str> = code.split_whitespace().collect();
     if words.iter().rev().nth(1) == Some(&"order") {
-        return "name one or more fields, e.g. `order by date desc`".to_string();
+        return "name one or more fields, e.g. `order by date desc`, or remove `order by`"
+            .to_string();
     }
     format!(
-        "name one or more fields of the kind: `{} FIELD`",
+        "name one or more fields of the kind: `{} FIELD`, or remove `by`",
         shorten_to(code.trim_end(), 80)
     )
 }
@@ -427,22 +465,27 @@ fn missing_operator(site: &Site) -> Option<Diagnostic> {
         .with_help(format!(
             "compare with `=` (or != < <= > >=, `contains`, `in (…)`): `{field} = {}`",
             shorten(site.token)
-        )),
+        ))
+        .with_fix(site.span(site.before.len(), 0), " ="),
     )
 }
 
 /// `partner like "U%"`: SQL's pattern match; dalil has `contains` for a part of a text.
 fn like_operator(site: &Site, field: &str) -> Diagnostic {
-    let pattern = first_word_after(site.after_token());
+    let after = site.after_token();
+    let pattern = first_word_after(after);
     let part = pattern.trim_matches('"').replace(['%', '_'], "");
+    let text = format!("contains \"{part}\"");
+    // From `like` to the end of the pattern.
+    let end =
+        site.pos + site.token.len() + (after.len() - after.trim_start().len()) + pattern.len();
     Diagnostic::error(
         "dalil has no `like`",
         site.token_span(),
         "SQL's pattern match",
     )
-    .with_help(format!(
-        "to find a part of a text, write `{field} contains \"{part}\"`"
-    ))
+    .with_help(format!("to find a part of a text, write `{field} {text}`"))
+    .with_fix(site.span(site.pos, end - site.pos), text)
 }
 
 /// The first whitespace-separated word of `text` (a quoted text counts as one word).
@@ -485,7 +528,8 @@ fn order_without_by(site: &Site) -> Option<Diagnostic> {
             site.span(start, site.pos + site.token.len() - start),
             "`by` is missing",
         )
-        .with_help(format!("write `order by {}`", shorten(site.token))),
+        .with_help(format!("write `order by {}`", shorten(site.token)))
+        .with_fix(site.span(start, "order".len()), "order by"),
     )
 }
 
@@ -545,7 +589,8 @@ fn is_null(site: &Site) -> Option<Diagnostic> {
             site.token_span(),
             "write `unknown`",
         )
-        .with_help("write `is unknown` (or `is not unknown`)"),
+        .with_help("write `is unknown` (or `is not unknown`)")
+        .with_fix(site.token_span(), "unknown"),
     )
 }
 
@@ -617,7 +662,8 @@ fn missing_where(site: &Site) -> Option<Diagnostic> {
             "write `{} where {}`",
             site.code_before(),
             shorten(site.chunk[site.pos..].trim().trim_end_matches(';'))
-        )),
+        ))
+        .with_fix(site.span(site.pos, 0), "where "),
     )
 }
 
@@ -635,7 +681,8 @@ fn misspelt_keyword(site: &Site) -> Option<Diagnostic> {
                 site.token_span(),
                 "uppercase",
             )
-            .with_help(format!("write `{lower}`")),
+            .with_help(format!("write `{lower}`"))
+            .with_fix(site.token_span(), lower),
         );
     }
     // `descending` for `desc`, `ascending` for `asc`.
@@ -645,12 +692,16 @@ fn misspelt_keyword(site: &Site) -> Option<Diagnostic> {
         .map(|k| k.to_string());
     let best = prefix.or_else(|| did_you_mean(site.token, choices.iter().copied()))?;
     let shown = if best == "order" { "order by" } else { &best };
+    // `oder by date` needs `order`; `oder date` needs `order by`.
+    let by_follows = site.after_token().split_whitespace().next() == Some("by");
+    let fix = if by_follows { &best } else { shown };
     Some(
         Diagnostic::error(
             format!("unexpected `{}`", shorten(site.token)),
             site.token_span(),
             "not a keyword",
         )
-        .with_help(format!("did you mean `{shown}`?")),
+        .with_help(format!("did you mean `{shown}`?"))
+        .with_fix(site.token_span(), fix),
     )
 }
