@@ -68,10 +68,10 @@ const TYPOGRAPHIC: &[char] = &[
 
 /// `“US”`, `«US»`, `‘US’` where a text goes, or a text opened with `"` and closed with `”`.
 pub(super) fn typographic_quotes(site: &Site) -> Option<Diagnostic> {
-    if let Some(open) = site.chunk[site.pos..].chars().next() {
-        if TYPOGRAPHIC.contains(&open) {
-            return Some(opened_typographic(site, open));
-        }
+    if let Some(open) = site.chunk[site.pos..].chars().next()
+        && TYPOGRAPHIC.contains(&open)
+    {
+        return Some(opened_typographic(site, open));
     }
     closed_typographic(site)
 }
@@ -111,11 +111,11 @@ fn closed_typographic(site: &Site) -> Option<Diagnostic> {
         .char_indices()
         .filter(|(_, c)| TYPOGRAPHIC.contains(c))
         .map(|(i, c)| (open + 1 + i, c))
-        .filter(|&(i, c)| {
+        .rev()
+        .find(|&(i, c)| {
             let fixed = format!("{}\"{}", &site.chunk[..i], &site.chunk[i + c.len_utf8()..]);
             unclosed_string_start(&fixed).is_none()
-        })
-        .last()?;
+        })?;
     Some(
         Diagnostic::error(
             "this text is closed with a typographic quote",
