@@ -257,7 +257,11 @@ pub fn help(topic: &str) -> String {
         "functions" | "function" | "arithmetic" => functions(),
         "keys" | "keyboard" | "prompt" => KEYS.into(),
         "tour" => TOUR.into(),
-        other => match COMMANDS.iter().find(|(n, _)| *n == other) {
+        // `:help save!` is `:help save`.
+        other => match COMMANDS
+            .iter()
+            .find(|(n, _)| *n == other.trim_end_matches('!'))
+        {
             Some((name, line)) => {
                 let mut s = format!("{line}\n");
                 if let Some((_, more)) = COMMAND_DETAILS.iter().find(|(n, _)| n == name) {

@@ -128,11 +128,13 @@ impl Session {
                     "unknown command",
                 );
                 let names = crate::help::COMMANDS.iter().map(|(n, _)| *n);
-                let help = crate::diagnostic::did_you_mean(name, names)
-                    .map(|best| format!("did you mean `:{best}`?"));
-                return Err(d
-                    .with_help_opt(help)
-                    .with_note("`:help` lists the commands"));
+                let d = match crate::diagnostic::did_you_mean(name, names) {
+                    Some(best) => d
+                        .with_help(format!("did you mean `:{best}`?"))
+                        .with_fix(span, best),
+                    None => d,
+                };
+                return Err(d.with_note("`:help` lists the commands"));
             }
         }
         Ok(Flow::Continue)

@@ -111,6 +111,17 @@ fn a_failed_write_names_the_users_path_and_underlines_it() {
     }
 }
 
+#[test]
+fn a_file_load_cannot_read_is_underlined_as_typed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let command = ":load   missing.dl";
+    let out = dalil_in(dir.path(), &["-c", command]);
+    let err = stderr(&out);
+    assert!(err.contains("cannot read `missing.dl`"), "{err}");
+    let (start, marked) = underline(&err, command, "missing.dl");
+    assert_eq!(marked, start..start + "missing.dl".len(), "{err}");
+}
+
 #[cfg(unix)]
 #[test]
 fn a_directory_without_write_permission_is_reported_by_the_users_path() {
