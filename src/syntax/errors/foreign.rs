@@ -83,17 +83,23 @@ fn opened_typographic(site: &Site, open: char) -> Diagnostic {
     let inner_start = start + open.len_utf8();
     let rest = &site.chunk[inner_start..];
     let line = rest.split('\n').next().unwrap_or("");
-    let (inner, end) = match line.find(|c: char| c == '"' || TYPOGRAPHIC.contains(&c)) {
+    // The text ends at the next typographic quote, with the pairs of `"` before it inside the
+    // text (“he said "no"”); after a lone `"` it ends there (“US" and …); else with the word.
+    let typographic = line
+        .find(|c: char| TYPOGRAPHIC.contains(&c))
+        .filter(|&i| line[..i].matches('"').count() % 2 == 0);
+    let close = typographic.or_else(|| line.find('"'));
+    let (inner, end) = match close {
         Some(i) => {
-            let close = line[i..].chars().next().map_or(1, char::len_utf8);
-            (&line[..i], inner_start + i + close)
+            let len = line[i..].chars().next().map_or(1, char::len_utf8);
+            (&line[..i], inner_start + i + len)
         }
         None => {
             let word = line.split(char::is_whitespace).next().unwrap_or("");
             (word, inner_start + word.len())
         }
     };
-    let text = format!("\"{}\"", inner.replace('\\', "\\\\"));
+    let text = format!("\"{}\"", inner.replace('\\', "\\\\").replace('"', "\\\""));
     Diagnostic::error(
         "text is written in straight double quotes",
         site.span(start, open.len_utf8()),
