@@ -87,7 +87,7 @@ fn opened_typographic(site: &Site, open: char) -> Diagnostic {
     // text (“he said "no"”); after a lone `"` it ends there (“US" and …); else with the word.
     let typographic = line
         .find(|c: char| TYPOGRAPHIC.contains(&c))
-        .filter(|&i| line[..i].matches('"').count() % 2 == 0);
+        .filter(|&i| line[..i].matches('"').count().is_multiple_of(2));
     let close = typographic.or_else(|| line.find('"'));
     let (inner, end) = match close {
         Some(i) => {
