@@ -478,6 +478,8 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
 
+    // Tables and `why` trees fit the terminal (or `COLUMNS`); piped output is not narrowed.
+    session.settings.table.terminal_width = repl::terminal_width();
     let mut demo = Demo::new(&args);
     let mut ok = true;
     if let Some(cmd) = &args.command {

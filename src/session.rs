@@ -882,7 +882,15 @@ impl Session {
         }
         sources
             .iter()
-            .map(|&(k, r)| why::why_text(&self.db, &self.rule_texts, k, r))
+            .map(|&(k, r)| {
+                why::why_text(
+                    &self.db,
+                    &self.rule_texts,
+                    k,
+                    r,
+                    self.settings.table.terminal_width,
+                )
+            })
             .collect::<Vec<_>>()
             .join("\n")
     }

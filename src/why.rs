@@ -3,9 +3,10 @@
 //! status, and under each rule the premises that set it (the weakest) are marked, so the marks
 //! lead down to the inferred or background fact a row rests on.
 
-use crate::output::json_value;
+use crate::output::{json_value, wrap_words};
 use crate::store::{Database, KindId, Origin, Status, Value};
 use serde_json::json;
+use unicode_width::UnicodeWidthStr;
 
 /// How deep a derivation tree is printed before it is cut (`…`).
 const MAX_DEPTH: usize = 24;
@@ -67,68 +68,104 @@ fn source_line(origin: &Origin, with_sources: bool) -> String {
     }
 }
 
-/// The derivation tree of one row, as indented text.
-pub fn why_text(db: &Database, rules: &[String], kind: KindId, row: u32) -> String {
-    let mut out = String::new();
-    out.push_str(&describe_fact(db, kind, row));
-    if let Origin::Derived { status, .. } = db.kind(kind).relation.origin(row) {
-        out.push_str(&format!("  [{status}]"));
-    }
-    out.push('\n');
-    node(db, rules, kind, row, "", 0, &mut out);
-    out
-}
-
-fn node(
+/// The derivation tree of one row, as indented text. With a `width` (the terminal's), a line
+/// wider than it is wrapped by whole words, its continuation lines under its own branch with
+/// the tree's bars kept; without one, each line is as long as it is.
+pub fn why_text(
     db: &Database,
     rules: &[String],
     kind: KindId,
     row: u32,
-    indent: &str,
-    depth: usize,
-    out: &mut String,
-) {
-    let origin = &db.kind(kind).relation.origin(row);
-    match origin {
-        Origin::Stated { .. } => {
-            out.push_str(&format!(
-                "{indent}└─ {}\n",
-                source_line(origin, db.cites_show_sources())
-            ));
+    width: Option<usize>,
+) -> String {
+    let mut tree = Tree {
+        db,
+        rules,
+        width,
+        out: String::new(),
+    };
+    let mut top = describe_fact(db, kind, row);
+    if let Origin::Derived { status, .. } = db.kind(kind).relation.origin(row) {
+        top.push_str(&format!("  [{status}]"));
+    }
+    tree.line("", "", &top);
+    tree.node(kind, row, "", 0);
+    tree.out
+}
+
+/// The narrowest text a wrapped line keeps beside its branches, however deep the tree.
+const MIN_TEXT: usize = 24;
+
+/// A derivation tree being written.
+struct Tree<'a> {
+    db: &'a Database,
+    rules: &'a [String],
+    width: Option<usize>,
+    out: String,
+}
+
+impl Tree<'_> {
+    /// One line of the tree: `branch` before its text (`└─ ` under `│  ` …), and `under` before
+    /// each of its continuation lines.
+    fn line(&mut self, branch: &str, under: &str, text: &str) {
+        let Some(width) = self.width else {
+            self.out.push_str(&format!("{branch}{text}\n"));
+            return;
+        };
+        let room = width.saturating_sub(branch.width()).max(MIN_TEXT);
+        for (i, part) in wrap_words(text, room).iter().enumerate() {
+            let prefix = if i == 0 { branch } else { under };
+            self.out.push_str(&format!("{prefix}{part}\n"));
         }
-        Origin::Derived {
-            rule,
-            premises,
-            status,
-        } => {
-            let text = rules.get(*rule).map_or("", |s| s.as_str());
-            out.push_str(&format!(
-                "{indent}└─ rule {}: {}\n",
-                rule + 1,
-                one_line(text)
-            ));
-            let inner = format!("{indent}   ");
-            if depth >= MAX_DEPTH {
-                out.push_str(&format!("{inner}└─ … (deeper steps left out)\n"));
-                return;
+    }
+
+    fn node(&mut self, kind: KindId, row: u32, indent: &str, depth: usize) {
+        let db = self.db;
+        let origin = &db.kind(kind).relation.origin(row);
+        let branch = format!("{indent}└─ ");
+        let under = format!("{indent}   ");
+        match origin {
+            Origin::Stated { .. } => {
+                self.line(
+                    &branch,
+                    &under,
+                    &source_line(origin, db.cites_show_sources()),
+                );
             }
-            for (i, &(pk, pr)) in premises.iter().enumerate() {
-                let last = i + 1 == premises.len();
-                let (branch, cont) = if last {
-                    ("└─", "   ")
-                } else {
-                    ("├─", "│  ")
-                };
-                let mark = if is_weakest(db, *status, pk, pr) {
-                    format!("  ◂ weakest: {status}")
-                } else {
-                    String::new()
-                };
-                out.push_str(&format!(
-                    "{inner}{branch} {}{mark}\n",
-                    describe_fact(db, pk, pr)
-                ));
-                node(db, rules, pk, pr, &format!("{inner}{cont}"), depth + 1, out);
+            Origin::Derived {
+                rule,
+                premises,
+                status,
+            } => {
+                let text = self.rules.get(*rule).map_or("", |s| s.as_str());
+                self.line(
+                    &branch,
+                    &under,
+                    &format!("rule {}: {}", rule + 1, one_line(text)),
+                );
+                let inner = under;
+                if depth >= MAX_DEPTH {
+                    let deeper = format!("{inner}└─ ");
+                    self.line(&deeper, &inner, "… (deeper steps left out)");
+                    return;
+                }
+                for (i, &(pk, pr)) in premises.iter().enumerate() {
+                    let last = i + 1 == premises.len();
+                    let (branch, cont) = if last {
+                        ("└─ ", "   ")
+                    } else {
+                        ("├─ ", "│  ")
+                    };
+                    let mark = if is_weakest(db, *status, pk, pr) {
+                        format!("  ◂ weakest: {status}")
+                    } else {
+                        String::new()
+                    };
+                    let text = format!("{}{mark}", describe_fact(db, pk, pr));
+                    let under = format!("{inner}{cont}");
+                    self.line(&format!("{inner}{branch}"), &under, &text);
+                    self.node(pk, pr, &under, depth + 1);
+                }
             }
         }
     }

@@ -112,6 +112,8 @@ fn run(root: &Path, ex: &Example) -> String {
         .current_dir(root)
         .env("NO_COLOR", "1")
         .env_remove("DALIL_HISTORY")
+        // Output is fitted to `COLUMNS` when it is set: the examples are written unfitted.
+        .env_remove("COLUMNS")
         .stdin(Stdio::piped())
         .stdout(file.try_clone().expect("clone the output file"))
         .stderr(file)

@@ -2,6 +2,7 @@
 
 mod svg;
 mod table;
+mod wrap;
 
 use crate::eval::ResultSet;
 use crate::store::{Database, Value, format_number};
@@ -12,6 +13,7 @@ use std::str::FromStr;
 
 pub use svg::{Picture, render_svg};
 pub use table::{TableOptions, render_table};
+pub use wrap::wrap_words;
 
 /// The output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -15,6 +15,7 @@ mod width;
 
 pub use catalog::Catalog;
 pub use history::history_path;
+pub use width::terminal_width;
 
 use crate::meta::meta_word_hint;
 use crate::session::{Reply, Session};

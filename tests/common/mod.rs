@@ -14,6 +14,8 @@ pub fn dalil_in(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("DALIL_HISTORY")
+        // Output is fitted to `COLUMNS` when it is set: expected outputs are unfitted.
+        .env_remove("COLUMNS")
         .output()
         .expect("run dalil")
 }
