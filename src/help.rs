@@ -59,6 +59,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         ":timing on|off         show how long each statement took",
     ),
     (
+        "pager",
+        ":pager on|off|auto     page long results at the prompt (auto: taller than the screen)",
+    ),
+    (
         "why",
         ":why                   the last query again, with the evidence for each row",
     ),
@@ -96,6 +100,13 @@ marks it, queries no longer apply it, and `:save` writes it as a comment. Remove
         "reset",
         "Forgets every fact and rule typed or loaded in the session and reloads the fact base
 from the start. Settings (`:format`, `:timing`) stay.",
+    ),
+    (
+        "pager",
+        "At the prompt, a result (a table, a `why` tree, a plan, help) goes through a pager: with
+`auto` (the default) when it is taller than the screen, with `on` always, with `off` never.
+The pager is $PAGER (an empty PAGER: none), else `less -FRX`; one that cannot be started
+leaves the result printed as it is. Scripts, `-c` and piped output are never paged.",
     ),
     (
         "why",

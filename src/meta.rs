@@ -96,6 +96,24 @@ impl Session {
                     ));
                 }
             },
+            "pager" => match args.trim() {
+                "" => sink(Reply::Text(format!(
+                    "pager: {} ({})\n",
+                    self.settings.pager,
+                    match self.settings.pager {
+                        crate::session::PagerMode::Off => "results are never paged",
+                        crate::session::PagerMode::On => "every result at the prompt is paged",
+                        crate::session::PagerMode::Auto =>
+                            "results taller than the screen are paged at the prompt",
+                    }
+                ))),
+                mode => {
+                    self.settings.pager = mode.parse().map_err(|e: String| {
+                        Diagnostic::error(e, span, "here")
+                            .with_help("write `:pager off`, `:pager on` or `:pager auto`")
+                    })?;
+                }
+            },
             "why" | "explain" => {
                 let Some(last) = self.last_query.clone() else {
                     return Err(Diagnostic::error(

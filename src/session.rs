@@ -114,6 +114,8 @@ pub struct Settings {
     /// Stop a run at its first failed statement (`--stop-on-error`); by default a run goes on
     /// and only counts the failures.
     pub stop_on_error: bool,
+    /// When the prompt hands a result to a pager (`:pager`); scripts and `-c` never do.
+    pub pager: PagerMode,
 }
 
 impl Default for Settings {
@@ -124,7 +126,42 @@ impl Default for Settings {
             timing: false,
             table: TableOptions::default(),
             stop_on_error: false,
+            pager: PagerMode::Auto,
         }
+    }
+}
+
+/// When the prompt shows a result through a pager (`:pager on|off|auto`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PagerMode {
+    /// Never.
+    Off,
+    /// Every result, on a terminal.
+    On,
+    /// A result taller than the screen, on a terminal.
+    #[default]
+    Auto,
+}
+
+impl std::str::FromStr for PagerMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<PagerMode, String> {
+        match s.trim() {
+            "off" => Ok(PagerMode::Off),
+            "on" => Ok(PagerMode::On),
+            "auto" => Ok(PagerMode::Auto),
+            other => Err(format!("`:pager` takes on, off or auto, not `{other}`")),
+        }
+    }
+}
+
+impl std::fmt::Display for PagerMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PagerMode::Off => "off",
+            PagerMode::On => "on",
+            PagerMode::Auto => "auto",
+        })
     }
 }
 

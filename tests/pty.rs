@@ -25,25 +25,38 @@ impl Repl {
 
     fn start_in(dir: TempDir, args: &[&str]) -> Repl {
         let cwd = dir.path().to_path_buf();
-        Repl::start_at(dir, &cwd, args)
+        Repl::start_at(dir, &cwd, args, &[("NO_COLOR", "1")], true)
     }
 
     /// A second prompt working in this one's directory (its history kept apart).
     fn start_beside(&self, args: &[&str]) -> Repl {
-        Repl::start_at(TempDir::new().expect("temp dir"), self.dir.path(), args)
+        let dir = TempDir::new().expect("temp dir");
+        Repl::start_at(dir, self.dir.path(), args, &[("NO_COLOR", "1")], true)
     }
 
-    fn start_at(dir: TempDir, cwd: &Path, args: &[&str]) -> Repl {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dalil"));
-        cmd.args(args)
-            .current_dir(cwd)
-            .env("DALIL_HISTORY", history(dir.path()))
-            .env("NO_COLOR", "1")
-            .env("TERM", "xterm")
-            .env_remove("COLUMNS");
+    /// Started with `env` besides a terminal type (and nothing else from the environment
+    /// that changes the output: no `COLUMNS`, `LINES`, `PAGER` or `NO_COLOR` unless given);
+    /// `strip`: escape codes are taken out of what is read back.
+    fn start_with(dir: TempDir, args: &[&str], env: &[(&str, &str)], strip: bool) -> Repl {
+        let cwd = dir.path().to_path_buf();
+        Repl::start_at(dir, &cwd, args, env, strip)
+    }
+
+    fn start_at(
+        dir: TempDir,
+        cwd: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        strip: bool,
+    ) -> Repl {
+        let mut cmd = dalil(cwd, args);
+        cmd.env("DALIL_HISTORY", history(dir.path()));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let options = Options::new()
             .timeout_ms(Some(TIMEOUT_MS))
-            .strip_ansi_escape_codes(true);
+            .strip_ansi_escape_codes(strip);
         let pty = spawn_with_options(cmd, options).expect("start dalil in a pty");
         let mut repl = Repl { pty, dir };
         repl.expect("Ctrl-D to leave");
@@ -96,6 +109,17 @@ impl Repl {
         };
         (code, self.dir)
     }
+}
+
+/// `dalil ARGS` in `dir` on an `xterm`, with nothing from the environment that changes the
+/// output (`COLUMNS`, `LINES`, `PAGER`, `NO_COLOR`).
+fn dalil(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dalil"));
+    cmd.args(args).current_dir(dir).env("TERM", "xterm");
+    for var in ["COLUMNS", "LINES", "PAGER", "NO_COLOR"] {
+        cmd.env_remove(var);
+    }
+    cmd
 }
 
 fn history(dir: &Path) -> PathBuf {
@@ -332,4 +356,105 @@ fn what_is_typed_can_be_saved_and_loaded_again() {
     );
     assert!(stdout.contains("Algeria"), "{stdout}");
     assert!(stdout.contains("typed at the prompt"), "{stdout}");
+}
+
+/// A pager that marks what it was given: `PAGER-START`, the text, `PAGER-END`.
+const MARKING_PAGER: &str = "sh -c 'echo PAGER-START; cat; echo PAGER-END'";
+
+/// A prompt on a screen of 12 lines whose pager is `pager`.
+fn with_pager(pager: &str) -> Repl {
+    let env = [("PAGER", pager), ("LINES", "12"), ("COLUMNS", "100")];
+    Repl::start_with(TempDir::new().expect("temp dir"), &[], &env, true)
+}
+
+#[test]
+fn a_result_taller_than_the_screen_goes_through_the_pager() {
+    let mut r = with_pager(MARKING_PAGER);
+    // Short: printed as it is.
+    let out = r.run("count visit");
+    assert!(out.contains("(1 row)"), "{out}");
+    assert!(!out.contains("PAGER-START"), "{out}");
+    // Taller than 12 lines: through the pager, whole.
+    let out = r.run(":help");
+    let start = out
+        .find("PAGER-START")
+        .unwrap_or_else(|| panic!("not paged:\n{out}"));
+    let end = out
+        .find("PAGER-END")
+        .unwrap_or_else(|| panic!("pager did not end:\n{out}"));
+    let help = &out[start..end];
+    assert!(help.contains(":kinds") && help.contains(":quit"), "{out}");
+    // `:pager off`: never; `:pager on`: always.
+    r.run(":pager off");
+    let out = r.run(":help");
+    assert!(
+        out.contains(":kinds") && !out.contains("PAGER-START"),
+        "{out}"
+    );
+    r.run(":pager on");
+    let out = r.run("count visit");
+    assert!(
+        out.contains("PAGER-START") && out.contains("(1 row)"),
+        "{out}"
+    );
+    let out = r.run(":pager");
+    assert!(out.contains("pager: on"), "{out}");
+    let (code, _) = r.leave();
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_pager_that_cannot_start_leaves_the_result_printed() {
+    let mut r = with_pager("/nonexistent/pager --flag");
+    let out = r.run(":help");
+    assert!(out.contains(":kinds") && out.contains(":quit"), "{out}");
+    assert!(out.contains("could not be started"), "{out}");
+    // Said once; the results still come.
+    let out = r.run(":help");
+    assert!(
+        out.contains(":kinds") && !out.contains("could not be started"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_empty_pager_means_no_pager() {
+    let mut r = with_pager("");
+    let out = r.run(":help");
+    assert!(out.contains(":kinds") && out.contains(":quit"), "{out}");
+}
+
+#[test]
+fn ctrl_c_in_the_pager_returns_to_the_prompt() {
+    // A pager that shows the start and then waits, as a person reading would.
+    let mut r = with_pager("sh -c 'echo PAGER-START; sleep 60'");
+    r.line(":help");
+    r.expect("PAGER-START");
+    r.ctrl('c');
+    r.expect(PROMPT);
+    let out = r.run("count visit");
+    assert!(out.contains("(1 row)"), "{out}");
+    assert!(!out.contains("interrupted"), "{out}");
+    let (code, _) = r.leave();
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn quitting_less_returns_to_the_prompt() {
+    if Command::new("less").arg("--version").output().is_err() {
+        eprintln!("skipped: no `less` here");
+        return;
+    }
+    // No PAGER: `less -FRX`, on a screen too short for `:help`; `q` leaves it.
+    let env = [("LINES", "12"), ("COLUMNS", "100"), ("NO_COLOR", "1")];
+    let mut r = Repl::start_with(TempDir::new().expect("temp dir"), &[], &env, true);
+    r.line(":help");
+    r.expect(":kinds");
+    std::thread::sleep(Duration::from_millis(300));
+    r.type_keys("q");
+    r.expect(PROMPT);
+    let out = r.run("count visit");
+    assert!(out.contains("(1 row)"), "{out}");
+    let (code, _) = r.leave();
+    assert_eq!(code, 0);
 }

@@ -92,6 +92,7 @@ const ENTITY_TYPES: &[&str] = &[
 ];
 const FORMATS: &[&str] = &["table", "json", "csv"];
 const ON_OFF: &[&str] = &["on", "off"];
+const ON_OFF_AUTO: &[&str] = &["on", "off", "auto"];
 const TOPICS: &[&str] = &[
     "queries", "dates", "entities", "facts", "rules", "keys", "tour",
 ];
@@ -163,6 +164,7 @@ fn meta(len: usize, name: &str) -> Want {
         "schema" => Want::Kinds(&[]),
         "format" => Want::Keywords(FORMATS),
         "timing" => Want::Keywords(ON_OFF),
+        "pager" => Want::Keywords(ON_OFF_AUTO),
         "help" => Want::Keywords(TOPICS),
         _ => Want::Nothing,
     }

@@ -11,6 +11,7 @@ mod highlight;
 mod history;
 mod interrupt;
 mod lex;
+mod pager;
 mod width;
 
 pub use catalog::Catalog;
@@ -22,6 +23,7 @@ use crate::session::{Reply, Session};
 use crate::syntax::is_incomplete;
 use helper::DalilHelper;
 use interrupt::CtrlC;
+use pager::Pager;
 use rustyline::Editor;
 use rustyline::config::{ColorMode, CompletionType, Config};
 use rustyline::error::ReadlineError;
@@ -72,6 +74,7 @@ pub fn run(session: &mut Session, opts: &ReplOptions) -> i32 {
         history::load(editor.history_mut(), p);
     }
     let ctrl_c = CtrlC::install(session.interrupt.clone());
+    let mut pager = Pager::from_env();
     println!("{}", welcome(session));
     let mut signature = Catalog::signature(&session.db);
     let mut pending = String::new();
@@ -149,6 +152,7 @@ pub fn run(session: &mut Session, opts: &ReplOptions) -> i32 {
             &format!("<input {n}>"),
             &statement,
             ctrl_c.as_ref(),
+            &mut pager,
         );
         let now = Catalog::signature(&session.db);
         if now != signature {
@@ -205,12 +209,27 @@ fn welcome(session: &Session) -> String {
 }
 
 /// Runs one statement with Ctrl-C armed; results to stdout, reports to stderr. True on `:quit`.
-fn run_statement(session: &mut Session, name: &str, text: &str, ctrl_c: Option<&CtrlC>) -> bool {
-    session.settings.table.terminal_width = width::terminal_width();
+/// When results may be paged, the replies are held until the statement ends and then shown
+/// in order, the text between two notes through the pager if it is too tall; Ctrl-C is no
+/// longer armed then, so quitting or interrupting the pager only returns to the prompt.
+fn run_statement(
+    session: &mut Session,
+    name: &str,
+    text: &str,
+    ctrl_c: Option<&CtrlC>,
+    pager: &mut Pager,
+) -> bool {
+    let width = width::terminal_width();
+    session.settings.table.terminal_width = width;
+    let mode = session.settings.pager;
+    let paging = pager.active(mode);
     let mut quit = false;
+    let mut held = Vec::new();
     let stdout = std::io::stdout();
     CtrlC::armed(ctrl_c, || {
         session.run(name, text, &mut |r| match r {
+            Reply::Quit => quit = true,
+            r if paging => held.push(r),
             Reply::Text(t) => {
                 let mut out = stdout.lock();
                 let _ = out.write_all(t.as_bytes());
@@ -220,9 +239,25 @@ fn run_statement(session: &mut Session, name: &str, text: &str, ctrl_c: Option<&
                 let _ = stdout.lock().flush();
                 eprint!("{t}");
             }
-            Reply::Quit => quit = true,
         })
     });
+    // `:pager` may have just changed the mode: the statement's own output follows the new one.
+    let mode = session.settings.pager;
+    let height = width::terminal_height();
+    let mut text = String::new();
+    for r in held {
+        match r {
+            Reply::Text(t) => text.push_str(&t),
+            Reply::Note(t) | Reply::Error(t) => {
+                pager.print(&std::mem::take(&mut text), mode, width, height);
+                eprint!("{t}");
+            }
+            Reply::Quit => {}
+        }
+    }
+    if !text.is_empty() {
+        pager.print(&text, mode, width, height);
+    }
     quit
 }
 
