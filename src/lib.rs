@@ -19,6 +19,7 @@ pub mod load;
 mod meta;
 pub mod output;
 pub mod plan;
+pub mod progress;
 pub mod repl;
 pub mod serve;
 pub mod session;

@@ -568,6 +568,11 @@ fn open_session(
     // The other processes of a cluster compute what process 0 prints, silently.
     let secondary = args.process.is_some_and(|p| p > 0);
     session.settings.timing &= !secondary;
+    // Long work shows progress on a terminal (not for the server, nor a cluster's other
+    // processes).
+    if !secondary && args.mode != Mode::Serve {
+        session.progress = dalil::progress::ProgressLine::on_stderr();
+    }
     #[cfg(feature = "dataflow")]
     if let Some(options) = engine {
         start_engine(&mut session, options)?;

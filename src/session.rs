@@ -204,6 +204,9 @@ pub struct Session {
     pub(crate) seen_files: crate::meta::SeenFiles,
     /// The rule the last fixpoint stopped in, when it grew past a limit (for its report).
     runaway: Option<Runaway>,
+    /// Where long work shows its progress (a terminal's standard error), if anywhere; it is
+    /// cleared before each reply.
+    pub progress: Option<std::sync::Arc<crate::progress::ProgressLine>>,
     /// The dataflow engine (`--engine dataflow`), when derived kinds run on it.
     #[cfg(feature = "dataflow")]
     pub dataflow: crate::dataflow::Slot,
@@ -245,6 +248,7 @@ impl Session {
             set_aside: Default::default(),
             seen_files: Default::default(),
             runaway: None,
+            progress: None,
             #[cfg(feature = "dataflow")]
             dataflow: Default::default(),
         }
@@ -281,7 +285,10 @@ impl Session {
     /// Runs every statement of `text` (named `name` in reports), handing each reply to `sink`
     /// as it is produced. Declarations and facts typed here are remembered for `:save`.
     pub fn run(&mut self, name: &str, text: &str, sink: &mut dyn FnMut(Reply)) -> RunSummary {
-        self.run_inner(name, text, true, sink)
+        let progress = self.progress.clone();
+        let summary = self.run_inner(name, text, true, &mut clearing(&progress, sink));
+        clear(&progress);
+        summary
     }
 
     /// Like [`Session::run`], but first hands each statement, as written, to `before` (for
@@ -293,7 +300,11 @@ impl Session {
         before: &mut dyn FnMut(Echo),
         sink: &mut dyn FnMut(Reply),
     ) -> RunSummary {
-        self.run_inner_with(name, text, true, Some(before), sink)
+        let progress = self.progress.clone();
+        let mut sink = clearing(&progress, sink);
+        let summary = self.run_inner_with(name, text, true, Some(before), &mut sink);
+        clear(&progress);
+        summary
     }
 
     pub(crate) fn run_inner(
@@ -807,12 +818,20 @@ impl Session {
     }
 
     pub(crate) fn budget(&self) -> Budget {
+        let progress = self.progress.as_ref().map(|line| {
+            let kinds = self
+                .rules
+                .iter()
+                .map(|r| self.db.kind(r.head_kind).name.clone());
+            line.fixpoint_sink(kinds.collect())
+        });
         Budget::new(
             self.limits.max_rows,
             self.limits.max_time,
             self.interrupt.clone(),
         )
         .with_memory(self.limits.max_memory)
+        .with_progress(progress)
     }
 
     fn query(
@@ -942,6 +961,24 @@ impl Session {
             self.db.entity_count(),
             self.rule_texts.len()
         )
+    }
+}
+
+/// `sink`, with the progress line (if any) cleared before each reply, so that no result or
+/// report is printed over it.
+fn clearing<'a>(
+    progress: &'a Option<std::sync::Arc<crate::progress::ProgressLine>>,
+    sink: &'a mut dyn FnMut(Reply),
+) -> impl FnMut(Reply) + 'a {
+    move |r| {
+        clear(progress);
+        sink(r)
+    }
+}
+
+fn clear(progress: &Option<std::sync::Arc<crate::progress::ProgressLine>>) {
+    if let Some(p) = progress {
+        p.clear();
     }
 }
 

@@ -192,18 +192,8 @@ fn ctrl_c_stops_a_running_query_and_the_session_goes_on() {
     // A chain of 3000 edges: its transitive closure has 4.5 million rows, and computing it
     // takes seconds in a debug build (the rules are typed at the prompt, so the work happens
     // when they are first queried, with Ctrl-C armed).
-    let dir = TempDir::new().expect("temp dir");
-    let mut facts = String::from("kind edge \"a generated edge\" (a: number, b: number);\n");
-    for i in 0..3000 {
-        facts.push_str(&format!(
-            "edge(a: {i}, b: {}) background \"generated\";\n",
-            i + 1
-        ));
-    }
-    std::fs::write(dir.path().join("edges.dl"), facts).expect("write facts");
-    let mut r = Repl::start_in(dir, &["--facts", "edges.dl"]);
-    r.run("reach(x: ?a, y: ?b) :- edge(a: ?a, b: ?b);");
-    r.run("reach(x: ?a, y: ?c) :- reach(x: ?a, y: ?b), edge(a: ?b, b: ?c);");
+    let mut r = Repl::start_in(chain(3000), &["--facts", "chain.dl"]);
+    r.run(CLOSURE);
     r.line("count reach");
     std::thread::sleep(Duration::from_millis(700));
     r.ctrl('c');
@@ -457,4 +447,93 @@ fn quitting_less_returns_to_the_prompt() {
     assert!(out.contains("(1 row)"), "{out}");
     let (code, _) = r.leave();
     assert_eq!(code, 0);
+}
+
+/// A directory with `chain.dl`: a chain of `n` edges, whose transitive closure (n²/2 rows)
+/// takes seconds to compute in a debug build.
+fn chain(n: usize) -> TempDir {
+    let dir = TempDir::new().expect("temp dir");
+    let mut facts = String::from("kind edge \"a generated edge\" (a: number, b: number);\n");
+    for i in 0..n {
+        facts.push_str(&format!(
+            "edge(a: {i}, b: {}) background \"generated\";\n",
+            i + 1
+        ));
+    }
+    std::fs::write(dir.path().join("chain.dl"), facts).expect("write facts");
+    dir
+}
+
+const CLOSURE: &str = "reach(x: ?a, y: ?b) :- edge(a: ?a, b: ?b); \
+                       reach(x: ?a, y: ?c) :- reach(x: ?a, y: ?b), edge(a: ?b, b: ?c);";
+
+#[test]
+fn a_long_fixpoint_shows_progress_then_clears_it_before_the_result() {
+    // Colours off by flag, not by NO_COLOR (which also turns progress off); escape codes kept
+    // in what is read back, to see the line cleared.
+    let args = ["--facts", "chain.dl", "--color", "never"];
+    let mut r = Repl::start_with(chain(1500), &args, &[], false);
+    r.run(CLOSURE);
+    r.line("count reach");
+    let out = r.expect("(1 row)");
+    let shown = out
+        .rfind("computing rules: round")
+        .unwrap_or_else(|| panic!("no progress shown:\n{out}"));
+    assert!(out[shown..].contains("busiest: rule 2 (reach)"), "{out}");
+    // After the last progress text, the line is erased (`ESC [2K`) before the result.
+    let result = out.rfind("count").expect("the result's header");
+    let last = &out[shown..result];
+    assert!(last.contains("\x1b[2K"), "progress not cleared: {last:?}");
+    r.expect(PROMPT);
+    let (code, _) = r.leave();
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn no_progress_when_standard_error_is_piped() {
+    let dir = chain(1500);
+    let statements = format!("{CLOSURE} count reach");
+    let out = dalil(dir.path(), &["--facts", "chain.dl", "-c", &statements])
+        .output()
+        .expect("run dalil");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("1125750"), "{stdout}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn a_long_bulk_load_shows_rows_and_bytes_read() {
+    // Two million rows: well over a second to load in a debug build.
+    let dir = TempDir::new().expect("temp dir");
+    std::fs::write(
+        dir.path().join("ev.dl"),
+        "kind ev \"an event\" (a: number, b: text);\n",
+    )
+    .expect("write schema");
+    let mut csv = String::from("a,b\n");
+    for i in 0..2_000_000 {
+        csv.push_str(&format!("{i},r{}\n", i % 100));
+    }
+    std::fs::write(dir.path().join("ev.csv"), csv).expect("write rows");
+    let args = ["--facts", "ev.dl", "--load", "ev=ev.csv", "-c", "count ev"];
+    let cmd = dalil(dir.path(), &args);
+    let options = Options::new()
+        .timeout_ms(Some(TIMEOUT_MS))
+        .strip_ansi_escape_codes(false);
+    let mut pty = spawn_with_options(cmd, options).expect("start dalil in a pty");
+    let out = pty.exp_eof().expect("dalil ends");
+    let shown = out
+        .rfind("loading ev.csv: ")
+        .unwrap_or_else(|| panic!("no progress shown:\n{out}"));
+    let line = &out[shown..];
+    // (Read back byte by byte: only the ASCII parts are compared.)
+    assert!(
+        line.contains(" rows ") && line.contains(" MiB of "),
+        "{line:?}"
+    );
+    // Cleared before the result.
+    let result = out.rfind("2000000").expect("the count");
+    assert!(out[shown..result].contains("\x1b[2K"), "{out:?}");
 }

@@ -12,11 +12,10 @@ use crate::diagnostic::Diagnostic;
 use crate::store::{Type, Value};
 use hashbrown::HashMap;
 use rayon::prelude::*;
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::ops::Range;
 
-pub(super) fn read(loader: &mut Loader, file: File, size: u64) -> Result<(), Diagnostic> {
+pub(super) fn read(loader: &mut Loader, file: impl Read, size: u64) -> Result<(), Diagnostic> {
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut line = Vec::new();
     reader

@@ -7,9 +7,8 @@ use super::{At, Loader, fill_block};
 use crate::diagnostic::Diagnostic;
 use crate::store::{Type, Value};
 use rayon::prelude::*;
-use std::fs::File;
 
-pub(super) fn read(loader: &mut Loader, mut file: File) -> Result<(), Diagnostic> {
+pub(super) fn read(loader: &mut Loader, mut file: impl std::io::Read) -> Result<(), Diagnostic> {
     let mut block = Vec::new();
     let mut number = 0u64;
     loop {

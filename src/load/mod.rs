@@ -22,15 +22,32 @@ use crate::store::{
 };
 use hashbrown::HashMap;
 use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+/// Told every few thousand rows how far a load has got: rows read, bytes read, the file's size.
+pub type LoadProgress = Arc<dyn Fn(u64, u64, u64) + Send + Sync>;
+
 /// How a load may proceed.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct LoadOptions {
     /// Stop reading after this many bad rows.
     pub max_errors: usize,
     /// Checked every few thousand rows: a raised flag stops the load.
     pub interrupt: Option<Interrupt>,
+    /// Where to show progress (a terminal's progress line), if anywhere.
+    pub progress: Option<LoadProgress>,
+}
+
+impl std::fmt::Debug for LoadOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadOptions")
+            .field("max_errors", &self.max_errors)
+            .field("interrupt", &self.interrupt)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
 }
 
 impl Default for LoadOptions {
@@ -38,6 +55,7 @@ impl Default for LoadOptions {
         LoadOptions {
             max_errors: 20,
             interrupt: None,
+            progress: None,
         }
     }
 }
@@ -135,6 +153,11 @@ pub fn load_file(
         span: None,
     });
     let mut loader = Loader::new(db, kind_id, path, origin, opts);
+    loader.size = size;
+    let file = Counted {
+        inner: file,
+        read: loader.bytes.clone(),
+    };
     match format {
         FileFormat::Csv => csv_file::read(&mut loader, file, size)?,
         FileFormat::JsonLines => jsonl_file::read(&mut loader, file)?,
@@ -193,7 +216,24 @@ pub(crate) struct Loader<'a> {
     /// References to fact ids, checked when the whole file is in.
     refs: Vec<(Sym, String, At)>,
     row: Vec<Value>,
+    /// Bytes of the file read so far, and its size (for progress).
+    bytes: Arc<AtomicU64>,
+    size: u64,
     pub report: LoadReport,
+}
+
+/// A reader that counts the bytes read through it.
+struct Counted<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 /// Most distinct values remembered per column (a column of unique texts gains nothing).
@@ -223,6 +263,8 @@ impl<'a> Loader<'a> {
             short: vec![HashMap::new(); width],
             refs: Vec::new(),
             row: vec![Value::Null; width],
+            bytes: Arc::new(AtomicU64::new(0)),
+            size: 0,
         }
     }
 
@@ -271,11 +313,19 @@ impl<'a> Loader<'a> {
             self.report.stopped = Some(format!("{} errors", self.report.errors.len()));
             return true;
         }
-        if self.report.read.is_multiple_of(4096)
-            && self.opts.interrupt.as_ref().is_some_and(|i| i.is_raised())
-        {
+        if !self.report.read.is_multiple_of(4096) {
+            return false;
+        }
+        if self.opts.interrupt.as_ref().is_some_and(|i| i.is_raised()) {
             self.report.stopped = Some("interrupted".into());
             return true;
+        }
+        if let Some(show) = &self.opts.progress {
+            show(
+                self.report.read,
+                self.bytes.load(Ordering::Relaxed),
+                self.size,
+            );
         }
         false
     }
@@ -507,11 +557,22 @@ impl Session {
     /// Loads a CSV or JSON Lines file as facts of `kind` (see [`crate::load`]). Derived kinds
     /// are recomputed at the next query.
     pub fn import(&mut self, kind: &str, path: &str) -> Result<LoadReport, Diagnostic> {
+        let progress = self.progress.clone().map(|line| {
+            let (file, started) = (path.to_string(), Instant::now());
+            Arc::new(move |rows, bytes, total| {
+                line.load(&file, rows, bytes, total, started.elapsed());
+            }) as LoadProgress
+        });
         let opts = LoadOptions {
             max_errors: self.limits.max_errors,
             interrupt: Some(self.interrupt.clone()),
+            progress,
         };
-        let report = load_file(&mut self.db, kind, path, &opts)?;
+        let report = load_file(&mut self.db, kind, path, &opts);
+        if let Some(line) = &self.progress {
+            line.clear();
+        }
+        let report = report?;
         if report.added > 0 {
             self.derived_stale = true;
         }
