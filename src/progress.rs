@@ -44,13 +44,29 @@ impl ProgressLine {
         let mut bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
         let bar = bar.get_or_insert_with(|| {
             let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            if let Ok(style) = ProgressStyle::with_template("{spinner} {wide_msg}") {
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}") {
                 b.set_style(style);
             }
             b
         });
+        // One line, shorter than the terminal, so that it takes one line on the screen (what
+        // the Ctrl-C handler counts on, see [`ProgressLine::after_ctrl_c`]).
+        let width = terminal_size::terminal_size_of(std::io::stderr()).map_or(80, |(w, _)| w.0);
+        let message = crate::output::truncate(&message, usize::from(width).saturating_sub(3));
         // Drawn at most 20 times a second (indicatif's limit for standard error).
         bar.set_message(message);
+    }
+
+    /// After Ctrl-C: the terminal has echoed `^C` on the line below the progress line
+    /// (indicatif leaves the cursor at the end of a line it fills). That `^C` is erased and the
+    /// cursor goes back up, so clearing takes the progress line off and the report starts
+    /// there. False (nothing done) when the line is not up.
+    pub fn after_ctrl_c(&self) -> bool {
+        let up = self.bar.lock().is_ok_and(|b| b.is_some());
+        if up {
+            eprint!("\r\x1b[2K\x1b[1A");
+        }
+        up
     }
 
     /// Takes the line off the screen (nothing when it is not up).

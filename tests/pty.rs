@@ -490,6 +490,26 @@ fn a_long_fixpoint_shows_progress_then_clears_it_before_the_result() {
 }
 
 #[test]
+fn ctrl_c_under_a_progress_line_erases_it_and_the_echoed_c() {
+    let args = ["--facts", "chain.dl", "--color", "never"];
+    let mut r = Repl::start_with(chain(3000), &args, &[], false);
+    r.run(CLOSURE);
+    r.line("count reach");
+    r.expect("computing rules: round");
+    r.ctrl('c');
+    let out = r.expect("interrupted");
+    // `^C` went to the line under the progress line: erased, the cursor back up, and the
+    // progress line erased in turn before the report.
+    let up = out
+        .find("\r\x1b[2K\x1b[1A")
+        .unwrap_or_else(|| panic!("{out:?}"));
+    assert!(out[up..].contains("\x1b[2K"), "{out:?}");
+    r.expect(PROMPT);
+    let out = r.run(":rules");
+    assert!(out.contains("2. reach(x: ?a, y: ?c)"), "{out}");
+}
+
+#[test]
 fn no_progress_when_standard_error_is_piped() {
     let dir = chain(1500);
     let statements = format!("{CLOSURE} count reach");

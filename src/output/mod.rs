@@ -12,7 +12,7 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use svg::{Picture, render_svg};
-pub use table::{TableOptions, render_table};
+pub use table::{TableOptions, render_table, truncate};
 pub use wrap::wrap_words;
 
 /// The output formats.

@@ -4,6 +4,7 @@
 //! while a statement runs and never ends the process.
 
 use crate::eval::Interrupt;
+use crate::progress::ProgressLine;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -15,14 +16,17 @@ pub struct CtrlC {
 impl CtrlC {
     /// Installs the handler (once per process). `None` if it cannot be installed; Ctrl-C then
     /// keeps its default meaning during a statement.
-    pub fn install(interrupt: Interrupt) -> Option<CtrlC> {
+    pub fn install(interrupt: Interrupt, progress: Option<Arc<ProgressLine>>) -> Option<CtrlC> {
         let running = Arc::new(AtomicBool::new(false));
         let flag = running.clone();
         ctrlc::set_handler(move || {
             if flag.load(Ordering::SeqCst) {
                 interrupt.raise();
-                // The terminal has echoed `^C`; the report starts on the next line.
-                eprintln!();
+                // The terminal has echoed `^C`; the report starts on the next line (or, under
+                // a progress line, where that line was).
+                if !progress.as_ref().is_some_and(|p| p.after_ctrl_c()) {
+                    eprintln!();
+                }
             }
         })
         .ok()?;

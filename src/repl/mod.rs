@@ -73,7 +73,7 @@ pub fn run(session: &mut Session, opts: &ReplOptions) -> i32 {
     if let Some(p) = &history {
         history::load(editor.history_mut(), p);
     }
-    let ctrl_c = CtrlC::install(session.interrupt.clone());
+    let ctrl_c = CtrlC::install(session.interrupt.clone(), session.progress.clone());
     let mut pager = Pager::from_env();
     println!("{}", welcome(session));
     let mut signature = Catalog::signature(&session.db);
