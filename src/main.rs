@@ -48,6 +48,8 @@ Options:
   --timeout SECONDS       longest a statement may run (default 60; 10 with serve)
   --listen ADDR           serve: the address to listen on (default 127.0.0.1:8420; port 0: any)
   --allow-files           serve: let statements read and write files (:load, :save, :import)
+  --threads N             worker threads for rules and bulk loads (default: every core, or
+                          DALIL_THREADS); answers are the same for any number
   --max-memory MB         most memory rules may fill with derived rows (default 384); a rule
                           whose kind grows past it (or past --max-rows) is set aside
   --engine ENGINE         local (default) or dataflow: derived kinds on differential dataflow,
@@ -89,6 +91,7 @@ struct Args {
     max_input: Option<usize>,
     max_rows: Option<u64>,
     max_memory: Option<u64>,
+    threads: Option<usize>,
     timeout: Option<u64>,
     listen: Option<std::net::SocketAddr>,
     allow_files: bool,
@@ -220,6 +223,13 @@ fn parse_args() -> Result<Option<Args>, String> {
                     parser.value().map_err(|e| e.to_string())?,
                     "--max-rows",
                 )?)
+            }
+            Long("threads") => {
+                let n: u64 = number(parser.value().map_err(|e| e.to_string())?, "--threads")?;
+                if n == 0 {
+                    return Err("--threads takes a number of threads of at least 1".into());
+                }
+                args.threads = Some(n as usize);
             }
             Long("max-memory") => {
                 args.max_memory = Some(number(
@@ -423,6 +433,11 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(e),
     };
     let color = color_wanted(args.color.as_deref());
+    // Rules and bulk loads share one pool of worker threads, as many as asked for.
+    let threads = args.threads.unwrap_or_else(dalil::eval::default_threads);
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global();
 
     if args.mode == Mode::Check && args.files.is_empty() {
         return check_files(&args.facts, None, color);
@@ -786,6 +801,9 @@ fn apply_limits(session: &mut Session, args: &Args) {
     }
     if let Some(m) = args.max_memory {
         session.limits.max_memory = m.saturating_mul(1024 * 1024);
+    }
+    if let Some(n) = args.threads {
+        session.limits.threads = n;
     }
     if let Some(t) = args.timeout {
         session.limits.max_time = Duration::from_secs(t);

@@ -364,10 +364,30 @@ impl Session {
     ) -> Result<(), Diagnostic> {
         let (name, value) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
         match (name, value.trim()) {
-            ("", _) | ("approx", "") => sink(Reply::Text(format!(
+            ("", _) => sink(Reply::Text(format!(
+                "approx: {} (how far `possibly` widens an approximate date)\n\
+                 threads: {} (worker threads a round of rules is split between)\n",
+                self.db.widening, self.limits.threads
+            ))),
+            ("approx", "") => sink(Reply::Text(format!(
                 "approx: {} (how far `possibly` widens an approximate date)\n",
                 self.db.widening
             ))),
+            ("threads", "") => sink(Reply::Text(format!(
+                "threads: {} (worker threads a round of rules is split between)\n",
+                self.limits.threads
+            ))),
+            ("threads", value) => match value.parse::<usize>() {
+                Ok(n) if n > 0 => self.limits.threads = n,
+                _ => {
+                    return Err(Diagnostic::error(
+                        format!("`{value}` is not a number of threads"),
+                        span,
+                        "here",
+                    )
+                    .with_help("write a whole number of at least 1, e.g. `:set threads 2`"));
+                }
+            },
             ("approx", value) => {
                 self.db.widening = crate::date::Widening::parse(value).map_err(|e| {
                     Diagnostic::error(e.message, span, "widening").with_help(e.help)
@@ -381,7 +401,7 @@ impl Session {
                     span,
                     "here",
                 )
-                .with_help("the setting is `approx`, e.g. `:set approx 1 year`"));
+                .with_help("the settings are `approx` and `threads`, e.g. `:set approx 1 year`"));
             }
         }
         Ok(())

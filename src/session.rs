@@ -35,6 +35,13 @@ pub struct Limits {
     pub max_memory: u64,
     /// Most bad rows reported by a bulk load (`--load`, `:import`) before it stops reading.
     pub max_errors: usize,
+    /// Worker threads a round of rules is split between (`--threads`, `DALIL_THREADS`,
+    /// `:set threads`); answers are the same for any number.
+    pub threads: usize,
+    /// The fewest outer rows a worker is given when a round is split (smaller rounds run on
+    /// fewer workers: splitting them costs more than it saves). Tests set it to 1 to split
+    /// every round.
+    pub min_split: u32,
 }
 
 impl Default for Limits {
@@ -45,6 +52,8 @@ impl Default for Limits {
             max_time: Duration::from_secs(60),
             max_memory: eval::DEFAULT_MAX_MEMORY,
             max_errors: 20,
+            threads: eval::default_threads(),
+            min_split: eval::MIN_SPLIT,
         }
     }
 }
@@ -832,6 +841,7 @@ impl Session {
         )
         .with_memory(self.limits.max_memory)
         .with_progress(progress)
+        .with_threads(self.limits.threads, self.limits.min_split)
     }
 
     fn query(

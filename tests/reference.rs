@@ -1914,6 +1914,9 @@ fn generate(g: &Graph, choices: &[u32]) -> Program {
 thread_local! {
     /// Run the programs on the dataflow engine (`--engine dataflow`) instead of the local one.
     static DATAFLOW: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Worker threads for the local engine, each round split as finely as it goes (`None`:
+    /// the default, `DALIL_THREADS` or every core).
+    static THREADS: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
     /// How many programs agreed with the reference.
     static AGREED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
@@ -1921,6 +1924,10 @@ thread_local! {
 /// A session on the engine under test.
 fn new_session() -> Session {
     let mut s = Session::new();
+    if let Some(n) = THREADS.get() {
+        s.limits.threads = n;
+        s.limits.min_split = 1;
+    }
     #[cfg(feature = "dataflow")]
     if DATAFLOW.get() {
         s.use_dataflow(dalil::dataflow::Options::default())
@@ -1954,6 +1961,20 @@ fn describe_failure(p: &Program, outcome: &Outcome) -> String {
 
 #[test]
 fn engine_agrees_with_the_naive_reference() {
+    property();
+}
+
+/// The same property on one thread, and with every round split between four workers: the
+/// answers (rows, statuses, premises) do not depend on the number of threads.
+#[test]
+fn engine_agrees_with_the_reference_on_one_thread() {
+    THREADS.set(Some(1));
+    property();
+}
+
+#[test]
+fn engine_agrees_with_the_reference_on_four_threads() {
+    THREADS.set(Some(4));
     property();
 }
 

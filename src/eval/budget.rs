@@ -89,6 +89,23 @@ pub struct Budget {
     sink: Option<ProgressSink>,
     /// When progress was last shown, in milliseconds since `started` (0: never).
     last_shown: Arc<AtomicU64>,
+    /// Worker threads a round of a rule is split between (1: the calling thread alone).
+    pub threads: usize,
+    /// The fewest outer rows a worker is given when a round is split.
+    pub min_split: u32,
+}
+
+/// The fewest outer rows a worker is given by default.
+pub const MIN_SPLIT: u32 = 256;
+
+/// The number of worker threads by default: `DALIL_THREADS` when set to a number, else every
+/// core.
+pub fn default_threads() -> usize {
+    std::env::var("DALIL_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 impl std::fmt::Debug for Budget {
@@ -122,7 +139,17 @@ impl Budget {
             rule_rows: Vec::new(),
             sink: None,
             last_shown: Arc::new(AtomicU64::new(0)),
+            threads: 1,
+            min_split: MIN_SPLIT,
         }
+    }
+
+    /// The same budget, splitting a round of a rule between `threads` workers, each given at
+    /// least `min_split` outer rows.
+    pub fn with_threads(mut self, threads: usize, min_split: u32) -> Budget {
+        self.threads = threads.max(1);
+        self.min_split = min_split.max(1);
+        self
     }
 
     /// The same budget with a memory limit for derived rows.

@@ -20,7 +20,9 @@ use crate::check::Strata;
 use crate::check::rules::{BodyLit, CAtom, CheckedRule, Expr, HeadArg, Slot};
 use crate::diagnostic::Diagnostic;
 use crate::plan::rules::{Match, Rows, RulePlan, Step, plan_rule};
-use crate::store::{Database, KindId, Origin, Row, RowOrigin, Status, Value, virtual_cols};
+use crate::store::{
+    Database, IndexRef, KindId, Origin, Row, RowOrigin, Status, Value, virtual_cols,
+};
 use crate::syntax::ast::AggFn;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -372,6 +374,8 @@ struct Frame<'a> {
     texts: &'a Texts,
     rule: &'a CheckedRule,
     ranges: &'a Ranges,
+    /// The indexes the plan reads, held open for the walk.
+    guards: &'a IndexGuards<'a>,
     values: Vec<Value>,
     premises: Vec<(KindId, u32)>,
     steps_done: u64,
@@ -388,7 +392,7 @@ impl<'a> Frame<'a> {
         texts: &'a Texts,
         rule: &'a CheckedRule,
         ranges: &'a Ranges,
-        steps_done: u64,
+        guards: &'a IndexGuards<'a>,
         outer: Option<Range<u32>>,
     ) -> Frame<'a> {
         Frame {
@@ -396,9 +400,10 @@ impl<'a> Frame<'a> {
             texts,
             rule,
             ranges,
+            guards,
             values: vec![Value::Null; rule.var_names.len()],
             premises: Vec::new(),
-            steps_done,
+            steps_done: 0,
             outer,
             every_status: false,
         }
@@ -420,47 +425,79 @@ fn build_indexes(
     plan: &RulePlan,
     budget: &Budget,
 ) -> Result<(), LimitHit> {
-    build_step_indexes(db, rule, &rule.body, &plan.steps, budget)
-}
-
-/// [`build_indexes`] for the steps over `body` (a rule's, or an aggregate's own).
-fn build_step_indexes(
-    db: &Database,
-    rule: &CheckedRule,
-    body: &[BodyLit],
-    steps: &[Step],
-    budget: &Budget,
-) -> Result<(), LimitHit> {
-    let build = |kind: KindId, col: usize| -> Result<(), LimitHit> {
+    let mut keys = Vec::new();
+    index_keys(rule, &rule.body, &plan.steps, &mut keys);
+    for (kind, col) in keys {
         let rel = &db.kind(kind).relation;
         while !rel.extend_index(col, crate::store::INDEX_CHUNK) {
             budget.check()?;
         }
-        Ok(())
-    };
+    }
+    Ok(())
+}
+
+/// The (kind, column) of every hash index the steps over `body` read (a rule's, or an
+/// aggregate's own).
+fn index_keys(
+    rule: &CheckedRule,
+    body: &[BodyLit],
+    steps: &[Step],
+    out: &mut Vec<(KindId, usize)>,
+) {
     for step in steps {
-        match step {
+        let key = match step {
             Step::Join {
                 kind,
                 key: Some((col, _)),
                 ..
-            } => build(*kind, *col)?,
+            } => Some((*kind, *col)),
             Step::Aggregate { lit, plan } => {
                 if let BodyLit::Aggregate(_, agg) = &body[*lit] {
-                    build_step_indexes(db, rule, &agg.body, plan, budget)?;
+                    index_keys(rule, &agg.body, plan, out);
                 }
+                None
             }
-            Step::Filter(i) => {
-                if let BodyLit::Not(a) = &body[*i]
-                    && let Some((col, _)) = not_key(rule, a)
-                {
-                    build(a.kind, *col)?;
-                }
-            }
-            _ => {}
+            Step::Filter(i) => match &body[*i] {
+                BodyLit::Not(a) => not_key(rule, a).map(|(col, _)| (a.kind, *col)),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(key) = key
+            && !out.contains(&key)
+        {
+            out.push(key);
         }
     }
-    Ok(())
+}
+
+/// The hash indexes a walk reads, each opened once for the whole walk rather than once per
+/// look-up (the workers of a round share them without taking a lock on every row).
+struct IndexGuards<'a> {
+    open: Vec<((KindId, usize), IndexRef<'a>)>,
+}
+
+impl<'a> IndexGuards<'a> {
+    /// Opens the indexes the steps over `body` read; [`build_indexes`] has brought them up
+    /// to date.
+    fn new(db: &'a Database, rule: &CheckedRule, body: &[BodyLit], steps: &[Step]) -> Self {
+        let mut keys = Vec::new();
+        index_keys(rule, body, steps, &mut keys);
+        let open = keys
+            .into_iter()
+            .map(|(kind, col)| ((kind, col), db.kind(kind).relation.index(col)))
+            .collect();
+        IndexGuards { open }
+    }
+
+    /// The rows of `kind` holding `v` in column `col`, in increasing order.
+    fn rows(&self, kind: KindId, col: usize, v: &Value) -> &[u32] {
+        self.open
+            .iter()
+            .find(|(key, _)| *key == (kind, col))
+            .and_then(|(_, index)| index.get(v))
+            .map_or(&[], |rows| rows.as_slice())
+    }
 }
 
 /// The argument a `not` atom looks its rows up by: the first one that constrains a declared
@@ -489,10 +526,11 @@ fn run_rule(
     pending: &mut Vec<Pending>,
     stats: &mut FixpointStats,
 ) -> Result<(), LimitHit> {
-    let texts = Texts::default();
     if rule.has_aggregate() {
+        let texts = Texts::default();
         build_indexes(db, rule, plan, budget)?;
-        let mut frame = Frame::new(db, &texts, rule, ranges, 0, None);
+        let guards = IndexGuards::new(db, rule, &rule.body, &plan.steps);
+        let mut frame = Frame::new(db, &texts, rule, ranges, &guards, None);
         let mut bindings: Vec<Binding> = Vec::new();
         let bytes = budget.store_bytes(|| db.heap_bytes());
         let (memory_left, max_memory) = (budget.memory_left(bytes), budget.max_memory);
@@ -506,6 +544,7 @@ fn run_rule(
             }
             Ok(())
         })?;
+        drop(guards);
         let width = db.kind(rule.head_kind).fields.len();
         let start = pending.len();
         aggregate(db, &texts, rule, width, bindings, pending)?;
@@ -516,7 +555,9 @@ fn run_rule(
         }
         return Ok(());
     }
-    // The outermost join, when it reads a range of rows without an index, reads it in chunks.
+    // The outermost join, when it reads a range of rows without an index, reads it in chunks;
+    // with more than one thread, a wave of chunks is walked at once, one per worker.
+    let threads = budget.threads.max(1);
     let outer = plan.steps.iter().find_map(|s| match s {
         Step::Join {
             kind, rows, key, ..
@@ -527,35 +568,132 @@ fn run_rule(
         Step::Filter(_) | Step::Bind(_) | Step::Aggregate { .. } => None,
     });
     let chunks: Vec<Option<Range<u32>>> = match outer.flatten() {
-        Some(r) => (r.start..r.end)
-            .step_by(CHUNK as usize)
-            .map(|s| Some(s..(s + CHUNK).min(r.end)))
-            .collect(),
+        Some(r) => {
+            // Few rows are split evenly between the workers; many go in chunks of `CHUNK`.
+            let even = r.len().div_ceil(threads) as u32;
+            let size = even.clamp(budget.min_split.min(CHUNK), CHUNK);
+            (r.start..r.end)
+                .step_by(size as usize)
+                .map(|s| Some(s..(s + size).min(r.end)))
+                .collect()
+        }
         None => vec![None],
     };
-    let order = plan.body_order();
-    let width = db.kind(rule.head_kind).fields.len();
-    let mut out = Derived {
-        width,
-        arity: order.len(),
-        status: ranges.level,
-        keys: Vec::new(),
-        hashes: Vec::new(),
-        values: Vec::new(),
-        premises: Vec::new(),
+    let walker = ChunkWalker {
+        rule,
+        plan,
+        ranges,
+        order: plan.body_order(),
+        width: db.kind(rule.head_kind).fields.len(),
     };
-    // Rows holding a text computed by the rule and not yet interned: stored one by one.
-    let mut new_texts: Vec<(Row, Vec<(KindId, u32)>)> = Vec::new();
-    let mut head = vec![Value::Null; width];
-    let mut steps_done = 0;
-    for chunk in chunks {
+    for wave in chunks.chunks(threads) {
+        budget.check()?;
         build_indexes(db, rule, plan, budget)?;
-        let (rows_left, max_rows) = (budget.rows_left(), budget.max_rows);
+        let rows_left = budget.rows_left();
         let bytes = budget.store_bytes(|| db.heap_bytes());
-        let (memory_left, max_memory) = (budget.memory_left(bytes), budget.max_memory);
+        let memory_left = budget.memory_left(bytes) / wave.len() as u64;
+        let walked: Vec<Walked> = {
+            let (db, budget) = (&*db, &*budget);
+            let one = |chunk: &Option<Range<u32>>| {
+                walker.walk(db, budget, chunk.clone(), rows_left, memory_left)
+            };
+            if wave.len() == 1 {
+                wave.iter().map(one).collect()
+            } else {
+                use rayon::prelude::*;
+                wave.par_iter().map(one).collect()
+            }
+        };
+        // Added in the order of the chunks, as one thread would: the same rows, ids and
+        // premises whatever the number of threads.
+        for mut w in walked {
+            if let Err(hit) = w.result {
+                // The rows derived count for this rule (so a report blames the busiest one),
+                // and the newest few go into the kind, for the report to show.
+                let dropped = w.out.keys.len().saturating_sub(NEWEST_KEPT);
+                budget.count_dropped(dropped as u64);
+                if hit.sets_rule_aside() {
+                    w.out.keep_last(NEWEST_KEPT);
+                    let _ = add_derived(db, rule, &mut w.out, budget, stats);
+                }
+                return Err(hit);
+            }
+            add_derived(db, rule, &mut w.out, budget, stats)?;
+            let mut added = 0;
+            for (mut row, premises) in w.new_texts {
+                w.texts.intern_row(db, &mut row);
+                let origin = RowOrigin::Derived {
+                    rule: rule.index,
+                    premises: &premises,
+                    status: w.out.status,
+                };
+                if db
+                    .kind_mut(rule.head_kind)
+                    .relation
+                    .insert_with(&row, origin)
+                    .1
+                {
+                    added += 1;
+                }
+            }
+            stats.derived += added;
+            budget.spend(added)?;
+        }
+        let bytes = budget.store_bytes(|| db.heap_bytes());
+        budget.check_memory(bytes)?;
+    }
+    Ok(())
+}
+
+/// What one rule's walk over a chunk of its outer rows needs besides the database.
+struct ChunkWalker<'p> {
+    rule: &'p CheckedRule,
+    plan: &'p RulePlan,
+    ranges: &'p Ranges,
+    /// The premises' order in a derived row (body order).
+    order: Vec<usize>,
+    /// The head kind's number of columns.
+    width: usize,
+}
+
+/// The rows a chunk's walk derived, before they are added.
+struct Walked {
+    out: Derived,
+    /// Rows holding a text computed by the rule and not yet interned, made with `texts`.
+    new_texts: Vec<(Row, Vec<(KindId, u32)>)>,
+    texts: Texts,
+    result: Result<(), LimitHit>,
+}
+
+impl ChunkWalker<'_> {
+    /// Walks the plan over `chunk` (the whole outer range when `None`), reading the database
+    /// only: what it derives is kept for the caller to add. Stops early when the chunk alone
+    /// derives more than `rows_left` rows or `memory_left` bytes.
+    fn walk(
+        &self,
+        db: &Database,
+        budget: &Budget,
+        chunk: Option<Range<u32>>,
+        rows_left: u64,
+        memory_left: u64,
+    ) -> Walked {
+        let (rule, texts) = (self.rule, Texts::default());
+        let mut out = Derived {
+            width: self.width,
+            arity: self.order.len(),
+            status: self.ranges.level,
+            keys: Vec::new(),
+            hashes: Vec::new(),
+            values: Vec::new(),
+            premises: Vec::new(),
+        };
+        let mut new_texts = Vec::new();
+        let mut head = vec![Value::Null; self.width];
         let head_rel = &db.kind(rule.head_kind).relation;
-        let mut frame = Frame::new(db, &texts, rule, ranges, steps_done, chunk);
-        let walked = walk(&mut frame, &rule.body, &plan.steps, budget, &mut |f| {
+        let guards = IndexGuards::new(db, rule, &rule.body, &self.plan.steps);
+        let mut frame = Frame::new(db, &texts, rule, self.ranges, &guards, chunk);
+        let order = &self.order;
+        let result = walk(&mut frame, &rule.body, &self.plan.steps, budget, &mut |f| {
             // Whether the row is new is found when it is added (one look-up, not two).
             head_values(f, &mut head)?;
             if Texts::in_row(&head) {
@@ -563,6 +701,9 @@ fn run_rule(
                 new_texts.push((head.clone().into(), premises));
             } else {
                 match crate::store::Relation::pack_row(&head) {
+                    // A row the kind held before this wave is not new: found here, by every
+                    // worker at once, rather than when the rows are added one by one.
+                    Some(k) if head_rel.has_packed(k) => return Ok(()),
                     Some(k) => out.keys.push(k),
                     None => {
                         out.keys.push(NOT_PACKED);
@@ -575,49 +716,22 @@ fn run_rule(
             // A chunk that alone derives more rows than the budget allows stops here, before
             // its pending rows take the memory the budget protects.
             if (out.keys.len() + new_texts.len()) as u64 > rows_left {
-                return Err(LimitHit::Rows(max_rows));
+                return Err(LimitHit::Rows(budget.max_rows));
             }
             if out.keys.len().is_multiple_of(1024) && out.bytes() > memory_left {
-                return Err(LimitHit::Memory(max_memory));
+                return Err(LimitHit::Memory(budget.max_memory));
             }
             Ok(())
         });
-        if let Err(hit) = walked {
-            // The rows derived count for this rule (so a report blames the busiest one), and
-            // the newest few go into the kind, for the report to show.
-            let dropped = out.keys.len().saturating_sub(NEWEST_KEPT);
-            budget.count_dropped(dropped as u64);
-            if hit.sets_rule_aside() {
-                out.keep_last(NEWEST_KEPT);
-                let _ = add_derived(db, rule, &mut out, budget, stats);
-            }
-            return Err(hit);
+        drop(frame);
+        drop(guards);
+        Walked {
+            out,
+            new_texts,
+            texts,
+            result,
         }
-        steps_done = frame.steps_done;
-        add_derived(db, rule, &mut out, budget, stats)?;
-        let mut added = 0;
-        for (mut row, premises) in new_texts.drain(..) {
-            texts.intern_row(db, &mut row);
-            let origin = RowOrigin::Derived {
-                rule: rule.index,
-                premises: &premises,
-                status: out.status,
-            };
-            if db
-                .kind_mut(rule.head_kind)
-                .relation
-                .insert_with(&row, origin)
-                .1
-            {
-                added += 1;
-            }
-        }
-        stats.derived += added;
-        budget.spend(added)?;
-        let bytes = budget.store_bytes(|| db.heap_bytes());
-        budget.check_memory(bytes)?;
     }
-    Ok(())
 }
 
 /// The report for an expression that has no value, naming the rule and the values it had.
@@ -672,7 +786,7 @@ fn walk(
     f: &mut Frame,
     body: &[BodyLit],
     steps: &[Step],
-    budget: &mut Budget,
+    budget: &Budget,
     emit: &mut dyn FnMut(&Frame) -> Result<(), LimitHit>,
 ) -> Result<(), LimitHit> {
     let Some((step, rest)) = steps.split_first() else {
@@ -761,12 +875,9 @@ fn walk(
             };
             match key {
                 Some((col, slot)) => {
-                    // Built before the walk (`build_indexes`), so reading it borrows nothing
-                    // mutably while deeper steps read other indexes.
-                    let index = rel.index(*col);
-                    let Some(list) = index.get(slot_value(slot, &f.values)) else {
-                        return Ok(());
-                    };
+                    // Built before the walk (`build_indexes`) and open for all of it.
+                    let guards = f.guards;
+                    let list = guards.rows(*kind, *col, slot_value(slot, &f.values));
                     let lo = list.partition_point(|&r| r < range.start);
                     let hi = list.partition_point(|&r| r < range.end);
                     for &r in &list[lo..hi] {
@@ -792,7 +903,7 @@ fn bind_and_walk(
     value: Value,
     body: &[BodyLit],
     rest: &[Step],
-    budget: &mut Budget,
+    budget: &Budget,
     emit: &mut dyn FnMut(&Frame) -> Result<(), LimitHit>,
 ) -> Result<(), LimitHit> {
     if value.is_null() {
@@ -831,7 +942,7 @@ fn join_row(
     args: &[(usize, Match)],
     body: &[BodyLit],
     rest: &[Step],
-    budget: &mut Budget,
+    budget: &Budget,
     emit: &mut dyn FnMut(&Frame) -> Result<(), LimitHit>,
 ) -> Result<(), LimitHit> {
     f.steps_done += 1;
@@ -910,11 +1021,11 @@ fn filter_holds(f: &Frame, lit: &BodyLit) -> Result<bool, LimitHit> {
             match not_key(f.rule, a) {
                 Some((col, s)) => {
                     let v = slot_value(s, &f.values);
-                    // Built before the walk (`build_indexes`).
-                    let index = rel.index(*col);
-                    !index
-                        .get(v)
-                        .is_some_and(|rows| rows.iter().any(|&r| matches_row(r)))
+                    // Built before the walk (`build_indexes`) and open for all of it.
+                    !f.guards
+                        .rows(a.kind, *col, v)
+                        .iter()
+                        .any(|&r| matches_row(r))
                 }
                 None => !(0..rel.len() as u32).any(matches_row),
             }
@@ -961,8 +1072,9 @@ fn aggregate(
     bindings: Vec<Binding>,
     pending: &mut Vec<Pending>,
 ) -> Result<(), LimitHit> {
+    let no_indexes = IndexGuards { open: Vec::new() };
     let frame = |values: Vec<Value>| {
-        let mut f = Frame::new(db, texts, rule, &NO_RANGES, 0, None);
+        let mut f = Frame::new(db, texts, rule, &NO_RANGES, &no_indexes, None);
         f.values = values;
         f
     };

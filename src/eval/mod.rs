@@ -9,7 +9,10 @@ mod fixpoint;
 mod profile;
 mod query;
 
-pub use budget::{Budget, DEFAULT_MAX_MEMORY, Interrupt, LimitHit, Progress, ProgressSink};
+pub use budget::{
+    Budget, DEFAULT_MAX_MEMORY, Interrupt, LimitHit, MIN_SPLIT, Progress, ProgressSink,
+    default_threads,
+};
 pub use fixpoint::{FixpointStats, NEWEST_KEPT, evaluate_rules, evaluate_rules_profiled};
 pub use profile::{FixpointProfile, PlanProfile, QueryProfile, StepProfile, StratumProfile};
 pub use query::{

@@ -405,3 +405,9 @@ pub fn format_number(n: f64) -> String {
         format!("{n}")
     }
 }
+
+/// The database is read by the workers of a parallel round at once.
+const _: () = {
+    const fn shared_between_threads<T: Sync + Send>() {}
+    shared_between_threads::<Database>();
+};

@@ -20,7 +20,7 @@ pub use database::{Database, ENTITY, Field, Kind, KindId, KindOrigin, entity_col
 pub use fold::fold;
 pub use mention::MENTION;
 pub use provenance::virtual_cols;
-pub use relation::{Cite, INDEX_CHUNK, Origin, OriginId, Relation, RowOrigin};
+pub use relation::{Cite, INDEX_CHUNK, IndexRef, Origin, OriginId, Relation, RowOrigin};
 pub use source::SOURCE;
 pub use status::Status;
 pub use value::{Interner, Row, Sym, Type, Value};

@@ -15,9 +15,9 @@ use super::status::Status;
 use super::value::{Row, Sym, Value};
 use crate::diagnostic::Span;
 use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
-use std::cell::{Ref, RefCell};
 use std::cmp::Ordering;
 use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::{RwLock, RwLockReadGuard};
 
 /// Paragraph and sentence of the article, with an optional short quote.
 #[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
@@ -243,10 +243,66 @@ pub struct Relation {
     #[serde(skip)]
     hasher: DefaultHashBuilder,
     origins: Origins,
+    /// Room a packed row is unpacked into before it is added (no allocation per row).
     #[serde(skip)]
-    indexes: RefCell<HashMap<usize, HashIndex>>,
+    unpacked: Vec<Value>,
     #[serde(skip)]
-    sorted: RefCell<HashMap<usize, SortedIndex>>,
+    indexes: Shared<HashMap<usize, HashIndex>>,
+    #[serde(skip)]
+    sorted: Shared<HashMap<usize, SortedIndex>>,
+}
+
+/// Indexes built on demand through `&Relation` and read by the workers of a parallel round:
+/// a lock that is written only between rounds (when indexes are brought up to date), so the
+/// workers' reads never wait. Cloned with its contents.
+#[derive(Debug, Default)]
+struct Shared<T>(RwLock<T>);
+
+impl<T> Shared<T> {
+    fn read(&self) -> RwLockReadGuard<'_, T> {
+        // A panic while the lock was held left the cache as it was: read it anyway.
+        self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, T> {
+        self.0.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn get_mut(&mut self) -> &mut T {
+        self.0.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<T: Clone> Clone for Shared<T> {
+    fn clone(&self) -> Shared<T> {
+        Shared(RwLock::new(self.read().clone()))
+    }
+}
+
+/// A read of a hash index ([`Relation::index`]): value → rows holding it.
+pub struct IndexRef<'a> {
+    guard: RwLockReadGuard<'a, HashMap<usize, HashIndex>>,
+    col: usize,
+}
+
+impl std::ops::Deref for IndexRef<'_> {
+    type Target = HashMap<Value, Vec<u32>>;
+    fn deref(&self) -> &Self::Target {
+        &self.guard[&self.col].map
+    }
+}
+
+/// A read of a sorted index ([`Relation::sorted`]).
+pub struct SortedRef<'a> {
+    guard: RwLockReadGuard<'a, HashMap<usize, SortedIndex>>,
+    col: usize,
+}
+
+impl std::ops::Deref for SortedRef<'_> {
+    type Target = [u32];
+    fn deref(&self) -> &[u32] {
+        &self.guard[&self.col].rows
+    }
 }
 
 /// A table hash from the 32 bits kept of a row's hash (the table wants 64, with the top bits
@@ -285,9 +341,17 @@ fn pack(row: &[Value]) -> Option<u64> {
 }
 
 /// The row `pack` packed into `k`, `width` values long.
-fn unpack(mut k: u64, width: usize) -> Vec<Value> {
-    const MASK: u64 = (1 << 27) - 1;
+#[cfg(test)]
+fn unpack(k: u64, width: usize) -> Vec<Value> {
     let mut row = Vec::with_capacity(width);
+    unpack_into(k, width, &mut row);
+    row
+}
+
+/// [`unpack`] into `row` (cleared first), reusing its room.
+fn unpack_into(mut k: u64, width: usize, row: &mut Vec<Value>) {
+    const MASK: u64 = (1 << 27) - 1;
+    row.clear();
     for _ in 0..width {
         let tag = k & 7;
         k >>= 3;
@@ -309,7 +373,6 @@ fn unpack(mut k: u64, width: usize) -> Vec<Value> {
             }
         });
     }
-    row
 }
 
 /// Rows are read from a hash index this many at a time between budget checks.
@@ -528,8 +591,17 @@ impl Relation {
         if self.packed.contains(k) {
             return false;
         }
-        let row = unpack(k, width);
-        self.push_row(0, &row, origin).1
+        let mut row = std::mem::take(&mut self.unpacked);
+        unpack_into(k, width, &mut row);
+        let new = self.push_row(0, &row, origin).1;
+        self.unpacked = row;
+        new
+    }
+
+    /// Is the row packed as `k` ([`Relation::pack_row`]) here already?
+    #[inline]
+    pub fn has_packed(&self, k: u64) -> bool {
+        self.packed.contains(k)
     }
 
     /// [`Relation::prefetch`] for a packed row.
@@ -652,7 +724,7 @@ impl Relation {
     /// Brings the hash index on `col` up to date with at most `max_rows` more rows; true when
     /// it covers every row. Lets a caller check its budget between chunks of a large build.
     pub fn extend_index(&self, col: usize, max_rows: u32) -> bool {
-        let mut indexes = self.indexes.borrow_mut();
+        let mut indexes = self.indexes.write();
         let idx = indexes.entry(col).or_default();
         let end = self.len.min(idx.upto.saturating_add(max_rows));
         let column = self.columns.get(col);
@@ -666,16 +738,19 @@ impl Relation {
 
     /// The hash index on column `col`: value → rows holding it, in increasing row order.
     /// Built on first use, then extended with the rows added since.
-    pub fn index(&self, col: usize) -> Ref<'_, HashMap<Value, Vec<u32>>> {
+    pub fn index(&self, col: usize) -> IndexRef<'_> {
         let current = self
             .indexes
-            .borrow()
+            .read()
             .get(&col)
             .is_some_and(|i| i.upto == self.len);
         if !current {
             self.extend_index(col, u32::MAX);
         }
-        Ref::map(self.indexes.borrow(), |m| &m[&col].map)
+        IndexRef {
+            guard: self.indexes.read(),
+            col,
+        }
     }
 
     /// Builds the index on `col` now, so later reads need no mutable borrow.
@@ -686,7 +761,7 @@ impl Relation {
     /// Is there an up-to-date hash index on `col`?
     pub fn has_index(&self, col: usize) -> bool {
         self.indexes
-            .borrow()
+            .read()
             .get(&col)
             .is_some_and(|i| i.upto == self.len)
     }
@@ -698,15 +773,15 @@ impl Relation {
 
     /// Rows with a known number or date in `col`, sorted by it (dates by first day, then last
     /// day). Built on first use and rebuilt after rows are added.
-    pub fn sorted(&self, col: usize) -> Ref<'_, [u32]> {
+    pub fn sorted(&self, col: usize) -> SortedRef<'_> {
         let current = self
             .sorted
-            .borrow()
+            .read()
             .get(&col)
             .is_some_and(|s| s.upto == self.len);
         if !current {
             let rows = self.sort_rows(col);
-            self.sorted.borrow_mut().insert(
+            self.sorted.write().insert(
                 col,
                 SortedIndex {
                     upto: self.len,
@@ -714,13 +789,16 @@ impl Relation {
                 },
             );
         }
-        Ref::map(self.sorted.borrow(), |m| m[&col].rows.as_slice())
+        SortedRef {
+            guard: self.sorted.read(),
+            col,
+        }
     }
 
     /// Is there an up-to-date sorted index on `col`?
     pub fn has_sorted(&self, col: usize) -> bool {
         self.sorted
-            .borrow()
+            .read()
             .get(&col)
             .is_some_and(|s| s.upto == self.len)
     }
@@ -784,13 +862,13 @@ impl Relation {
         let entry = std::mem::size_of::<Value>() + std::mem::size_of::<Vec<u32>>() + 1;
         let hashed: usize = self
             .indexes
-            .borrow()
+            .read()
             .values()
             .map(|ix| ix.map.capacity() * entry + ix.upto as usize * 4)
             .sum();
         let sorted: usize = self
             .sorted
-            .borrow()
+            .read()
             .values()
             .map(|ix| ix.rows.capacity() * 4)
             .sum();

@@ -4,7 +4,7 @@ use crate::date::Date;
 use hashbrown::{DefaultHashBuilder, HashTable};
 use std::fmt;
 use std::hash::{BuildHasher, Hash, Hasher};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// An interned string: texts, entity ids and fact ids are compared and hashed as integers.
 #[derive(
@@ -173,7 +173,7 @@ pub enum Value {
     Date(Date),
     Entity(Sym),
     Ref(Sym),
-    List(Rc<[Value]>),
+    List(Arc<[Value]>),
 }
 
 impl Value {
