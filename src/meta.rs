@@ -325,16 +325,19 @@ impl Session {
             });
         }
         out.push_str("\n# ══ typed in the session ══\n\n");
-        let set_aside: Vec<&str> = self
+        let set_aside: Vec<(&str, &crate::eval::LimitHit)> = self
             .set_aside
-            .keys()
-            .map(|&i| self.rule_texts[i].as_str())
+            .iter()
+            .map(|(&i, hit)| (self.rule_texts[i].as_str(), hit))
             .collect();
         for d in &self.defined {
             let d = d.trim_end();
-            if set_aside.contains(&d) {
+            if let Some((_, hit)) = set_aside.iter().find(|(text, _)| *text == d) {
                 // A rule set aside stays out of the file, but visible.
-                out.push_str("# set aside (its kind grew past a limit):\n");
+                out.push_str(&format!(
+                    "# set aside (stopped by {}):\n",
+                    crate::session::limit_reason(hit)
+                ));
                 for line in d.lines() {
                     out.push_str(&format!("# {line}\n"));
                 }

@@ -710,7 +710,7 @@ impl Session {
             Err(hit) => {
                 // A rule whose kind grew past a limit is set aside, so the next query answers.
                 // The rule that grew; when the clock ran out, the one that derived the most.
-                let culprit = if hit.is_growth() {
+                let culprit = if hit.is_growth() || matches!(hit, LimitHit::Failed(_)) {
                     budget.current_rule()
                 } else {
                     budget.busiest_rule().or(budget.current_rule())
@@ -742,8 +742,8 @@ impl Session {
         }
         let name = &self.db.kind(kind).name;
         Some(format!(
-            "Warning: rule {} of `{name}` is set aside (its kind grew past a limit), so this \
-             answer leaves it out; `:rules` shows it\n",
+            "Warning: rule {} of `{name}` is set aside (it was stopped by a limit or an \
+             expression with no value), so this answer leaves it out; `:rules` shows it\n",
             numbers.join(", ")
         ))
     }
@@ -783,7 +783,11 @@ impl Session {
         };
         if matches!(hit, LimitHit::Failed(_)) {
             // Its report already names the rule and the values.
-            return limit_error(hit, span);
+            let number = run.rule + 1;
+            return limit_error(hit, span).with_note(format!(
+                "rule {number} is set aside: queries no longer apply it (`:rules` shows it); \
+                 correct it and enter it again, or remove it with `:drop {number}`"
+            ));
         }
         let rule = &self.rules[run.rule];
         let kind = &self.db.kind(rule.head_kind).name;

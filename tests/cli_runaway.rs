@@ -99,7 +99,7 @@ fn save_writes_a_rule_set_aside_as_a_comment() {
     );
     let saved = std::fs::read_to_string(&path).expect("saved file");
     assert!(
-        saved.contains("# set aside (its kind grew past a limit):\n# pair(a: ?x"),
+        saved.contains("# set aside (stopped by the row limit (1000 rows)):\n# pair(a: ?x"),
         "{saved}"
     );
     // The file loads on its own, without the rule.
@@ -127,4 +127,29 @@ fn a_rule_still_growing_when_the_clock_runs_out_is_set_aside() {
     assert!(stdout.contains("    17\n"), "{stdout}");
     assert!(stdout.contains("     1\n"), "{stdout}");
     assert!(stderr.contains("of `nat` is set aside"), "{stderr}");
+}
+
+#[test]
+fn a_rule_dividing_by_zero_is_set_aside_and_the_next_derived_query_answers() {
+    let out = dalil(&[
+        "-c",
+        "ratio(r: ?n / (?n - 9)) :- ?n = days_between(2025-09-14, 2025-09-23);\n\
+         count within;\ncount within;\n:rules",
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(
+        stderr
+            .matches("division by zero: 9 / 0, in rule 45")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("rule 45 is set aside"), "{stderr}");
+    // The second `count within` answers without the rule.
+    assert!(stdout.contains(" count\n"), "{stdout}");
+    assert!(
+        stdout.contains("(disabled: stopped by an expression with no value; `:drop 45`"),
+        "{stdout}"
+    );
 }

@@ -76,6 +76,30 @@ fn division_by_zero_is_reported_with_the_rule_and_its_values() {
 }
 
 #[test]
+fn division_by_zero_in_a_query_is_reported_with_the_row_not_left_blank() {
+    let (out, err, ok) = run(&[
+        "-c",
+        "visit[partner, 100 // (year(date) - 2025) as per_year]",
+    ]);
+    assert!(!ok, "{out}");
+    assert!(out.is_empty(), "no row is shown half computed: {out}");
+    assert!(
+        err.contains("division by zero: 100 // 0, in this query"),
+        "{err}"
+    );
+    assert!(err.contains("in the row with date = 2025-09-"), "{err}");
+    // A condition written before the division keeps those rows out.
+    let (out, err, ok) = run(&[
+        "--format",
+        "csv",
+        "-c",
+        "visit[partner] where year(date) != 2025 and 100 // (year(date) - 2025) > 1",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "partner");
+}
+
+#[test]
 fn overflow_is_an_error_never_a_wrap() {
     let (_, err, ok) = run(&["-c", "big(n: ?n * ?n * ?n * ?n) :- ?n = 100000; big"]);
     assert!(!ok);

@@ -25,6 +25,8 @@ pub struct Computed {
     pub expr: crate::check::expr::Expr,
     /// A comparison with a second expression: the value is then true or false.
     pub compare: Option<(CmpOp, crate::check::expr::Expr)>,
+    /// Where the query writes it, for the report when it has no value (a division by zero).
+    pub span: crate::diagnostic::Span,
 }
 
 /// A resolved path such as `led_by.name`: a column, then columns of the entities it leads to.

@@ -34,6 +34,7 @@ pub fn computed_column(
             inputs,
             expr,
             compare: None,
+            span: term.span(),
         })),
     })
 }
@@ -67,6 +68,7 @@ pub fn computed_test(
             inputs,
             expr: l,
             compare: Some((op, r)),
+            span: left.span().to(right.span()),
         })),
     })
 }

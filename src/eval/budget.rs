@@ -43,10 +43,11 @@ impl LimitHit {
         matches!(self, LimitHit::Rows(_) | LimitHit::Memory(_))
     }
 
-    /// Does it set the rule that caused it aside: growth, or a rule still deriving rows
-    /// when the clock ran out (every later query would run out the same way).
+    /// Does it set the rule that caused it aside: growth, a rule still deriving rows when
+    /// the clock ran out, or a rule computing a value that has none (every later query would
+    /// stop the same way).
     pub fn sets_rule_aside(&self) -> bool {
-        self.is_growth() || matches!(self, LimitHit::Time(_))
+        self.is_growth() || matches!(self, LimitHit::Time(_) | LimitHit::Failed(_))
     }
 }
 

@@ -4,6 +4,7 @@ use super::budget::{Budget, LimitHit};
 use super::profile::QueryProfile;
 use crate::check::{Column, FieldRef, Pred};
 use crate::date::{Modality, TimeRel};
+use crate::diagnostic::Diagnostic;
 use crate::plan::{Access, Output, Plan};
 use crate::store::{Database, KindId, Origin, Status, Type, Value, entity_cols, fold};
 use crate::syntax::ast::CmpOp;
@@ -44,16 +45,65 @@ pub fn cell(db: &Database, kind: KindId, i: u32, f: &FieldRef) -> Value {
     v
 }
 
-/// The value of a computed column or test for row `i`; unknown when it has none (a division by
-/// zero in a query is no answer for that row, not a stop).
+thread_local! {
+    /// The first computed value of the running query that had none (a division by zero, an
+    /// overflow): the query stops with its report when it ends ([`execute_profiled`]).
+    static NO_VALUE: std::cell::RefCell<Option<Box<Diagnostic>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The value of a computed column or test for row `i`; unknown when it has none, and the
+/// first such failure is kept for the query's report.
 fn computed(db: &Database, kind: KindId, i: u32, c: &crate::check::ir::Computed) -> Value {
     let inputs: Vec<Value> = c.inputs.iter().map(|f| cell(db, kind, i, f)).collect();
     let texts = super::expr::Texts::default();
-    let value = |e| super::expr::eval(db, &texts, e, &inputs).unwrap_or(Value::Null);
+    let value = |e| match super::expr::eval(db, &texts, e, &inputs) {
+        Ok(v) => v,
+        Err(err) => {
+            NO_VALUE.with_borrow_mut(|slot| {
+                if slot.is_none() {
+                    *slot = Some(Box::new(no_value(db, c, &inputs, err)));
+                }
+            });
+            Value::Null
+        }
+    };
     let left = value(&c.expr);
     match &c.compare {
         None => left,
         Some((op, right)) => Value::Bool(compare(db, &left, *op, &value(right))),
+    }
+}
+
+/// The report for a computed value that has none, with the row's values it read.
+fn no_value(
+    db: &Database,
+    c: &crate::check::ir::Computed,
+    inputs: &[Value],
+    err: super::expr::EvalError,
+) -> Diagnostic {
+    let shown: Vec<String> = c
+        .inputs
+        .iter()
+        .zip(inputs)
+        .map(|(f, v)| {
+            format!(
+                "{} = {}",
+                f.name,
+                crate::output::escape_controls(&db.display(v))
+            )
+        })
+        .collect();
+    let d = Diagnostic::error(
+        format!("{}, in this query", err.message),
+        c.span,
+        "this has no value",
+    )
+    .with_help("leave out the rows where it has none, e.g. `where divisor != 0`, before it");
+    if shown.is_empty() {
+        d
+    } else {
+        d.with_note(format!("in the row with {}", shown.join(", ")))
     }
 }
 
@@ -82,6 +132,7 @@ pub fn execute_profiled(
     budget: &mut Budget,
     mut profile: Option<&mut QueryProfile>,
 ) -> Result<ResultSet, LimitHit> {
+    NO_VALUE.take();
     let mut ids = access_rows(db, plan.kind, &plan.access, budget)?;
     QueryProfile::lap(&mut profile, "access", ids.len());
     if db.trust > Status::Background {
@@ -144,6 +195,10 @@ pub fn execute_profiled(
         out.sources.truncate(n as usize);
     }
     QueryProfile::lap(&mut profile, "output", out.rows.len());
+    // A value the query computes and that has none stops it: no row is shown half computed.
+    if let Some(d) = NO_VALUE.take() {
+        return Err(LimitHit::Failed(d));
+    }
     budget.spend(out.rows.len() as u64)?;
     Ok(out)
 }

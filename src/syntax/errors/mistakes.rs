@@ -25,6 +25,7 @@ const CHECKS: &[Check] = &[
     unquoted_foreign_name,
     stray_closer,
     missing_colon,
+    named_column,
     missing_comma,
     unclosed_bracket,
     nothing_after,
@@ -227,6 +228,53 @@ fn missing_colon(site: &Site) -> Option<Diagnostic> {
         )
         .with_help(format!("write `{field}: {}`", shorten(site.token)))
         .with_fix(site.span(site.before.len(), 0), ":"),
+    )
+}
+
+/// `visit[partner, gap: year(date) - 2020]`: a computed column named the way a rule names a
+/// field, where a query writes `expression as name`.
+fn named_column(site: &Site) -> Option<Diagnostic> {
+    let open = *open_brackets(&site.chunk[..site.pos]).last()?;
+    if &site.chunk[open..open + 1] != "[" || site.token != ":" {
+        return None;
+    }
+    let name = last_word(site.before);
+    if !is_name(name) || !site.before.ends_with(name) {
+        return None;
+    }
+    let name_start = site.before.len() - name.len();
+    // The expression runs to the next `,` or `]` outside brackets and texts.
+    let rest = &site.chunk[site.pos + 1..];
+    let (mut depth, mut in_text, mut end) = (0usize, false, None);
+    for (i, c) in rest.char_indices() {
+        match c {
+            '"' => in_text = !in_text,
+            _ if in_text => {}
+            '(' | '[' => depth += 1,
+            ')' if depth > 0 => depth -= 1,
+            ',' | ']' if depth == 0 => {
+                end = Some(i);
+                break;
+            }
+            ']' => depth -= 1,
+            _ => {}
+        }
+    }
+    let end = end?;
+    let expr = rest[..end].trim();
+    if expr.is_empty() {
+        return None;
+    }
+    let written = format!("{expr} as {name}");
+    let item_end = site.pos + 1 + rest[..end].trim_end().len();
+    Some(
+        Diagnostic::error(
+            format!("a computed column is named with `as`, not `{name}:`"),
+            site.span(name_start, site.pos + 1 - name_start),
+            "a rule's way of naming a field",
+        )
+        .with_help(format!("in a query, write `{}`", shorten_to(&written, 80)))
+        .with_fix(site.span(name_start, item_end - name_start), written),
     )
 }
 
