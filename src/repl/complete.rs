@@ -254,6 +254,7 @@ mod tests {
         assert!(has(":format ", "json"));
         assert!(has(":schema vi", "visit"));
         assert_eq!(offered(":load da").0, "<files>");
+        assert_eq!(offered(":save! da").0, "<files>");
         assert!(offered("visit where date after ").1.is_empty());
     }
 }

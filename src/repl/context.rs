@@ -160,7 +160,7 @@ fn meta(len: usize, name: &str) -> Want {
         return Want::Commands;
     }
     match name {
-        "load" | "save" => Want::Files,
+        "load" | "save" | "save!" => Want::Files,
         "schema" => Want::Kinds(&[]),
         "format" => Want::Keywords(FORMATS),
         "timing" => Want::Keywords(ON_OFF),
