@@ -1,7 +1,8 @@
 //! The rule engine checked against a reference.
 //!
 //! A tiny program model of its own (relations of number/text tuples; rules as conjunctions of
-//! atoms, negated atoms and comparisons; head aggregates), a deliberately naive evaluator for it
+//! atoms, negated atoms, comparisons, bindings `?v = ?x op c`, disjunctions and counts in the
+//! body; head aggregates and arithmetic in heads), a deliberately naive evaluator for it
 //! (nested loops over every row, no indexes, no deltas: each stratum re-evaluates every rule over
 //! all facts until nothing changes), and a renderer that writes the same program as dalil source.
 //! The property: for random programs over random facts, every derived kind holds the same rows in
@@ -163,6 +164,8 @@ enum HeadArg {
     Const(V),
     /// `count()` is `Agg(Count, None)`.
     Agg(Agg, Option<usize>),
+    /// `?x op c`: arithmetic in the head, on a number bound by the body.
+    Calc(usize, Ar, i64),
 }
 
 #[derive(Clone, Debug)]
@@ -252,7 +255,9 @@ impl Rule {
         }
         for a in &self.args {
             match a {
-                HeadArg::Var(v) | HeadArg::Agg(_, Some(v)) => see(&Term::Var(*v)),
+                HeadArg::Var(v) | HeadArg::Agg(_, Some(v)) | HeadArg::Calc(v, _, _) => {
+                    see(&Term::Var(*v))
+                }
                 _ => {}
             }
         }
@@ -298,7 +303,9 @@ impl Rule {
                 }
             })
             && self.args.iter().all(|a| match a {
-                HeadArg::Var(v) | HeadArg::Agg(_, Some(v)) => bound.contains(v),
+                HeadArg::Var(v) | HeadArg::Agg(_, Some(v)) | HeadArg::Calc(v, _, _) => {
+                    bound.contains(v)
+                }
                 _ => true,
             })
     }
@@ -468,6 +475,10 @@ fn eval_rule(rule: &Rule, db: &StatusDb) -> Vec<(Vec<V>, St)> {
                 HeadArg::Var(v) => b[*v].expect("head variables are bound"),
                 HeadArg::Const(c) => *c,
                 HeadArg::Agg(..) => V::Unknown,
+                HeadArg::Calc(v, op, c) => match b[*v] {
+                    Some(V::Num(x)) => V::Num(op.apply(x, *c)),
+                    other => unreachable!("arithmetic on a number, not {other:?}"),
+                },
             })
             .collect()
     };
@@ -485,7 +496,10 @@ fn eval_rule(rule: &Rule, db: &StatusDb) -> Vec<(Vec<V>, St)> {
     }
     // Over no match, a head without grouping variables still has its row when every aggregate
     // has a value over nothing: `count` and `sum` are 0 (SQL, Soufflé); `min`/`max` have none.
-    let ungrouped = !rule.args.iter().any(|a| matches!(a, HeadArg::Var(_)));
+    let ungrouped = !rule
+        .args
+        .iter()
+        .any(|a| matches!(a, HeadArg::Var(_) | HeadArg::Calc(..)));
     let all_zero = rule
         .args
         .iter()
@@ -629,6 +643,7 @@ fn rule_src(p: &Program, cols: &[Vec<usize>], r: &Rule) -> String {
                 HeadArg::Agg(f, v) => {
                     format!("{}({})", agg_src(*f), v.map(var_name).unwrap_or_default())
                 }
+                HeadArg::Calc(v, op, c) => format!("{} {} {c}", var_name(*v), op.src()),
             };
             format!("{}: {val}", rel.fields[i].0)
         })
@@ -711,7 +726,7 @@ fn self_first_ok(r: &Rule) -> bool {
             matches!(lit, Lit::Pos(at) if at.rel != r.head
                 && at.args.iter().any(|(_, t)| *t == Term::Var(*v)))
         }),
-        HeadArg::Agg(..) => false,
+        HeadArg::Agg(..) | HeadArg::Calc(..) => false,
         HeadArg::Const(_) => true,
     }) && !r
         .body
@@ -1512,6 +1527,35 @@ impl Gen<'_> {
     fn block_aggregate(&mut self) {
         let (x, y, w, t) = (var(0), var(1), var(2), var(3));
         let num = Ty::Num;
+        let arith = |d: &mut Self| {
+            let op = d.d.pick(&[Ar::Add, Ar::Sub, Ar::Mul, Ar::IntDiv, Ar::Rem]);
+            (op, 2 + d.d.below(4) as i64)
+        };
+        match self.d.below(10) {
+            8 => {
+                // arithmetic in a head: shifted(g: ?x, v: ?w op c) :- edge(src: ?x, weight: ?w)
+                let a = self.new_rel("shifted", &[("g", num), ("v", num)]);
+                let (op, c) = arith(self);
+                let body = vec![Lit::Pos(atom(EDGE, &[(0, x.clone()), (2, w.clone())]))];
+                self.rule(a, vec![HeadArg::Var(0), HeadArg::Calc(2, op, c)], body);
+                return;
+            }
+            9 => {
+                // groups made by a computed key: bucket(g: ?x op c, n: count(?y))
+                let s = self.bin_view();
+                let a = self.new_rel("bucket", &[("g", num), ("n", num)]);
+                let (op, c) = arith(self);
+                let f = self.d.pick(&[Agg::Count, Agg::Sum, Agg::Min, Agg::Max]);
+                let body = vec![self.bin(s, x.clone(), y.clone())];
+                self.rule(
+                    a,
+                    vec![HeadArg::Calc(0, op, c), HeadArg::Agg(f, Some(1))],
+                    body,
+                );
+                return;
+            }
+            _ => {}
+        }
         match self.d.below(8) {
             0 => {
                 // out_degree(n: ?x, d: count(?y)) :- edge(src: ?x, dst: ?y)
@@ -2404,6 +2448,9 @@ fn generator_coverage() {
                     }
                     HeadArg::Const(_) => {
                         seen.insert("constant in a head");
+                    }
+                    HeadArg::Calc(..) => {
+                        seen.insert("arithmetic in a head");
                     }
                     HeadArg::Var(_) => {}
                 }
