@@ -195,3 +195,9 @@ fn why_after_explain_analyze_reruns_the_query_itself() {
     ]);
     assert!(out.contains("└─ cited: p2.s1"), "{out}");
 }
+
+#[test]
+fn a_meta_command_ends_at_a_semicolon_on_one_line() {
+    let out = stdout_ok(&["-c", ":format csv; count visit; :format json; count visit"]);
+    assert_eq!(out, "count\n2\n[\n  {\n    \"count\": 2\n  }\n]\n");
+}

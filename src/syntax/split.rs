@@ -27,11 +27,19 @@ pub fn split_statements(text: &str) -> Vec<Range<usize>> {
                 continue;
             }
             b':' if at_statement_start => {
-                // A meta-command runs to the end of its line.
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
+                // A meta-command runs to the end of its line or to a `;` outside quotes
+                // (`:format json; count visit`); the `;` is not part of it.
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b';' {
+                    i = if bytes[i] == b'"' {
+                        skip_string(bytes, i).min(line_end(bytes, i))
+                    } else {
+                        i + 1
+                    };
                 }
                 pieces.push(start..i);
+                if i < bytes.len() && bytes[i] == b';' {
+                    i += 1;
+                }
                 start = i;
                 continue;
             }
@@ -56,6 +64,14 @@ pub fn split_statements(text: &str) -> Vec<Range<usize>> {
     }
     pieces.retain(|r| has_code(&text[r.clone()]));
     pieces
+}
+
+/// The index of the end of the line `i` is on.
+fn line_end(bytes: &[u8], i: usize) -> usize {
+    bytes[i..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |n| i + n)
 }
 
 /// Is there anything but whitespace, `;` and comments?
@@ -194,6 +210,17 @@ mod tests {
         assert_eq!(pieces("a; b(x: \";\"); c"), vec!["a;", "b(x: \";\");", "c"]);
         assert_eq!(pieces("# a; comment\nvisit;"), vec!["# a; comment\nvisit;"]);
         assert_eq!(pieces(":format json\nvisit"), vec![":format json", "visit"]);
+        // A meta-command also ends at a `;`, not inside quotes nor past its line.
+        assert_eq!(
+            pieces(":format json; count visit"),
+            vec![":format json", "count visit"]
+        );
+        assert_eq!(pieces(":rules;"), vec![":rules"]);
+        assert_eq!(
+            pieces(":save \"a;b.dl\"; visit"),
+            vec![":save \"a;b.dl\"", "visit"]
+        );
+        assert_eq!(pieces(":load \"x\nvisit;"), vec![":load \"x", "visit;"]);
         assert!(pieces("  ;; # nothing\n").is_empty());
     }
 
