@@ -936,6 +936,8 @@ fn check_files(files: &[String], base: Option<(&Session, &str)>, color: bool) ->
         };
         session.settings.color = color;
         session.settings.stop_on_error = false;
+        // A check runs the script to check it, but never writes a file (`:save`).
+        session.writes_allowed = false;
         let text = match read_file(f) {
             Ok(t) => t,
             Err(e) => {

@@ -36,6 +36,13 @@ impl Session {
             )
             .with_help("start the server with `dalil serve --allow-files` to allow it"));
         }
+        if matches!(name, "save" | "save!") && !self.writes_allowed {
+            let path = file_arg(args, args_span, name)?;
+            sink(Reply::Note(format!(
+                "not saved to {path}: a check writes no files\n"
+            )));
+            return Ok(Flow::Continue);
+        }
         match name {
             "help" | "h" | "?" => sink(Reply::Text(crate::help::help(args))),
             "quit" | "q" | "exit" => return Ok(Flow::Quit),

@@ -202,6 +202,9 @@ pub struct Session {
     /// Whether statements may read or write files (`:load`, `:save`, `:import`); `dalil serve`
     /// turns this off unless started with `--allow-files`.
     pub files_allowed: bool,
+    /// Whether `:save` writes its file; `dalil check` turns this off (it checks the command
+    /// and its path, and writes nothing).
+    pub writes_allowed: bool,
     /// When set, every report is also kept here as JSON ([`Diagnostic::to_json`]), for the
     /// HTTP API of `dalil serve`.
     pub report_log: Option<Vec<serde_json::Value>>,
@@ -253,6 +256,7 @@ impl Session {
             last_query: None,
             base: vec![],
             files_allowed: true,
+            writes_allowed: true,
             report_log: None,
             set_aside: Default::default(),
             seen_files: Default::default(),

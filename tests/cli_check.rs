@@ -142,3 +142,21 @@ fn a_query_script_is_checked_against_the_facts_files_when_given() {
         "stdout:\n{stdout}\nstderr:\n{stderr}"
     );
 }
+
+#[test]
+fn a_check_runs_a_script_but_writes_no_file() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (script, saved) = (dir.path().join("s.dl"), dir.path().join("out.dl"));
+    std::fs::write(
+        &script,
+        format!(
+            "visit where partner = \"US\";\n:save {}\n",
+            saved.to_string_lossy()
+        ),
+    )
+    .expect("write the script");
+    let out = dalil(&["check", &script.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("ok — checked against"));
+    assert!(!saved.exists(), "check wrote {}", saved.display());
+}
