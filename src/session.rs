@@ -877,6 +877,7 @@ impl Session {
             sink(Reply::Note(note));
         }
         let plan = plan::plan_for(&self.db, checked);
+        eval::intern_computed_texts(&mut self.db, &plan);
         if plan.mode == QueryMode::Why && matches!(plan.output, plan::Output::Count(_)) {
             let kind = &self.db.kind(plan.kind).name;
             return Err(Diagnostic::error(

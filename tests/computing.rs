@@ -100,6 +100,22 @@ fn division_by_zero_in_a_query_is_reported_with_the_row_not_left_blank() {
 }
 
 #[test]
+fn a_query_makes_texts_and_filters_and_sorts_by_them() {
+    let (out, err, ok) = run(&[
+        "--format",
+        "csv",
+        "-c",
+        "visit[upper(partner.name) as p, concat(lower(partner.name), \"!\") as q] order by q desc;\
+         visit[partner] where lower(partner.name) = \"russia\"",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out,
+        "p,q\nUNITED STATES,united states!\nRUSSIA,russia!\npartner\nRussia\n"
+    );
+}
+
+#[test]
 fn overflow_is_an_error_never_a_wrap() {
     let (_, err, ok) = run(&["-c", "big(n: ?n * ?n * ?n * ?n) :- ?n = 100000; big"]);
     assert!(!ok);

@@ -27,6 +27,9 @@ pub struct Computed {
     pub compare: Option<(CmpOp, crate::check::expr::Expr)>,
     /// Where the query writes it, for the report when it has no value (a division by zero).
     pub span: crate::diagnostic::Span,
+    /// Does it make texts the fact base may not hold (`lower(partner)`)? They are interned,
+    /// row by row, before the query runs ([`crate::eval::intern_computed_texts`]).
+    pub makes_texts: bool,
 }
 
 /// A resolved path such as `led_by.name`: a column, then columns of the entities it leads to.

@@ -12,9 +12,23 @@ use crate::store::{Database, KindId, Type};
 use crate::syntax::ast::{CmpOp, Literal, Path, Term};
 use std::rc::Rc;
 
-/// Texts a query expression may produce: evaluation has no way to intern new ones, so only
-/// functions whose texts are known in advance (interned here) are allowed in a query.
-const QUERY_TEXTS: [Func; 2] = [Func::Weekday, Func::PossibleWeekdays];
+/// Functions whose texts are known in advance (interned when the query is checked): the rest
+/// make new texts, interned before the query runs.
+const KNOWN_TEXTS: [Func; 2] = [Func::Weekday, Func::PossibleWeekdays];
+
+/// Does `e` call a function that makes texts not known in advance?
+fn makes_texts(e: &Expr) -> bool {
+    match e {
+        Expr::Var(_) | Expr::Const(_) => false,
+        Expr::Neg(x) => makes_texts(x),
+        Expr::Binary(_, a, b) => makes_texts(a) || makes_texts(b),
+        Expr::Call(f, args) => {
+            let sig = functions::signature(*f);
+            (matches!(sig.result, Type::Text | Type::List) && !KNOWN_TEXTS.contains(f))
+                || args.iter().any(makes_texts)
+        }
+    }
+}
 
 /// `expr as name`: a column of the result.
 pub fn computed_column(
@@ -32,6 +46,7 @@ pub fn computed_column(
         name: name.to_string(),
         computed: Some(Rc::new(Computed {
             inputs,
+            makes_texts: makes_texts(&expr),
             expr,
             compare: None,
             span: term.span(),
@@ -66,6 +81,7 @@ pub fn computed_test(
         name: "condition".into(),
         computed: Some(Rc::new(Computed {
             inputs,
+            makes_texts: makes_texts(&l) || makes_texts(&r),
             expr: l,
             compare: Some((op, r)),
             span: left.span().to(right.span()),
@@ -135,17 +151,6 @@ fn check(
         Term::Call { func, args, span } => {
             let sig = functions::lookup(&func.text)
                 .ok_or_else(|| functions::unknown_function(&func.text, func.span))?;
-            if matches!(sig.result, Type::Text | Type::List) && !QUERY_TEXTS.contains(&sig.func) {
-                return Err(Diagnostic::error(
-                    format!("`{}` makes new texts, which a query cannot show yet", sig.name),
-                    *span,
-                    "in a query",
-                )
-                .with_help(format!(
-                    "compute it in a rule, e.g. `shown(v: {}(?t)) :- statement(summary: ?t)`, then query that kind",
-                    sig.name
-                )));
-            }
             let mut checked = Vec::new();
             let mut types = Vec::new();
             for a in args {

@@ -50,6 +50,11 @@ impl Texts {
         Value::Text(Sym(SCRATCH + i))
     }
 
+    /// The texts made that the interner did not hold, in the order they were made.
+    pub fn into_new(self) -> Vec<String> {
+        self.scratch.into_inner().1
+    }
+
     /// The text of a symbol, scratch or interned.
     pub fn resolve(&self, db: &Database, sym: Sym) -> String {
         match sym.0.checked_sub(SCRATCH) {

@@ -16,5 +16,6 @@ pub use budget::{
 pub use fixpoint::{FixpointStats, NEWEST_KEPT, evaluate_rules, evaluate_rules_profiled};
 pub use profile::{FixpointProfile, PlanProfile, QueryProfile, StepProfile, StratumProfile};
 pub use query::{
-    ResultSet, cell, compare, compare_by, execute, execute_profiled, holds, order_unnamed,
+    ResultSet, cell, compare, compare_by, execute, execute_profiled, holds, intern_computed_texts,
+    order_unnamed,
 };

@@ -75,6 +75,58 @@ fn computed(db: &Database, kind: KindId, i: u32, c: &crate::check::ir::Computed)
     }
 }
 
+/// Interns the texts the plan's computed values make (`lower(partner) as p`), for every row of
+/// its kind, so that running the plan — which only reads the database — finds each text it
+/// makes already interned. Rows where a value has none are passed over here (the run reports
+/// them, if it reaches them).
+pub fn intern_computed_texts(db: &mut Database, plan: &Plan) {
+    let mut computed: Vec<std::rc::Rc<crate::check::ir::Computed>> = Vec::new();
+    let mut add = |f: &FieldRef| {
+        if let Some(c) = &f.computed
+            && c.makes_texts
+        {
+            computed.push(c.clone());
+        }
+    };
+    if let Some(p) = &plan.filter {
+        pred_fields(p, &mut add);
+    }
+    plan.order.iter().for_each(|(f, _)| add(f));
+    match &plan.output {
+        Output::Rows(cols) | Output::Count(cols) => cols.iter().for_each(&mut add),
+    }
+    if computed.is_empty() {
+        return;
+    }
+    let texts = super::expr::Texts::default();
+    for i in 0..db.kind(plan.kind).relation.len() as u32 {
+        for c in &computed {
+            let inputs: Vec<Value> = c.inputs.iter().map(|f| cell(db, plan.kind, i, f)).collect();
+            let _ = super::expr::eval(db, &texts, &c.expr, &inputs);
+            if let Some((_, right)) = &c.compare {
+                let _ = super::expr::eval(db, &texts, right, &inputs);
+            }
+        }
+    }
+    for text in texts.into_new() {
+        db.interner.intern(&text);
+    }
+}
+
+/// Calls `f` on every field a condition reads.
+fn pred_fields(p: &Pred, f: &mut dyn FnMut(&FieldRef)) {
+    match p {
+        Pred::And(ps) | Pred::Or(ps) => ps.iter().for_each(|p| pred_fields(p, f)),
+        Pred::Not(p) => pred_fields(p, f),
+        Pred::Compare(r, ..)
+        | Pred::In(r, _)
+        | Pred::Contains(r, _)
+        | Pred::IsUnknown(r)
+        | Pred::Time(r, ..) => f(r),
+        Pred::Cites(_) => {}
+    }
+}
+
 /// The report for a computed value that has none, with the row's values it read.
 fn no_value(
     db: &Database,
