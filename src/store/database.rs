@@ -400,9 +400,40 @@ impl Database {
 /// Whole numbers without a decimal point; others as Rust prints them.
 pub fn format_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
+        return format!("{}", n as i64);
+    }
+    let shortest = format!("{n}");
+    if !n.is_finite() || n.fract() == 0.0 {
+        return shortest;
+    }
+    // At most 15 significant digits, as SQLite shows a double: `0.1 + 0.2` is 0.3, not
+    // 0.30000000000000004, and `2 / 3` is 0.666666666666667 (JSON keeps every digit).
+    let whole_digits = n.abs().log10().floor() as i32 + 1;
+    let decimals = (15 - whole_digits).clamp(0, 340) as usize;
+    let rounded = format!("{n:.decimals$}");
+    let rounded = rounded.trim_end_matches('0').trim_end_matches('.');
+    if rounded.len() < shortest.len() {
+        rounded.to_string()
     } else {
-        format!("{n}")
+        shortest
+    }
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::format_number;
+
+    #[test]
+    fn numbers_show_at_most_fifteen_significant_digits() {
+        assert_eq!(format_number(0.1 + 0.2), "0.3");
+        assert_eq!(format_number(2.0 / 3.0), "0.666666666666667");
+        assert_eq!(format_number(3.5), "3.5");
+        assert_eq!(format_number(-7.0), "-7");
+        assert_eq!(format_number(1e-20), "0.00000000000000000001");
+        assert_eq!(format_number(1.0 / 3e10), "0.0000000000333333333333333");
+        assert_eq!(format_number(123456.789), "123456.789");
+        assert_eq!(format_number(9007199254740991.0), "9007199254740991");
+        assert_eq!(format_number(1.0e300 / 7.0), format!("{}", 1.0e300 / 7.0));
     }
 }
 
