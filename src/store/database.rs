@@ -419,6 +419,12 @@ pub fn format_number(n: f64) -> String {
     }
 }
 
+/// The database is read by the workers of a parallel round at once.
+const _: () = {
+    const fn shared_between_threads<T: Sync + Send>() {}
+    shared_between_threads::<Database>();
+};
+
 #[cfg(test)]
 mod number_tests {
     use super::format_number;
@@ -436,9 +442,3 @@ mod number_tests {
         assert_eq!(format_number(1.0e300 / 7.0), format!("{}", 1.0e300 / 7.0));
     }
 }
-
-/// The database is read by the workers of a parallel round at once.
-const _: () = {
-    const fn shared_between_threads<T: Sync + Send>() {}
-    shared_between_threads::<Database>();
-};
