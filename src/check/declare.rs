@@ -23,6 +23,22 @@ pub fn declare_kind(db: &mut Database, decl: &KindDecl) -> Result<(), Diagnostic
             errors.push(d);
             continue;
         }
+        if f.name.text == "id" {
+            // Every kind has `id` already: the fact's own name (`visit(id: us_visit, …)`).
+            errors.push(
+                Diagnostic::error(
+                    "every kind has a field `id` already: the fact's own name",
+                    f.name.span,
+                    "declared by every kind",
+                )
+                .with_help(format!(
+                    "give this field another name, such as `{}_id` or `number`; a fact names \
+                     itself with `id: some_name`",
+                    decl.name.text
+                )),
+            );
+            continue;
+        }
         if fields.iter().any(|x| x.name == f.name.text) {
             errors.push(Diagnostic::error(
                 format!("field `{}` is declared twice", f.name.text),
@@ -204,8 +220,52 @@ fn fill_fields(
 ) -> Diagnostics {
     let mut errors = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
-    for fv in fields {
-        let name = fv.name.text.as_str();
+    // Values given by position fill, in order, the declared fields no value names (as the
+    // arguments of a rule's atom do).
+    let kind = db.kind(kind_id);
+    let named: Vec<&str> = fields
+        .iter()
+        .filter(|f| !f.positional)
+        .map(|f| f.name.text.as_str())
+        .collect();
+    let mut free = kind.fields[1..]
+        .iter()
+        .map(|f| f.name.clone())
+        .filter(|n| !named.contains(&n.as_str()) && !reserved.contains(&n.as_str()))
+        .collect::<Vec<String>>()
+        .into_iter();
+    let by_position: Vec<Option<String>> = fields
+        .iter()
+        .map(|f| if f.positional { free.next() } else { None })
+        .collect();
+    for (fv, placed) in fields.iter().zip(&by_position) {
+        let name = match (fv.positional, placed) {
+            (false, _) => fv.name.text.as_str(),
+            (true, Some(name)) => name.as_str(),
+            (true, None) => {
+                let kind = db.kind(kind_id);
+                let declared: Vec<&str> =
+                    kind.fields[1..].iter().map(|f| f.name.as_str()).collect();
+                errors.push(
+                    Diagnostic::error(
+                        format!(
+                            "kind `{}` has {} field{}, and this value fills none of them",
+                            kind.name,
+                            declared.len(),
+                            if declared.len() == 1 { "" } else { "s" }
+                        ),
+                        fv.value.span,
+                        "one value too many",
+                    )
+                    .with_help(format!(
+                        "its fields in order are {}; values without a name fill the fields no \
+                         value names",
+                        declared.join(", ")
+                    )),
+                );
+                continue;
+            }
+        };
         if seen.contains(&name) {
             errors.push(Diagnostic::error(
                 format!("field `{name}` is given twice"),

@@ -101,8 +101,11 @@ pub struct Fact {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct FieldValue {
+    /// The field's name; for a value given by position, an empty name at the value.
     pub name: Name,
     pub value: Value,
+    /// Given without a name (`edge(1, 2)`): it fills the next field no value names.
+    pub positional: bool,
 }
 
 /// Where a fact comes from.

@@ -389,7 +389,11 @@ impl Cursor<'_, '_> {
         self.expect(b':')?;
         self.skip();
         let value = self.value()?;
-        Ok(FieldValue { name, value })
+        Ok(FieldValue {
+            name,
+            value,
+            positional: false,
+        })
     }
 
     /// `provenance = { citations? ~ inferred? ~ background? }`, entered after the blanks

@@ -321,6 +321,7 @@ impl Builder {
             match p.as_rule() {
                 Rule::kind_name => kind = Some(self.name(p)),
                 Rule::field_value => fields.push(self.field_value(p)?),
+                Rule::positional => fields.push(self.positional(p)?),
                 Rule::provenance => provenance = self.provenance(p)?,
                 _ => {}
             }
@@ -351,7 +352,11 @@ impl Builder {
                         text: "id".into(),
                         span: id.span,
                     };
-                    fields.push(FieldValue { name, value });
+                    fields.push(FieldValue {
+                        name,
+                        value,
+                        positional: false,
+                    });
                 }
                 Rule::field_value => fields.push(self.field_value(p)?),
                 _ => {}
@@ -416,7 +421,25 @@ impl Builder {
         let mut it = pair.into_inner();
         let name = self.name(it.next().expect("field name"));
         let value = self.value(it.next().expect("field value"))?;
-        Ok(FieldValue { name, value })
+        Ok(FieldValue {
+            name,
+            value,
+            positional: false,
+        })
+    }
+
+    /// A fact's value given without its field's name.
+    fn positional(&self, pair: Pair<Rule>) -> Built<FieldValue> {
+        let value = self.value(pair.into_inner().next().expect("value"))?;
+        let name = Name {
+            text: String::new(),
+            span: value.span,
+        };
+        Ok(FieldValue {
+            name,
+            value,
+            positional: true,
+        })
     }
 
     fn provenance(&self, pair: Pair<Rule>) -> Built<Provenance> {
