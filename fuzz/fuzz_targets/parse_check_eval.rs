@@ -10,30 +10,30 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 /// A kind to import files into: one field of each type.
 const DECLARE: &str = "kind ev(actor: entity, date: date, n: number, note: text);";
 
-fn snapshot() -> &'static dalil::Session {
-    static SNAPSHOT: OnceLock<dalil::Session> = OnceLock::new();
-    SNAPSHOT.get_or_init(|| {
+thread_local! {
+    /// The loaded article, made once per run (libFuzzer runs the target on one thread).
+    static SNAPSHOT: dalil::Session = {
         let mut session = dalil::Session::with_article().expect("the article loads");
         session.run("<declare>", DECLARE, &mut |_| {});
         // Small budgets, so that a runaway query ends in its limit report quickly.
         session.limits.max_rows = 10_000;
         session.limits.max_time = Duration::from_millis(300);
         session.limits.max_memory = 32 << 20;
+        session.limits.threads = 1;
         session
-    })
+    };
 }
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
-    let mut session = snapshot().clone();
+    let mut session = SNAPSHOT.with(|s| s.clone());
     match mode % 8 {
         // A data file, imported, then queried.
         6 | 7 => {
