@@ -1963,6 +1963,9 @@ thread_local! {
     static THREADS: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
     /// How many programs agreed with the reference.
     static AGREED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// The dataflow engine's refusals: how many programs each construct it names stopped.
+    static REFUSED: std::cell::RefCell<std::collections::BTreeMap<String, usize>> =
+        const { std::cell::RefCell::new(std::collections::BTreeMap::new()) };
 }
 
 /// A session on the engine under test.
@@ -2029,10 +2032,15 @@ fn engine_agrees_with_the_reference_on_four_threads() {
 fn dataflow_engine_agrees_with_the_naive_reference() {
     DATAFLOW.set(true);
     property();
-    // Programs with arithmetic are refused (not lowered yet); the others must be many.
+    // What it refuses, named and counted; the programs it ran must be most of them.
+    let refused = REFUSED.with(|r| r.borrow().clone());
+    eprintln!(
+        "the dataflow engine agreed on {} programs and refused {refused:?}",
+        AGREED.get()
+    );
     assert!(
         AGREED.get() * 4 > config().cases as usize,
-        "only {} programs ran on the dataflow engine",
+        "only {} programs ran on the dataflow engine; refused: {refused:?}",
         AGREED.get()
     );
 }
@@ -2057,6 +2065,13 @@ fn property() {
             Outcome::Refused(e)
                 if DATAFLOW.get() && e.contains("the dataflow engine cannot run") =>
             {
+                let what = e
+                    .split("the dataflow engine cannot run ")
+                    .nth(1)
+                    .and_then(|rest| rest.split(" yet").next())
+                    .unwrap_or("?")
+                    .to_string();
+                REFUSED.with(|r| *r.borrow_mut().entry(what).or_default() += 1);
                 Ok(())
             }
             other => Err(TestCaseError::fail(describe_failure(&p, &other))),

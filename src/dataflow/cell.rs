@@ -11,8 +11,63 @@ use smallvec::SmallVec;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-/// A row, a key or a binding inside the dataflow (two cells inline, more on the heap).
+/// A row as the session and the workers exchange it (two cells inline, more on the heap).
 pub type Tuple = SmallVec<[u64; 2]>;
+
+/// A row, a key or a binding inside the dataflow. Its width is known where it is made (the
+/// lowering fixes every layout), so a program whose tuples are all narrow runs on fixed arrays
+/// (`[u64; 2]`: 16 bytes, no length, no heap), and only a wider one on [`Tuple`]. An array
+/// holds its cells first and zeros after them; whoever reads it knows how many are real.
+pub trait Row: differential_dataflow::ExchangeData + std::hash::Hash + Default {
+    /// The widest tuple this representation holds.
+    const WIDTH: usize;
+    /// A tuple of these cells (at most [`Row::WIDTH`]).
+    fn of<I: IntoIterator<Item = u64>>(cells: I) -> Self;
+    /// Its cells (for an array: the real ones, then zeros).
+    fn cells(&self) -> &[u64];
+    fn cells_mut(&mut self) -> &mut [u64];
+    /// Cell `i`.
+    fn at(&self, i: usize) -> u64 {
+        self.cells()[i]
+    }
+}
+
+macro_rules! fixed_rows {
+    ($($n:literal),*) => {$(
+        impl Row for [u64; $n] {
+            const WIDTH: usize = $n;
+            fn of<I: IntoIterator<Item = u64>>(cells: I) -> Self {
+                let mut row = [0; $n];
+                let mut cells = cells.into_iter();
+                for (slot, c) in row.iter_mut().zip(&mut cells) {
+                    *slot = c;
+                }
+                debug_assert!(cells.next().is_none(), "a tuple wider than its row");
+                row
+            }
+            fn cells(&self) -> &[u64] {
+                self
+            }
+            fn cells_mut(&mut self) -> &mut [u64] {
+                self
+            }
+        }
+    )*};
+}
+fixed_rows!(2, 4);
+
+impl Row for Tuple {
+    const WIDTH: usize = usize::MAX;
+    fn of<I: IntoIterator<Item = u64>>(cells: I) -> Self {
+        cells.into_iter().collect()
+    }
+    fn cells(&self) -> &[u64] {
+        self
+    }
+    fn cells_mut(&mut self) -> &mut [u64] {
+        self
+    }
+}
 
 /// `unknown`. No encoded value is all ones (numbers' NaNs are made canonical, symbols and
 /// dates are 32-bit indexes).

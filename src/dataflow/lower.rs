@@ -7,7 +7,7 @@
 
 use super::cell::{self, DateTable, lowerable};
 use crate::check::Strata;
-use crate::check::functions::Func;
+use crate::check::functions::signature;
 use crate::check::rules::{BodyLit, CAtom, CheckedRule, Expr, HeadArg, Slot};
 use crate::date::{Modality, TimeRel, Widening};
 use crate::diagnostic::{Diagnostic, Span};
@@ -30,6 +30,34 @@ pub struct Program {
     pub dates: DateTable,
     /// How far approximate dates reach under `possibly` (the session's setting).
     pub widening: Widening,
+    /// The symbols' texts, which evaluating expressions reads, when a rule computes a value
+    /// beyond a variable or a constant (each worker makes its own database of them).
+    pub symbols: Option<Arc<crate::store::Interner>>,
+}
+
+/// A checked expression on its way to the workers: `Expr` holds values that stay on one
+/// thread, so it travels encoded and each worker decodes its own copy.
+#[derive(Clone, Debug)]
+pub struct Code {
+    bytes: Vec<u8>,
+    /// The variables it reads.
+    pub vars: Vec<usize>,
+}
+
+impl Code {
+    pub fn new(e: &Expr) -> Code {
+        let mut vars = vec![];
+        e.vars(&mut vars);
+        Code {
+            bytes: postcard::to_stdvec(e).unwrap_or_default(),
+            vars,
+        }
+    }
+
+    /// The expression (decoded on the worker's thread).
+    pub fn expr(&self) -> Expr {
+        postcard::from_bytes(&self.bytes).unwrap_or(Expr::Const(Value::Null))
+    }
 }
 
 /// The case-insensitive order of every symbol's name, as `<` and `min` on texts and names
@@ -119,6 +147,18 @@ pub enum Step {
     Filter(Filter),
     /// Antijoin: drop the bindings that match a row of the kind.
     Not(Atom),
+    /// Give a new variable an expression's value (`?v = expr`, or an aggregate's argument).
+    Bind(Bind),
+}
+
+/// `?v = expr` on a variable not bound yet.
+#[derive(Clone, Debug)]
+pub struct Bind {
+    pub var: usize,
+    pub expr: Code,
+    /// Keep a binding whose value is unknown (an aggregate's argument: it still counts as a
+    /// match); otherwise it is dropped, as the local engine drops it.
+    pub keep_unknown: bool,
 }
 
 /// An atom: which columns of which kind, bound to what.
@@ -137,25 +177,21 @@ pub enum Arg {
     Any,
 }
 
-/// A comparison operand: a variable, a constant, or `days_between` (`max_days_between`).
-#[derive(Clone, Debug)]
-pub enum Operand2 {
-    Var(usize),
-    Const(u64, Type),
-    DaysBetween(Func, Box<Operand2>, Box<Operand2>),
-}
-
+/// A comparison or a time relation, on the checked expressions (evaluated by the local
+/// engine's `eval::expr`).
 #[derive(Clone, Debug)]
 pub enum Filter {
-    Compare(Operand2, CmpOp, Operand2),
-    Time(Operand2, TimeRel, Modality, Operand2),
+    Compare(Code, CmpOp, Code),
+    Time(Code, TimeRel, Modality, Code),
 }
 
 /// What fills a column of the head.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum HeadCell {
     Var(usize),
     Const(u64),
+    /// A number computed from the body's variables.
+    Expr(Code),
     /// The result of aggregate `i` of [`Rule::aggs`].
     Agg(usize),
 }
@@ -167,25 +203,33 @@ pub struct Agg {
 }
 
 impl Filter {
-    fn vars(&self) -> Vec<usize> {
-        fn of(o: &Operand2, out: &mut Vec<usize>) {
-            match o {
-                Operand2::Var(v) => out.push(*v),
-                Operand2::Const(..) => {}
-                Operand2::DaysBetween(_, a, b) => {
-                    of(a, out);
-                    of(b, out);
-                }
-            }
-        }
+    pub fn vars(&self) -> Vec<usize> {
         let mut out = vec![];
         match self {
             Filter::Compare(a, _, b) | Filter::Time(a, _, _, b) => {
-                of(a, &mut out);
-                of(b, &mut out);
+                out.extend(&a.vars);
+                out.extend(&b.vars);
             }
         }
         out
+    }
+}
+
+impl Step {
+    /// The variables the step reads (an atom: those it shares with the binding or binds).
+    pub fn vars(&self) -> Vec<usize> {
+        match self {
+            Step::Filter(f) => f.vars(),
+            Step::Not(a) | Step::Join(a) => a
+                .args
+                .iter()
+                .filter_map(|(_, x)| match x {
+                    Arg::Var(v) => Some(*v),
+                    _ => None,
+                })
+                .collect(),
+            Step::Bind(b) => b.expr.vars.clone(),
+        }
     }
 }
 
@@ -215,8 +259,9 @@ pub fn lower(
         names: None,
         dates: dates.clone(),
         widening: db.widening,
+        symbols: None,
     };
-    let mut by_name = false;
+    let (mut by_name, mut computes) = (false, false);
     let derived: Vec<KindId> = rules.iter().map(|r| r.head_kind).collect();
     for (members, recursive) in &strata.strata {
         let mut stratum = Stratum {
@@ -234,8 +279,13 @@ pub fn lower(
             {
                 program.inputs.push((rule.head_kind, types(rule.head_kind)));
             }
-            let (lowered, names) = lower_rule(db, rule, dates)?;
+            let Lowered {
+                rule: lowered,
+                by_name: names,
+                computes: evaluates,
+            } = lower_rule(db, rule, dates)?;
             by_name |= names;
+            computes |= evaluates;
             if !stratum.heads.contains(&rule.head_kind) {
                 stratum.heads.push(rule.head_kind);
                 program
@@ -257,6 +307,9 @@ pub fn lower(
     if by_name {
         program.names = Some(Arc::new(NameOrder::of(db)));
     }
+    if computes {
+        program.symbols = Some(Arc::new(db.interner.clone()));
+    }
     Ok(program)
 }
 
@@ -265,15 +318,59 @@ fn constant(v: &Value, span: Span, dates: &DateTable) -> Result<u64, Diagnostic>
     cell::encode(v, &mut dates).ok_or_else(|| refuse("a list constant", span))
 }
 
-/// A rule lowered; true if it orders texts or names (and so needs the [`NameOrder`]).
-fn lower_rule(
-    db: &Database,
-    rule: &CheckedRule,
-    dates: &DateTable,
-) -> Result<(Rule, bool), Diagnostic> {
+/// A rule lowered, and what it needs besides rows: the order of names (it orders texts or
+/// names), the evaluation of expressions (it computes one beyond a variable or a constant).
+struct Lowered {
+    rule: Rule,
+    by_name: bool,
+    computes: bool,
+}
+
+/// Gives a date or text constant of a binding its cell now (cells of dates are numbered as
+/// the session meets them, in the same order in every process).
+fn check_constant(e: &Expr, span: Span, dates: &DateTable) -> Result<(), Diagnostic> {
+    match e {
+        Expr::Const(c) => constant(c, span, dates).map(|_| ()),
+        _ => Ok(()),
+    }
+}
+
+/// Is `e` more than a variable or a constant?
+fn computed(e: &Expr) -> bool {
+    !matches!(e, Expr::Var(_) | Expr::Const(_))
+}
+
+/// The type of an expression's values.
+fn expr_type(e: &Expr, vars: &[Option<Type>]) -> Option<Type> {
+    match e {
+        Expr::Var(v) => vars[*v],
+        Expr::Const(c) => Some(value_type(c)),
+        Expr::Neg(_) | Expr::Binary(..) => Some(Type::Number),
+        Expr::Call(f, _) => Some(signature(*f).result),
+    }
+}
+
+/// Refuses a computed value that would need a new cell: a text or a date made by a function
+/// (`concat`, `add_days`): cells of texts and dates are symbols and dates every process
+/// numbers alike, which a value made inside one worker is not.
+fn check_result(e: &Expr, vars: &[Option<Type>], span: Span) -> Result<(), Diagnostic> {
+    match expr_type(e, vars) {
+        Some(Type::Number | Type::Bool) => Ok(()),
+        _ if !computed(e) => Ok(()),
+        Some(t) => Err(refuse(
+            &format!(
+                "a function whose value is a new {t} (`concat`, `lower`, `add_days`, …) outside a comparison"
+            ),
+            span,
+        )),
+        None => Err(refuse("an expression of unknown type", span)),
+    }
+}
+
+fn lower_rule(db: &Database, rule: &CheckedRule, dates: &DateTable) -> Result<Lowered, Diagnostic> {
     let span = rule.span;
-    let mut by_name = false;
-    // Every variable's type, from the columns it is bound to.
+    let (mut by_name, mut computes) = (false, false);
+    // Every variable's type: from the columns it is bound to, then from the expressions.
     let mut var_types = vec![None; rule.var_names.len()];
     for lit in &rule.body {
         if let BodyLit::Atom(a) | BodyLit::Not(a) = lit {
@@ -284,10 +381,13 @@ fn lower_rule(
             }
         }
     }
-    let var_types: Vec<Type> = var_types
-        .into_iter()
-        .map(|t| t.unwrap_or(Type::Text))
-        .collect();
+    for lit in &rule.body {
+        if let BodyLit::Bind(v, e) = lit
+            && var_types[*v].is_none()
+        {
+            var_types[*v] = expr_type(e, &var_types);
+        }
+    }
     let atom = |a: &CAtom, negated: bool| -> Result<Atom, Diagnostic> {
         let mut args = vec![];
         for (col, slot) in &a.args {
@@ -311,25 +411,33 @@ fn lower_rule(
         }
         Ok(Atom { kind: a.kind, args })
     };
-    let operand = |o: &Expr| -> Result<Operand2, Diagnostic> { lower_operand(o, span, dates) };
-    // Positive atoms in the order written; each filter and negation right after the atom
-    // that binds its last variable.
+    // Positive atoms in the order written; each other step as soon as its variables are bound.
     let mut joins = vec![];
     let mut later = vec![];
+    // The expression of each `?v = e`, whose value needs a cell if `?v` is not bound before.
+    let mut results: Vec<(usize, &Expr)> = vec![];
     for lit in &rule.body {
         match lit {
             BodyLit::Atom(a) => joins.push(atom(a, false)?),
             BodyLit::Not(a) => later.push(Step::Not(atom(a, true)?)),
             BodyLit::Compare(l, op, r) => {
-                let (l, r) = (operand(l)?, operand(r)?);
-                by_name |= orders_names(&l, *op, &r, &var_types);
-                later.push(Step::Filter(Filter::Compare(l, *op, r)));
+                computes |= computed(l) || computed(r);
+                by_name |= orders_names(l, *op, r, &var_types);
+                later.push(Step::Filter(Filter::Compare(
+                    Code::new(l),
+                    *op,
+                    Code::new(r),
+                )));
             }
-            BodyLit::Bind(..) => {
-                return Err(refuse(
-                    "`?v = …` (a variable given an expression's value)",
-                    span,
-                ));
+            BodyLit::Bind(v, e) => {
+                computes |= computed(e);
+                check_constant(e, span, dates)?;
+                later.push(Step::Bind(Bind {
+                    var: *v,
+                    expr: Code::new(e),
+                    keep_unknown: false,
+                }));
+                results.push((*v, e));
             }
             BodyLit::Aggregate(..) => {
                 return Err(refuse(
@@ -337,44 +445,31 @@ fn lower_rule(
                     span,
                 ));
             }
-            BodyLit::Time(l, rel, m, r) => later.push(Step::Filter(Filter::Time(
-                operand(l)?,
-                *rel,
-                *m,
-                operand(r)?,
-            ))),
+            BodyLit::Time(l, rel, m, r) => {
+                computes |= computed(l) || computed(r);
+                later.push(Step::Filter(Filter::Time(
+                    Code::new(l),
+                    *rel,
+                    *m,
+                    Code::new(r),
+                )))
+            }
         }
     }
     let mut steps = vec![];
     let mut bound = vec![false; var_types.len()];
-    let needs = |s: &Step| -> Vec<usize> {
-        match s {
-            Step::Filter(f) => f.vars(),
-            Step::Not(a) | Step::Join(a) => a
-                .args
-                .iter()
-                .filter_map(|(_, x)| match x {
-                    Arg::Var(v) => Some(*v),
-                    _ => None,
-                })
-                .collect(),
-        }
-    };
-    let place = |steps: &mut Vec<Step>, later: &mut Vec<Step>, bound: &[bool]| {
-        let (ready, rest): (Vec<Step>, Vec<Step>) = later
-            .drain(..)
-            .partition(|s| needs(s).iter().all(|v| bound[*v]));
-        steps.extend(ready);
-        *later = rest;
-    };
     for a in joins {
-        for (_, arg) in &a.args {
-            if let Arg::Var(v) = arg {
-                bound[*v] = true;
-            }
+        for v in Step::Join(a.clone()).vars() {
+            bound[v] = true;
         }
         steps.push(Step::Join(a));
-        place(&mut steps, &mut later, &bound);
+        place(
+            &mut steps,
+            &mut later,
+            &mut bound,
+            (&results, &var_types),
+            span,
+        )?;
     }
     if !later.is_empty() || steps.is_empty() {
         return Err(refuse(
@@ -388,33 +483,44 @@ fn lower_rule(
         head[*col] = match arg {
             HeadArg::Expr(Expr::Var(v)) => HeadCell::Var(*v),
             HeadArg::Expr(Expr::Const(c)) => HeadCell::Const(constant(c, span, dates)?),
-            HeadArg::Expr(_) => {
-                return Err(refuse("arithmetic and functions in a rule's head", span));
+            HeadArg::Expr(e) => {
+                check_result(e, &var_types, span)?;
+                computes = true;
+                HeadCell::Expr(Code::new(e))
             }
             HeadArg::Agg(func, arg) => {
                 let var = match arg {
                     None => None,
                     Some(Expr::Var(v)) => Some(*v),
-                    Some(_) => {
-                        return Err(refuse(
-                            "an aggregate of an expression (`sum(?a * ?b)`)",
-                            span,
-                        ));
+                    Some(e) => {
+                        // The argument's value per match: a new variable, bound at the end
+                        // (unknown kept: the match still counts for `count()`).
+                        check_result(e, &var_types, span)?;
+                        computes = true;
+                        var_types.push(expr_type(e, &var_types));
+                        let var = var_types.len() - 1;
+                        steps.push(Step::Bind(Bind {
+                            var,
+                            expr: Code::new(e),
+                            keep_unknown: true,
+                        }));
+                        Some(var)
                     }
                 };
-                if *func == AggFn::Mean {
-                    return Err(refuse("`mean`", span));
-                }
                 by_name |= matches!(func, AggFn::Min | AggFn::Max)
                     && var.is_some_and(|v| {
-                        !matches!(var_types[v], Type::Number | Type::Date | Type::Bool)
+                        !matches!(var_types[v], Some(Type::Number | Type::Date | Type::Bool))
                     });
                 aggs.push(Agg { func: *func, var });
                 HeadCell::Agg(aggs.len() - 1)
             }
         };
     }
-    let lowered = Rule {
+    let var_types: Vec<Type> = var_types
+        .into_iter()
+        .map(|t| t.unwrap_or(Type::Text))
+        .collect();
+    let rule = Rule {
         index: rule.index,
         head_kind: rule.head_kind,
         vars: var_types.len(),
@@ -423,27 +529,46 @@ fn lower_rule(
         head,
         aggs,
     };
-    Ok((lowered, by_name))
+    Ok(Lowered {
+        rule,
+        by_name,
+        computes,
+    })
 }
 
-fn lower_operand(e: &Expr, span: Span, dates: &DateTable) -> Result<Operand2, Diagnostic> {
-    Ok(match e {
-        Expr::Var(v) => Operand2::Var(*v),
-        Expr::Const(c) => Operand2::Const(constant(c, span, dates)?, value_type(c)),
-        Expr::Call(f @ (Func::DaysBetween | Func::MaxDaysBetween), args) if args.len() == 2 => {
-            Operand2::DaysBetween(
-                *f,
-                Box::new(lower_operand(&args[0], span, dates)?),
-                Box::new(lower_operand(&args[1], span, dates)?),
-            )
-        }
-        _ => {
-            return Err(refuse(
-                "arithmetic and functions other than `days_between` in a comparison",
-                span,
-            ));
-        }
-    })
+/// Moves to `steps` every step of `later` whose variables are bound (a binding binds its
+/// variable, which may make another ready); `?v = e` on a bound `?v` is an equality test.
+fn place(
+    steps: &mut Vec<Step>,
+    later: &mut Vec<Step>,
+    bound: &mut [bool],
+    (results, var_types): (&[(usize, &Expr)], &[Option<Type>]),
+    span: Span,
+) -> Result<(), Diagnostic> {
+    loop {
+        let Some(i) = later
+            .iter()
+            .position(|s| s.vars().iter().all(|v| bound[*v]))
+        else {
+            return Ok(());
+        };
+        let step = match later.remove(i) {
+            Step::Bind(b) if bound[b.var] => Step::Filter(Filter::Compare(
+                Code::new(&Expr::Var(b.var)),
+                CmpOp::Eq,
+                b.expr,
+            )),
+            Step::Bind(b) => {
+                if let Some((_, e)) = results.iter().find(|(v, _)| *v == b.var) {
+                    check_result(e, var_types, span)?;
+                }
+                bound[b.var] = true;
+                Step::Bind(b)
+            }
+            s => s,
+        };
+        steps.push(step);
+    }
 }
 
 /// The type a constant's cell decodes as.
@@ -459,20 +584,16 @@ pub fn value_type(v: &Value) -> Type {
     }
 }
 
-/// The type of an operand's values.
-pub fn operand_type(o: &Operand2, types: &[Type]) -> Type {
-    match o {
-        Operand2::Var(v) => types[*v],
-        Operand2::Const(_, t) => *t,
-        Operand2::DaysBetween(..) => Type::Number,
-    }
-}
-
 /// Do `<`, `<=`, `>`, `>=` here order texts or names (by name)? Equality needs no names.
-fn orders_names(l: &Operand2, op: CmpOp, r: &Operand2, types: &[Type]) -> bool {
-    let by_name = |t: Type| matches!(t, Type::Text | Type::Entity | Type::Ref | Type::List);
+fn orders_names(l: &Expr, op: CmpOp, r: &Expr, types: &[Option<Type>]) -> bool {
+    let by_name = |t: Option<Type>| {
+        matches!(
+            t,
+            Some(Type::Text | Type::Entity | Type::Ref | Type::List) | None
+        )
+    };
     !matches!(op, CmpOp::Eq | CmpOp::Ne)
-        && (by_name(operand_type(l, types)) || by_name(operand_type(r, types)))
+        && (by_name(expr_type(l, types)) || by_name(expr_type(r, types)))
 }
 
 impl Program {
@@ -510,6 +631,7 @@ impl Program {
                         Step::Join(a) => format!("join {} (shared arrangement)", name(a.kind)),
                         Step::Not(a) => format!("antijoin {}", name(a.kind)),
                         Step::Filter(_) => "filter".to_string(),
+                        Step::Bind(_) => "map (compute a value)".to_string(),
                     });
                 }
                 if r.aggs.is_empty() {

@@ -10,6 +10,7 @@
 
 pub mod cell;
 pub mod cluster;
+mod compute;
 mod hook;
 pub use hook::Route;
 pub mod lower;
@@ -190,6 +191,9 @@ impl Engine {
             }
             Wait::Failed(e) => return Err(self.fail(e)),
         };
+        if let Some(d) = failure(db, &program, rules, &outputs, &self.dates) {
+            return Err(self.abandon(LimitHit::Failed(Box::new(d))));
+        }
         let (added, removed, rebuilt) = apply(db, &program, rules, outputs);
         // Rows moved: what was fed is no longer a prefix, so the next refresh starts again.
         self.stale |= rebuilt && program.inputs.iter().any(|(k, _)| derives(&program, *k));
@@ -251,6 +255,38 @@ impl Engine {
         }
         (changes, fed)
     }
+}
+
+/// The report for the first failure row (an expression without a value), if any.
+fn failure(
+    db: &Database,
+    program: &Program,
+    rules: &[CheckedRule],
+    outputs: &[runtime::Output],
+    dates: &cell::DateTable,
+) -> Option<crate::diagnostic::Diagnostic> {
+    let mut failed: Vec<&cell::Tuple> = outputs
+        .iter()
+        .filter(|(k, _, d)| *k == compute::FAILED && *d > 0)
+        .map(|(_, row, _)| row)
+        .collect();
+    failed.sort_unstable();
+    let row = failed.first()?;
+    let index = *row.first()? as usize;
+    let rule = rules.iter().find(|r| r.index == index)?;
+    let lowered = program
+        .strata
+        .iter()
+        .flat_map(|s| &s.rules)
+        .find(|r| r.index == index)?;
+    let dates = dates.read().unwrap_or_else(|e| e.into_inner());
+    Some(compute::report(
+        db,
+        rule,
+        &row[1..],
+        &lowered.var_types,
+        &dates,
+    ))
 }
 
 /// Writes the derived changes into the relations: additions are appended; a kind that lost

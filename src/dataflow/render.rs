@@ -8,12 +8,10 @@
 //! - An aggregate is a `reduce` over the groups the head's plain fields make; a group exists
 //!   only when the body matched something (dalil's empty-group semantics: no row, not zero).
 
-use super::cell::{self, DateTable, NULL, Tuple};
-use super::lower::{
-    Agg, Arg, Atom, Filter, HeadCell, NameOrder, Operand2, Program, Rule, Step, Stratum,
-};
-use crate::date::Widening;
-use crate::eval::{compare_by, order_unnamed};
+use super::cell::{NULL, Row};
+use super::compute::{self, Ctx, FAILED, failure_width};
+use super::lower::{Agg, Arg, Atom, HeadCell, Program, Rule, Step, Stratum};
+use super::runtime::Epoch;
 use crate::store::{KindId, Type, Value};
 use crate::syntax::ast::AggFn;
 use differential_dataflow::VecCollection;
@@ -22,7 +20,6 @@ use differential_dataflow::operators::arrange::{Arranged, TraceAgent};
 use differential_dataflow::operators::iterate::VecVariable;
 use differential_dataflow::trace::implementations::ValSpine;
 use std::collections::HashMap;
-use std::sync::Arc;
 use timely::dataflow::Scope;
 use timely::order::Product;
 use timely::progress::Timestamp;
@@ -31,8 +28,8 @@ use timely::progress::Timestamp;
 pub const SENTINEL: KindId = KindId::MAX;
 
 /// A collection of rows (or bindings) with multiplicities.
-pub type Coll<'s, T> = VecCollection<'s, T, Tuple, isize>;
-type Arrangement<'s, T> = Arranged<'s, TraceAgent<ValSpine<Tuple, Tuple, T, isize>>>;
+pub type Coll<'s, T, R> = VecCollection<'s, T, R, isize>;
+type Arrangement<'s, T, R> = Arranged<'s, TraceAgent<ValSpine<R, R, T, isize>>>;
 
 /// How an atom's column is used by a join: part of the key, part of the value, a constant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -46,32 +43,29 @@ enum Role {
 type ArrangementKey = (KindId, Vec<(usize, Role)>);
 
 /// The arrangements built so far in one scope, by kind and the roles of its columns.
-struct Arrangements<'s, T: Timestamp + Lattice + Ord> {
-    built: HashMap<ArrangementKey, Arrangement<'s, T>>,
+struct Arrangements<'s, T: Timestamp + Lattice + Ord, R: Row> {
+    built: HashMap<ArrangementKey, Arrangement<'s, T, R>>,
 }
 
 /// Renders every stratum of `program` in `scope`, adding each derived kind to `colls` (which
 /// holds the inputs to begin with).
-pub fn render<'s>(
-    scope: Scope<'s, u64>,
+pub fn render<'s, R: Row>(
+    scope: Scope<'s, Epoch>,
     program: &Program,
-    colls: &mut HashMap<KindId, Coll<'s, u64>>,
+    colls: &mut HashMap<KindId, Coll<'s, Epoch, R>>,
 ) {
+    let mut fails = vec![];
+    let ctx = Ctx::of(program);
     for stratum in &program.strata {
         if stratum.recursive {
-            render_recursive(scope, stratum, colls, &Ctx::of(program));
+            render_recursive(scope, stratum, colls, &ctx, &mut fails);
         } else {
             let mut arr = Arrangements {
                 built: HashMap::new(),
             };
-            let mut made: Vec<(KindId, Coll<'s, u64>)> = vec![];
+            let mut made: Vec<(KindId, Coll<'s, Epoch, R>)> = vec![];
             for rule in &stratum.rules {
-                let out = render_rule(
-                    rule,
-                    &mut |k| colls[&k].clone(),
-                    &mut arr,
-                    &Ctx::of(program),
-                );
+                let out = render_rule(rule, &mut |k| colls[&k].clone(), &mut arr, &ctx, &mut fails);
                 made.push((rule.head_kind, out));
             }
             for head in &stratum.heads {
@@ -84,12 +78,15 @@ pub fn render<'s>(
             }
         }
     }
+    if let Some(first) = fails.pop() {
+        colls.insert(FAILED, fails.into_iter().fold(first, |a, f| a.concat(f)));
+    }
 }
 
-fn concat_of<'s, T: Timestamp + Lattice + Ord>(
-    made: &[(KindId, Coll<'s, T>)],
+fn concat_of<'s, T: Timestamp + Lattice + Ord, R: Row>(
+    made: &[(KindId, Coll<'s, T, R>)],
     head: KindId,
-) -> Coll<'s, T> {
+) -> Coll<'s, T, R> {
     let mut parts = made
         .iter()
         .filter(|(k, _)| *k == head)
@@ -100,14 +97,15 @@ fn concat_of<'s, T: Timestamp + Lattice + Ord>(
 
 /// One iterative scope: a variable per kind of the stratum, set to the distinct rows of its
 /// rules, which read the variables (this stratum) and entered collections (lower strata).
-fn render_recursive<'s>(
-    scope: Scope<'s, u64>,
+fn render_recursive<'s, R: Row>(
+    scope: Scope<'s, Epoch>,
     stratum: &Stratum,
-    colls: &mut HashMap<KindId, Coll<'s, u64>>,
+    colls: &mut HashMap<KindId, Coll<'s, Epoch, R>>,
     ctx: &Ctx,
+    fails: &mut Vec<Coll<'s, Epoch, R>>,
 ) {
     let outer = scope;
-    let results: Vec<(KindId, Coll<'s, u64>)> = scope.iterative::<u64, _, _>(|inner| {
+    let results: Vec<(KindId, Coll<'s, Epoch, R>)> = scope.iterative::<u32, _, _>(|inner| {
         let mut vars = HashMap::new();
         let mut current = HashMap::new();
         for head in &stratum.heads {
@@ -115,11 +113,12 @@ fn render_recursive<'s>(
             vars.insert(*head, var);
             current.insert(*head, coll);
         }
-        let mut entered: HashMap<KindId, Coll<'_, Product<u64, u64>>> = HashMap::new();
+        let mut entered: HashMap<KindId, Coll<'_, Product<Epoch, u32>, R>> = HashMap::new();
         let mut arr = Arrangements {
             built: HashMap::new(),
         };
         let mut made = vec![];
+        let mut inner_fails = vec![];
         for rule in &stratum.rules {
             let out = render_rule(
                 rule,
@@ -132,9 +131,11 @@ fn render_recursive<'s>(
                 },
                 &mut arr,
                 ctx,
+                &mut inner_fails,
             );
             made.push((rule.head_kind, out));
         }
+        fails.extend(inner_fails.into_iter().map(|f| f.leave(outer)));
         let mut results = vec![];
         for head in &stratum.heads {
             let mut all = concat_of(&made, *head);
@@ -152,33 +153,16 @@ fn render_recursive<'s>(
 }
 
 /// The bindings of a rule's body, then its head rows.
-fn render_rule<'s, T: Timestamp + Lattice + Ord>(
+fn render_rule<'s, T: Timestamp + Lattice + Ord, R: Row>(
     rule: &Rule,
-    read: &mut dyn FnMut(KindId) -> Coll<'s, T>,
-    arr: &mut Arrangements<'s, T>,
+    read: &mut dyn FnMut(KindId) -> Coll<'s, T, R>,
+    arr: &mut Arrangements<'s, T, R>,
     ctx: &Ctx,
-) -> Coll<'s, T> {
-    // Which variables each step (and the head) still needs after step `i`.
-    let mut needed_after: Vec<Vec<bool>> = vec![vec![false; rule.vars]; rule.steps.len()];
-    let mut need = vec![false; rule.vars];
-    for cell in &rule.head {
-        if let HeadCell::Var(v) = cell {
-            need[*v] = true;
-        }
-    }
-    for a in &rule.aggs {
-        if let Some(v) = a.var {
-            need[v] = true;
-        }
-    }
-    for i in (0..rule.steps.len()).rev() {
-        needed_after[i] = need.clone();
-        for v in step_vars(&rule.steps[i]) {
-            need[v] = true;
-        }
-    }
+    fails: &mut Vec<Coll<'s, T, R>>,
+) -> Coll<'s, T, R> {
+    let needed_after = needed_after(rule);
     let mut layout: Vec<usize> = vec![];
-    let mut bindings: Option<Coll<'s, T>> = None;
+    let mut bindings: Option<Coll<'s, T, R>> = None;
     for (i, step) in rule.steps.iter().enumerate() {
         let keep = &needed_after[i];
         bindings = Some(match (step, bindings) {
@@ -191,15 +175,17 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord>(
                     .collect();
                 layout = out;
                 read(a.kind).flat_map(move |row| {
-                    matcher(&row).map(|t| pick.iter().map(|&p| t[p]).collect::<Tuple>())
+                    matcher(&row).map(|t| R::of(pick.iter().map(|&p| t.at(p))))
                 })
             }
             (Step::Join(a), Some(b)) => join(a, b, &mut layout, keep, read, arr),
             (Step::Filter(f), Some(b)) => {
-                let (f, lay, types) = (f.clone(), layout.clone(), rule.var_types.clone());
-                let (vars, ctx) = (rule.vars, ctx.clone());
-                let filtered = b.filter(move |t| filter_holds(&f, t, &lay, &types, vars, &ctx));
+                let filtered = compute::filter(rule, f, b, &layout, ctx, fails);
                 project(filtered, &mut layout, keep)
+            }
+            (Step::Bind(x), Some(b)) => {
+                let bound = compute::bind(rule, x, b, &mut layout, ctx, fails);
+                project(bound, &mut layout, keep)
             }
             (Step::Not(a), Some(b)) => {
                 let antijoined = antijoin(a, b, &layout, read);
@@ -211,16 +197,17 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord>(
     let bindings = bindings.expect("a rule has at least one atom");
     let head = rule.head.clone();
     let pos = move |v: usize, lay: &[usize]| lay.iter().position(|x| *x == v).unwrap_or(0);
+    if rule.head.iter().any(|c| matches!(c, HeadCell::Expr(_))) {
+        return compute::head_rows(rule, bindings, &layout, ctx, fails);
+    }
     if rule.aggs.is_empty() {
         let lay = layout;
         return bindings.map(move |t| {
-            head.iter()
-                .map(|c| match c {
-                    HeadCell::Var(v) => t[pos(*v, &lay)],
-                    HeadCell::Const(c) => *c,
-                    HeadCell::Agg(_) => NULL,
-                })
-                .collect::<Tuple>()
+            R::of(head.iter().map(|c| match c {
+                HeadCell::Var(v) => t.at(pos(*v, &lay)),
+                HeadCell::Const(c) => *c,
+                HeadCell::Agg(_) | HeadCell::Expr(_) => NULL,
+            }))
         });
     }
     // Aggregates: (group, the aggregated variables' cells) → reduce.
@@ -242,43 +229,45 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord>(
     let always = read(SENTINEL)
         .filter(move |_| ungrouped && zero_ok)
         .map(move |_| {
-            let group: Tuple = head3
-                .iter()
-                .map(|c| match c {
-                    HeadCell::Const(c) => *c,
-                    _ => NULL,
-                })
-                .collect();
-            let mut vals: Tuple = std::iter::repeat_n(0, width + 1).collect();
-            vals[0] = 1;
-            (group, vals)
+            let group = R::of(head3.iter().map(|c| match c {
+                HeadCell::Const(c) => *c,
+                _ => NULL,
+            }));
+            // The first cell marks the row that is always there (1) from a real match (0).
+            (
+                group,
+                R::of(std::iter::once(1).chain(std::iter::repeat_n(0, width))),
+            )
         });
     bindings
         .map(move |t| {
-            let group: Tuple = head
-                .iter()
-                .map(|c| match c {
-                    HeadCell::Var(v) => t[pos(*v, &lay)],
-                    HeadCell::Const(c) => *c,
-                    HeadCell::Agg(_) => NULL,
-                })
-                .collect();
-            // The first cell marks a real match (0) from the row that is always there (1).
-            let vals: Tuple = std::iter::once(0)
-                .chain(aggs.iter().map(|a| a.var.map_or(0, |v| t[pos(v, &lay)])))
-                .collect();
+            let group = R::of(head.iter().map(|c| match c {
+                HeadCell::Var(v) => t.at(pos(*v, &lay)),
+                HeadCell::Const(c) => *c,
+                HeadCell::Agg(_) | HeadCell::Expr(_) => NULL,
+            }));
+            let vals = R::of(
+                std::iter::once(0)
+                    .chain(aggs.iter().map(|a| a.var.map_or(0, |v| t.at(pos(v, &lay))))),
+            );
             (group, vals)
         })
         .concat(always)
         .reduce(
-            move |_group, input: &[(&Tuple, isize)], output: &mut Vec<(Tuple, isize)>| {
-                let real: Vec<(&Tuple, isize)> =
-                    input.iter().filter(|(t, _)| t[0] == 0).copied().collect();
+            move |_group, input: &[(&R, isize)], output: &mut Vec<(R, isize)>| {
+                let real: Vec<(&R, isize)> = input
+                    .iter()
+                    .filter(|(t, _)| t.at(0) == 0)
+                    .copied()
+                    .collect();
                 if !real.is_empty() {
-                    output.push((aggregate(&aggs2, &agg_types, &real, &ctx), 1));
-                } else if input.iter().any(|(t, n)| t[0] == 1 && *n > 0) {
+                    // `min`, `max` and `mean` of no known value: no row.
+                    if let Some(results) = aggregate(&aggs2, &agg_types, &real, &ctx) {
+                        output.push((results, 1));
+                    }
+                } else if input.iter().any(|(t, n)| t.at(0) == 1 && *n > 0) {
                     // count and sum of nothing: 0 (a number's cell is its bits: 0.0 is 0).
-                    output.push((std::iter::repeat_n(0, aggs2.len()).collect(), 1));
+                    output.push((R::of(std::iter::repeat_n(0, aggs2.len())), 1));
                 }
             },
         )
@@ -286,67 +275,88 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord>(
             let mut row = group;
             for (col, c) in head2.iter().enumerate() {
                 if let HeadCell::Agg(j) = c {
-                    row[col] = results[*j];
+                    row.cells_mut()[col] = results.at(*j);
                 }
             }
             row
         })
 }
 
-fn step_vars(step: &Step) -> Vec<usize> {
-    match step {
-        Step::Join(a) | Step::Not(a) => a
-            .args
-            .iter()
-            .filter_map(|(_, x)| match x {
-                Arg::Var(v) => Some(*v),
-                _ => None,
-            })
-            .collect(),
-        Step::Filter(f) => {
-            let mut out = vec![];
-            match f {
-                Filter::Compare(a, _, b) | Filter::Time(a, _, _, b) => {
-                    operand_vars(a, &mut out);
-                    operand_vars(b, &mut out);
-                }
-            }
-            out
+/// Which variables later steps (and the head) still need after each step of a rule.
+fn needed_after(rule: &Rule) -> Vec<Vec<bool>> {
+    let mut needed_after: Vec<Vec<bool>> = vec![vec![false; rule.vars]; rule.steps.len()];
+    let mut need = vec![false; rule.vars];
+    for cell in &rule.head {
+        match cell {
+            HeadCell::Var(v) => need[*v] = true,
+            HeadCell::Expr(e) => e.vars.iter().for_each(|v| need[*v] = true),
+            HeadCell::Const(_) | HeadCell::Agg(_) => {}
         }
     }
+    for a in &rule.aggs {
+        if let Some(v) = a.var {
+            need[v] = true;
+        }
+    }
+    for i in (0..rule.steps.len()).rev() {
+        needed_after[i] = need.clone();
+        for v in rule.steps[i].vars() {
+            need[v] = true;
+        }
+    }
+    needed_after
 }
 
-fn operand_vars(o: &Operand2, out: &mut Vec<usize>) {
-    match o {
-        Operand2::Var(v) => out.push(*v),
-        Operand2::Const(..) => {}
-        Operand2::DaysBetween(_, a, b) => {
-            operand_vars(a, out);
-            operand_vars(b, out);
+/// The widest tuple rendering `program` makes: a row of a kind it reads or derives, a binding
+/// (after step `i`: the variables bound so far that are still needed), a key or value of a
+/// join (parts of a binding or of a row), the values of a rule's aggregates (one more cell).
+pub fn width(program: &Program) -> usize {
+    let rows = program.inputs.iter().chain(&program.outputs);
+    let mut widest = rows.map(|(_, types)| types.len()).max().unwrap_or(0);
+    for rule in program.strata.iter().flat_map(|s| &s.rules) {
+        widest = widest.max(rule.aggs.len() + 1);
+        if program.symbols.is_some() {
+            widest = widest.max(failure_width(rule));
+        }
+        let mut bound = vec![false; rule.vars];
+        let mut binding = 0;
+        for (step, keep) in rule.steps.iter().zip(needed_after(rule)) {
+            match step {
+                Step::Join(_) => step.vars().into_iter().for_each(|v| bound[v] = true),
+                // The new variable joins the binding before it is projected.
+                Step::Bind(b) => {
+                    bound[b.var] = true;
+                    widest = widest.max(binding + 1);
+                }
+                Step::Filter(_) | Step::Not(_) => {}
+            }
+            binding = (0..rule.vars).filter(|&v| bound[v] && keep[v]).count();
+            widest = widest.max(binding);
         }
     }
+    widest
 }
 
 /// Keeps only the variables still needed.
-fn project<'s, T: Timestamp + Lattice + Ord>(
-    b: Coll<'s, T>,
+fn project<'s, T: Timestamp + Lattice + Ord, R: Row>(
+    b: Coll<'s, T, R>,
     layout: &mut Vec<usize>,
     keep: &[bool],
-) -> Coll<'s, T> {
+) -> Coll<'s, T, R> {
     if layout.iter().all(|v| keep[*v]) {
         return b;
     }
     let pick: Vec<usize> = (0..layout.len()).filter(|&i| keep[layout[i]]).collect();
     *layout = pick.iter().map(|&i| layout[i]).collect();
-    b.map(move |t| pick.iter().map(|&i| t[i]).collect::<Tuple>())
+    b.map(move |t| R::of(pick.iter().map(|&i| t.at(i))))
 }
 
-type Matcher = Box<dyn Fn(&Tuple) -> Option<Tuple>>;
+type Matcher<R> = Box<dyn Fn(&R) -> Option<R>>;
 
 /// The variables of an atom in the order they first appear, and a function from a row to
 /// their cells (`None` when a constant differs, a repeated variable differs, or a bound column
 /// is unknown: an unknown value joins with nothing).
-fn first_atom(a: &Atom) -> (Vec<usize>, Matcher) {
+fn first_atom<R: Row>(a: &Atom) -> (Vec<usize>, Matcher<R>) {
     let mut vars: Vec<usize> = vec![];
     let mut roles: Vec<(usize, Role)> = vec![];
     for (col, arg) in &a.args {
@@ -366,20 +376,21 @@ fn first_atom(a: &Atom) -> (Vec<usize>, Matcher) {
         }
     }
     let width = vars.len();
-    let matcher = move |row: &Tuple| -> Option<Tuple> {
-        let mut out: Tuple = std::iter::repeat_n(NULL, width).collect();
+    let matcher = move |row: &R| -> Option<R> {
+        let mut out = R::of(std::iter::repeat_n(NULL, width));
+        let cells = out.cells_mut();
         for (col, role) in &roles {
-            let c = row[*col];
+            let c = row.at(*col);
             if c == NULL {
                 return None;
             }
             match role {
                 Role::Const(k) if c != *k => return None,
                 Role::Val(i) | Role::Key(i) => {
-                    if out[*i] != NULL && out[*i] != c {
+                    if cells[*i] != NULL && cells[*i] != c {
                         return None;
                     }
-                    out[*i] = c;
+                    cells[*i] = c;
                 }
                 _ => {}
             }
@@ -391,14 +402,14 @@ fn first_atom(a: &Atom) -> (Vec<usize>, Matcher) {
 
 /// Joins the bindings with atom `a`: key = the variables both have, through shared
 /// arrangements of the atom's kind.
-fn join<'s, T: Timestamp + Lattice + Ord>(
+fn join<'s, T: Timestamp + Lattice + Ord, R: Row>(
     a: &Atom,
-    b: Coll<'s, T>,
+    b: Coll<'s, T, R>,
     layout: &mut Vec<usize>,
     keep: &[bool],
-    read: &mut dyn FnMut(KindId) -> Coll<'s, T>,
-    arr: &mut Arrangements<'s, T>,
-) -> Coll<'s, T> {
+    read: &mut dyn FnMut(KindId) -> Coll<'s, T, R>,
+    arr: &mut Arrangements<'s, T, R>,
+) -> Coll<'s, T, R> {
     let mut keys: Vec<usize> = vec![];
     let mut news: Vec<usize> = vec![];
     let mut roles: Vec<(usize, Role)> = vec![];
@@ -429,18 +440,18 @@ fn join<'s, T: Timestamp + Lattice + Ord>(
         .or_insert_with(|| {
             read(a.kind)
                 .flat_map(move |row| {
-                    let mut k: Tuple = std::iter::repeat_n(NULL, nk).collect();
-                    let mut v: Tuple = std::iter::repeat_n(NULL, nv).collect();
+                    let mut k = R::of(std::iter::repeat_n(NULL, nk));
+                    let mut v = R::of(std::iter::repeat_n(NULL, nv));
                     for (col, role) in &roles {
-                        let c = row[*col];
+                        let c = row.at(*col);
                         if c == NULL {
                             return None;
                         }
                         let slot = match role {
                             Role::Const(x) if c != *x => return None,
                             Role::Const(_) => continue,
-                            Role::Key(i) => &mut k[*i],
-                            Role::Val(i) => &mut v[*i],
+                            Role::Key(i) => &mut k.cells_mut()[*i],
+                            Role::Val(i) => &mut v.cells_mut()[*i],
                         };
                         if *slot != NULL && *slot != c {
                             return None;
@@ -469,26 +480,30 @@ fn join<'s, T: Timestamp + Lattice + Ord>(
     let rest2 = rest.clone();
     let left = b
         .map(move |t| {
-            let k: Tuple = key_pos.iter().map(|&p| t[p]).collect();
-            let v: Tuple = rest2.iter().map(|&p| t[p]).collect();
+            let k = R::of(key_pos.iter().map(|&p| t.at(p)));
+            let v = R::of(rest2.iter().map(|&p| t.at(p)));
             (k, v)
         })
         .arrange_by_key();
-    left.join_core(right, move |k: &Tuple, l: &Tuple, r: &Tuple| {
-        let mut out: Tuple = kept_keys.iter().map(|&i| k[i]).collect();
-        out.extend(l.iter().copied());
-        out.extend(kept_news.iter().map(|&i| r[i]));
-        Some(out)
+    let left_width = rest.len();
+    left.join_core(right, move |k: &R, l: &R, r: &R| {
+        Some(R::of(
+            kept_keys
+                .iter()
+                .map(|&i| k.at(i))
+                .chain(l.cells()[..left_width].iter().copied())
+                .chain(kept_news.iter().map(|&i| r.at(i))),
+        ))
     })
 }
 
 /// Drops the bindings that match a row of the negated atom's kind.
-fn antijoin<'s, T: Timestamp + Lattice + Ord>(
+fn antijoin<'s, T: Timestamp + Lattice + Ord, R: Row>(
     a: &Atom,
-    b: Coll<'s, T>,
+    b: Coll<'s, T, R>,
     layout: &[usize],
-    read: &mut dyn FnMut(KindId) -> Coll<'s, T>,
-) -> Coll<'s, T> {
+    read: &mut dyn FnMut(KindId) -> Coll<'s, T, R>,
+) -> Coll<'s, T, R> {
     let cols: Vec<(usize, Arg)> = a
         .args
         .iter()
@@ -506,133 +521,65 @@ fn antijoin<'s, T: Timestamp + Lattice + Ord>(
     let row_cols: Vec<usize> = cols.iter().map(|(c, _)| *c).collect();
     let negated = read(a.kind)
         .flat_map(move |row| {
-            let key: Tuple = row_cols.iter().map(|&c| row[c]).collect();
             // An unknown value equals nothing, so such a row rules nothing out.
-            (!key.contains(&NULL)).then_some(key)
+            let known = row_cols.iter().all(|&c| row.at(c) != NULL);
+            known.then(|| R::of(row_cols.iter().map(|&c| row.at(c))))
         })
         .distinct();
     b.map(move |t| {
-        let key: Tuple = from_binding
-            .iter()
-            .map(|s| match s {
-                Ok(p) => t[*p],
-                Err(c) => *c,
-            })
-            .collect();
+        let key = R::of(from_binding.iter().map(|s| match s {
+            Ok(p) => t.at(*p),
+            Err(c) => *c,
+        }));
         (key, t)
     })
     .antijoin(negated)
     .map(|(_, t)| t)
 }
 
-/// What filters and aggregates read besides the rows: the order of names, the dates the
-/// cells stand for, the session's widening of approximate dates.
-#[derive(Clone)]
-struct Ctx {
-    names: Option<Arc<NameOrder>>,
-    dates: DateTable,
-    widening: Widening,
-}
-
-impl Ctx {
-    fn of(program: &Program) -> Ctx {
-        Ctx {
-            names: program.names.clone(),
-            dates: program.dates.clone(),
-            widening: program.widening,
-        }
-    }
-
-    /// The order `<` and `min` use: by name (when the program needs it), else by value.
-    fn order(&self, a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
-        match &self.names {
-            Some(n) => n.order(a, b),
-            None => order_unnamed(a, b),
-        }
-    }
-
-    fn decode(&self, c: u64, ty: Type) -> Value {
-        let dates = self.dates.read().unwrap_or_else(|e| e.into_inner());
-        cell::decode(c, ty, &dates)
-    }
-}
-
-/// The values of a binding, by variable (unknown where the layout lacks one).
-fn values(t: &Tuple, layout: &[usize], types: &[Type], vars: usize, ctx: &Ctx) -> Vec<Value> {
-    let mut out = vec![Value::Null; vars];
-    for (i, v) in layout.iter().enumerate() {
-        out[*v] = ctx.decode(t[i], types[*v]);
-    }
-    out
-}
-
-fn operand(o: &Operand2, vals: &[Value], ctx: &Ctx) -> Value {
-    match o {
-        Operand2::Var(v) => vals[*v].clone(),
-        Operand2::Const(c, ty) => ctx.decode(*c, *ty),
-        Operand2::DaysBetween(f, a, b) => match (operand(a, vals, ctx), operand(b, vals, ctx)) {
-            (Value::Date(x), Value::Date(y)) => crate::eval::expr::days_between(*f, &x, Some(y)),
-            _ => Value::Null,
-        },
-    }
-}
-
-fn filter_holds(
-    f: &Filter,
-    t: &Tuple,
-    layout: &[usize],
-    types: &[Type],
-    vars: usize,
-    ctx: &Ctx,
-) -> bool {
-    let vals = values(t, layout, types, vars, ctx);
-    match f {
-        Filter::Compare(l, op, r) => compare_by(
-            &operand(l, &vals, ctx),
-            *op,
-            &operand(r, &vals, ctx),
-            ctx.widening,
-            &|a, b| ctx.order(a, b),
-        ),
-        Filter::Time(l, rel, m, r) => match (operand(l, &vals, ctx), operand(r, &vals, ctx)) {
-            (Value::Date(a), Value::Date(b)) => a.relates(*rel, &b, *m, ctx.widening),
-            _ => false,
-        },
-    }
-}
-
 /// The results of a rule's aggregates over one group: `input` holds each distinct tuple of
-/// the aggregated variables' cells with how many matches of the body produced it.
-fn aggregate(aggs: &[Agg], types: &[Type], input: &[(&Tuple, isize)], ctx: &Ctx) -> Tuple {
+/// the aggregated variables' cells with how many matches of the body produced it. As on the
+/// local engine, `count(e)` counts the distinct known values, `count()`, `sum` and `mean` run
+/// over every match, unknown values are left out; `None` when `min`, `max` or `mean` has no
+/// value (the group then has no row).
+fn aggregate<R: Row>(aggs: &[Agg], types: &[Type], input: &[(&R, isize)], ctx: &Ctx) -> Option<R> {
     // A number's cell is its bits (no date table involved).
     let num = |n: f64| if n == 0.0 { 0 } else { n.to_bits() };
-    aggs.iter()
-        .enumerate()
-        .map(|(i, a)| match (a.func, a.var) {
+    let mut results = Vec::with_capacity(aggs.len());
+    for (i, a) in aggs.iter().enumerate() {
+        let known = || {
+            input
+                .iter()
+                .filter(move |(t, n)| *n > 0 && t.at(i + 1) != NULL)
+                .map(move |(t, n)| (t.at(i + 1), *n))
+        };
+        let numbers = || {
+            known().filter_map(|(c, n)| match ctx.decode(c, types[i]) {
+                Value::Num(x) => Some((x, n)),
+                _ => None,
+            })
+        };
+        let sum = || numbers().map(|(x, n)| x * n as f64).sum::<f64>();
+        results.push(match (a.func, a.var) {
             (AggFn::Count, None) => num(input.iter().map(|(_, n)| *n).sum::<isize>() as f64),
             (AggFn::Count, Some(_)) => {
-                let mut xs: Vec<u64> = input
-                    .iter()
-                    .filter(|(_, n)| *n > 0)
-                    .map(|(t, _)| t[i + 1])
-                    .collect();
+                let mut xs: Vec<u64> = known().map(|(c, _)| c).collect();
                 xs.sort_unstable();
                 xs.dedup();
                 num(xs.len() as f64)
             }
-            (AggFn::Sum, _) => num(input
-                .iter()
-                .filter_map(|(t, n)| match ctx.decode(t[i + 1], types[i]) {
-                    Value::Num(x) => Some(x * *n as f64),
-                    _ => None,
-                })
-                .sum()),
-            // Refused by the lowering.
-            (AggFn::Mean, _) => NULL,
+            (AggFn::Sum, _) => num(sum()),
+            (AggFn::Mean, _) => {
+                let n: isize = numbers().map(|(_, n)| n).sum();
+                if n == 0 {
+                    return None;
+                }
+                num(sum() / n as f64)
+            }
             (AggFn::Min | AggFn::Max, _) => {
                 let mut best: Option<(Value, u64)> = None;
-                for (t, _) in input.iter().filter(|(_, n)| *n > 0) {
-                    let v = ctx.decode(t[i + 1], types[i]);
+                for (c, _) in known() {
+                    let v = ctx.decode(c, types[i]);
                     let better = match &best {
                         None => true,
                         Some((b, _)) => {
@@ -648,11 +595,12 @@ fn aggregate(aggs: &[Agg], types: &[Type], input: &[(&Tuple, isize)], ctx: &Ctx)
                         }
                     };
                     if better {
-                        best = Some((v, t[i + 1]));
+                        best = Some((v, c));
                     }
                 }
-                best.map_or(NULL, |(_, c)| c)
+                best?.1
             }
-        })
-        .collect()
+        });
+    }
+    Some(R::of(results))
 }

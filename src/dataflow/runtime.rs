@@ -6,9 +6,10 @@
 //! new epoch. Every derived row is routed to worker 0 (of process 0), which hands the changes
 //! back to its session.
 
-use super::cell::Tuple;
+use super::cell::{Row, Tuple};
+use super::compute::FAILED;
 use super::lower::Program;
-use super::render::{Coll, SENTINEL, render};
+use super::render::{Coll, SENTINEL, render, width};
 use crate::store::KindId;
 use differential_dataflow::input::{Input, InputSession};
 use std::cell::RefCell;
@@ -46,6 +47,9 @@ impl Options {
         self.hosts.len().max(1)
     }
 }
+
+/// The time of an update from the session (one per statement that adds facts).
+pub type Epoch = u32;
 
 /// A change to one input: (input slot, row, +1 or -1).
 pub type Change = (usize, Tuple, isize);
@@ -235,14 +239,6 @@ fn stdout_on_stderr<T>(f: impl FnOnce() -> T) -> T {
     f()
 }
 
-/// One rendered dataflow in one worker.
-struct Running {
-    inputs: Vec<InputSession<u64, Tuple, isize>>,
-    probe: ProbeHandle<u64>,
-    gathered: Rc<RefCell<Vec<Output>>>,
-    epoch: u64,
-}
-
 /// A worker's loop: commands in, replies out, until told to stop.
 fn serve(
     worker: &mut timely::worker::Worker,
@@ -250,7 +246,7 @@ fn serve(
     tx: Sender<Reply>,
     abort: &AtomicBool,
 ) {
-    let mut running: Option<Running> = None;
+    let mut running: Option<Box<dyn Live>> = None;
     while let Ok(cmd) = rx.recv() {
         match cmd {
             Command::Stop => break,
@@ -263,29 +259,10 @@ fn serve(
                 }
             }
             Command::Update(changes) => {
-                let Some(r) = running.as_mut() else {
-                    let _ = tx.send(Reply::Done { outputs: vec![] });
-                    continue;
+                let outputs = match running.as_mut() {
+                    Some(r) => r.update(worker, changes, abort),
+                    None => vec![],
                 };
-                for (slot, row, diff) in changes {
-                    if let Some(input) = r.inputs.get_mut(slot) {
-                        input.update(row, diff);
-                    }
-                }
-                if r.epoch == 0
-                    && worker.index() == 0
-                    && let Some(sentinel) = r.inputs.last_mut()
-                {
-                    sentinel.insert(Tuple::new());
-                }
-                r.epoch += 1;
-                for input in &mut r.inputs {
-                    input.advance_to(r.epoch);
-                    input.flush();
-                }
-                let (probe, epoch) = (r.probe.clone(), r.epoch);
-                worker.step_while(|| !abort.load(Ordering::Relaxed) && probe.less_than(&epoch));
-                let outputs = std::mem::take(&mut *r.gathered.borrow_mut());
                 if tx.send(Reply::Done { outputs }).is_err() {
                     break;
                 }
@@ -294,32 +271,96 @@ fn serve(
     }
 }
 
-fn build(worker: &mut timely::worker::Worker, program: &Program) -> Running {
+/// A rendered dataflow, whatever its rows are made of.
+trait Live {
+    /// Applies the changes, closes the epoch and runs until it is complete (or `abort`);
+    /// returns the changes to derived kinds gathered here.
+    fn update(
+        &mut self,
+        worker: &mut timely::worker::Worker,
+        changes: Vec<Change>,
+        abort: &AtomicBool,
+    ) -> Vec<Output>;
+}
+
+/// One rendered dataflow in one worker, on rows of type `R`.
+struct Running<R: Row> {
+    inputs: Vec<InputSession<Epoch, R, isize>>,
+    probe: ProbeHandle<Epoch>,
+    gathered: Rc<RefCell<Vec<Output>>>,
+    epoch: Epoch,
+}
+
+impl<R: Row> Live for Running<R> {
+    fn update(
+        &mut self,
+        worker: &mut timely::worker::Worker,
+        changes: Vec<Change>,
+        abort: &AtomicBool,
+    ) -> Vec<Output> {
+        for (slot, row, diff) in changes {
+            if let Some(input) = self.inputs.get_mut(slot) {
+                input.update(R::of(row), diff);
+            }
+        }
+        if self.epoch == 0
+            && worker.index() == 0
+            && let Some(sentinel) = self.inputs.last_mut()
+        {
+            sentinel.insert(R::default());
+        }
+        self.epoch += 1;
+        for input in &mut self.inputs {
+            input.advance_to(self.epoch);
+            input.flush();
+        }
+        let (probe, epoch) = (self.probe.clone(), self.epoch);
+        worker.step_while(|| !abort.load(Ordering::Relaxed) && probe.less_than(&epoch));
+        std::mem::take(&mut *self.gathered.borrow_mut())
+    }
+}
+
+/// Renders `program` on the narrowest rows that hold every tuple it makes: fixed arrays of
+/// two or four cells (no length, no heap), else [`Tuple`].
+fn build(worker: &mut timely::worker::Worker, program: &Program) -> Box<dyn Live> {
+    match width(program) {
+        0..=2 => Box::new(build_on::<[u64; 2]>(worker, program)),
+        3..=4 => Box::new(build_on::<[u64; 4]>(worker, program)),
+        _ => Box::new(build_on::<Tuple>(worker, program)),
+    }
+}
+
+fn build_on<R: Row>(worker: &mut timely::worker::Worker, program: &Program) -> Running<R> {
     let gathered: Rc<RefCell<Vec<Output>>> = Rc::new(RefCell::new(vec![]));
     let probe = ProbeHandle::new();
     let sink = gathered.clone();
     let probe2 = probe.clone();
-    let inputs = worker.dataflow::<u64, _, _>(|scope| {
-        let mut colls: HashMap<KindId, Coll<'_, u64>> = HashMap::new();
+    let inputs = worker.dataflow::<Epoch, _, _>(|scope| {
+        let mut colls: HashMap<KindId, Coll<'_, Epoch, R>> = HashMap::new();
         let mut inputs = vec![];
         for (kind, _) in &program.inputs {
-            let (input, coll) = scope.new_collection::<Tuple, isize>();
+            let (input, coll) = scope.new_collection::<R, isize>();
             inputs.push(input);
             colls.insert(*kind, coll);
         }
         // The last input: one empty row (given by worker 0), for aggregates over nothing.
-        let (input, coll) = scope.new_collection::<Tuple, isize>();
+        let (input, coll) = scope.new_collection::<R, isize>();
         inputs.push(input);
         colls.insert(SENTINEL, coll);
         render(scope, program, &mut colls);
-        for (kind, _) in &program.outputs {
-            let (kind, sink) = (*kind, sink.clone());
+        let failed = colls.contains_key(&FAILED).then_some((FAILED, R::WIDTH));
+        let outputs = program.outputs.iter().map(|(k, t)| (*k, t.len()));
+        for (kind, w) in outputs.chain(failed) {
+            let sink = sink.clone();
             colls[&kind]
                 .clone()
                 .inner
                 .exchange(|_| 0)
-                .inspect(move |(row, _time, diff): &(Tuple, u64, isize)| {
-                    sink.borrow_mut().push((kind, row.clone(), *diff))
+                .inspect(move |(row, _time, diff): &(R, Epoch, isize)| {
+                    let cells = row.cells();
+                    let real = &cells[..w.min(cells.len())];
+                    sink.borrow_mut()
+                        .push((kind, Tuple::from_slice(real), *diff))
                 })
                 .probe_with(&probe2);
         }
