@@ -924,21 +924,6 @@ fn compare_all(session: &mut Session, p: &Program) -> Outcome {
                 continue;
             }
         };
-        // The dataflow engine does not compute the status of derived rows yet
-        // (docs/CLUSTER.md): on it, rows are compared without their status, the last column.
-        let (got, want) = if DATAFLOW.get() {
-            let strip = |rows: Rows| -> Rows {
-                rows.into_iter()
-                    .map(|mut r| {
-                        r.pop();
-                        r
-                    })
-                    .collect()
-            };
-            (strip(got), strip(want))
-        } else {
-            (got, want)
-        };
         if got != want {
             let missing: Vec<_> = want.difference(&got).collect();
             let extra: Vec<_> = got.difference(&want).collect();
@@ -2039,7 +2024,7 @@ fn dataflow_engine_agrees_with_the_naive_reference() {
         AGREED.get()
     );
     assert!(
-        AGREED.get() * 4 > config().cases as usize,
+        AGREED.get() * 2 > config().cases as usize,
         "only {} programs ran on the dataflow engine; refused: {refused:?}",
         AGREED.get()
     );

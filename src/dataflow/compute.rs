@@ -35,6 +35,8 @@ pub struct Ctx {
     pub widening: Widening,
     /// A database of the program's symbols (made on the worker's thread).
     scratch: Option<Rc<Database>>,
+    /// The status cells, weakest first, when rows carry their status.
+    statuses: Option<[u64; 3]>,
 }
 
 impl Ctx {
@@ -43,6 +45,7 @@ impl Ctx {
             names: program.names.clone(),
             dates: program.dates.clone(),
             widening: program.widening,
+            statuses: program.statuses,
             scratch: program.symbols.as_ref().map(|symbols| {
                 let mut db = Database::new();
                 db.interner = (**symbols).clone();
@@ -50,6 +53,28 @@ impl Ctx {
                 Rc::new(db)
             }),
         }
+    }
+
+    /// The cell of `stated`, when rows carry their status.
+    pub fn stated(&self) -> Option<u64> {
+        self.statuses.map(|s| s[2])
+    }
+
+    /// How strong a status cell is (0: background … 2: stated).
+    fn rank(&self, c: u64) -> usize {
+        self.statuses
+            .and_then(|s| s.iter().position(|x| *x == c))
+            .unwrap_or(0)
+    }
+
+    /// The weaker of two statuses (a derivation is as strong as its weakest premise).
+    pub fn weaker(&self, a: u64, b: u64) -> u64 {
+        if self.rank(b) < self.rank(a) { b } else { a }
+    }
+
+    /// The stronger of two statuses (a row is as strong as its strongest derivation).
+    pub fn stronger(&self, a: u64, b: u64) -> u64 {
+        if self.rank(b) > self.rank(a) { b } else { a }
     }
 
     /// The order `<` and `min` use: by name (when the program needs it), else by value.
@@ -252,10 +277,13 @@ pub fn head_rows<'s, T: Timestamp + Lattice + Ord, R: Row>(
         ctx.clone(),
         rule.index,
     );
+    let status_at = rule
+        .status
+        .and_then(|v| layout.iter().position(|x| *x == v));
     let texts = Texts::default();
     let both = b.flat_map(move |t| {
         let vals = values(&t, &lay, &types, &ctx);
-        let mut row = Vec::with_capacity(head.len());
+        let mut row = Vec::with_capacity(head.len() + 1);
         for c in &head {
             row.push(match c {
                 Computed::Var(v) => t.at(lay.iter().position(|x| x == v).unwrap_or(0)),
@@ -265,6 +293,9 @@ pub fn head_rows<'s, T: Timestamp + Lattice + Ord, R: Row>(
                     Err(_) => return Some(Err(failure(index, &vals, &ctx))),
                 },
             });
+        }
+        if let Some(p) = status_at {
+            row.push(t.at(p));
         }
         Some(Ok(R::of(row)))
     });

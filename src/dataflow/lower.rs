@@ -12,7 +12,7 @@ use crate::check::rules::{BodyLit, CAtom, CheckedRule, Expr, HeadArg, Slot};
 use crate::date::{Modality, TimeRel, Widening};
 use crate::diagnostic::{Diagnostic, Span};
 use crate::store::Sym;
-use crate::store::{Database, KindId, KindOrigin, Type, Value};
+use crate::store::{Database, KindId, KindOrigin, Status, Type, Value, virtual_cols};
 use crate::syntax::ast::{AggFn, CmpOp};
 use std::sync::Arc;
 
@@ -33,6 +33,10 @@ pub struct Program {
     /// The symbols' texts, which evaluating expressions reads, when a rule computes a value
     /// beyond a variable or a constant (each worker makes its own database of them).
     pub symbols: Option<Arc<crate::store::Interner>>,
+    /// The cells of `background`, `inferred` and `stated` (weakest first), when rows carry
+    /// their status: an input has a row that is not stated, or a rule reads a row's status.
+    /// Every row then ends in one more cell, its status; without, every row is stated.
+    pub statuses: Option<[u64; 3]>,
 }
 
 /// A checked expression on its way to the workers: `Expr` holds values that stay on one
@@ -136,6 +140,8 @@ pub struct Rule {
     /// One per column of the head kind.
     pub head: Vec<HeadCell>,
     pub aggs: Vec<Agg>,
+    /// The variable that holds a binding's status (the weakest of its rows'), with statuses.
+    pub status: Option<usize>,
 }
 
 /// A step of a rule's body, in the order the dataflow applies it.
@@ -171,6 +177,8 @@ pub struct Atom {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Arg {
     Var(usize),
+    /// The row's status (its last cell), which the binding's status takes the weakest of.
+    Status(usize),
     /// A constant's cell; a row with any other value (or unknown) does not match.
     Const(u64),
     /// `?_` in a negated atom: any value.
@@ -224,7 +232,7 @@ impl Step {
                 .args
                 .iter()
                 .filter_map(|(_, x)| match x {
-                    Arg::Var(v) => Some(*v),
+                    Arg::Var(v) | Arg::Status(v) => Some(*v),
                     _ => None,
                 })
                 .collect(),
@@ -260,7 +268,16 @@ pub fn lower(
         dates: dates.clone(),
         widening: db.widening,
         symbols: None,
+        statuses: None,
     };
+    if needs_statuses(db, rules) {
+        let cell = |s: Status| {
+            db.interner
+                .get(s.name())
+                .map_or(cell::NULL, |x| u64::from(x.0))
+        };
+        program.statuses = Some([Status::Background, Status::Inferred, Status::Stated].map(cell));
+    }
     let (mut by_name, mut computes) = (false, false);
     let derived: Vec<KindId> = rules.iter().map(|r| r.head_kind).collect();
     for (members, recursive) in &strata.strata {
@@ -283,7 +300,10 @@ pub fn lower(
                 rule: lowered,
                 by_name: names,
                 computes: evaluates,
-            } = lower_rule(db, rule, dates)?;
+            } = lower_rule(db, rule, dates, program.statuses.is_some())?;
+            if *recursive {
+                refuse_own_status(db, &lowered, members, rules, rule.span)?;
+            }
             by_name |= names;
             computes |= evaluates;
             if !stratum.heads.contains(&rule.head_kind) {
@@ -324,6 +344,63 @@ struct Lowered {
     rule: Rule,
     by_name: bool,
     computes: bool,
+}
+
+/// Must rows carry their status? When a base kind a rule reads (or a kind's own facts) has a
+/// row that is not stated, or a rule reads a row's `status`; otherwise every derived row is
+/// stated, and the dataflow spares the cell.
+pub fn needs_statuses(db: &Database, rules: &[CheckedRule]) -> bool {
+    let weak = |k: KindId| {
+        let rel = &db.kind(k).relation;
+        rel.count_with_status(Status::Inferred) + rel.count_with_status(Status::Background) > 0
+    };
+    let atoms = |lits: &[BodyLit]| -> Vec<CAtom> {
+        lits.iter()
+            .filter_map(|l| match l {
+                BodyLit::Atom(a) | BodyLit::Not(a) => Some(a.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    rules.iter().any(|r| {
+        weak(r.head_kind)
+            || atoms(&r.body)
+                .iter()
+                .any(|a| weak(a.kind) || a.args.iter().any(|(c, _)| *c == virtual_cols::STATUS))
+    })
+}
+
+/// Refuses a recursive rule that reads the status of a kind its own recursion derives: a
+/// status may still rise there (a stronger derivation found later), which the local engine's
+/// passes (strongest first) never see.
+fn refuse_own_status(
+    db: &Database,
+    rule: &Rule,
+    members: &[usize],
+    rules: &[CheckedRule],
+    span: Span,
+) -> Result<(), Diagnostic> {
+    let own: Vec<KindId> = rules
+        .iter()
+        .filter(|r| members.contains(&r.index))
+        .map(|r| r.head_kind)
+        .collect();
+    let reads = rule.steps.iter().any(|s| match s {
+        Step::Join(a) | Step::Not(a) => {
+            own.contains(&a.kind)
+                && a.args.iter().any(|(c, x)| {
+                    !matches!(x, Arg::Status(_)) && *c == db.kind(a.kind).fields.len()
+                })
+        }
+        _ => false,
+    });
+    if reads {
+        return Err(refuse(
+            "a recursive rule that reads the status of a kind its recursion derives",
+            span,
+        ));
+    }
+    Ok(())
 }
 
 /// Gives a date or text constant of a binding its cell now (cells of dates are numbered as
@@ -367,7 +444,12 @@ fn check_result(e: &Expr, vars: &[Option<Type>], span: Span) -> Result<(), Diagn
     }
 }
 
-fn lower_rule(db: &Database, rule: &CheckedRule, dates: &DateTable) -> Result<Lowered, Diagnostic> {
+fn lower_rule(
+    db: &Database,
+    rule: &CheckedRule,
+    dates: &DateTable,
+    statuses: bool,
+) -> Result<Lowered, Diagnostic> {
     let span = rule.span;
     let (mut by_name, mut computes) = (false, false);
     // Every variable's type: from the columns it is bound to, then from the expressions.
@@ -388,11 +470,28 @@ fn lower_rule(db: &Database, rule: &CheckedRule, dates: &DateTable) -> Result<Lo
             var_types[*v] = expr_type(e, &var_types);
         }
     }
+    // With statuses, a binding's status is one more variable, after the rule's own.
+    let status_var = var_types.len();
+    if statuses {
+        var_types.push(Some(Type::Text));
+    }
     let atom = |a: &CAtom, negated: bool| -> Result<Atom, Diagnostic> {
         let mut args = vec![];
+        let width = db.kind(a.kind).fields.len();
         for (col, slot) in &a.args {
+            if *col == virtual_cols::STATUS && statuses {
+                args.push((
+                    width,
+                    match slot {
+                        Slot::Var(v) if negated && rule.var_names[*v] == "?_" => Arg::Any,
+                        Slot::Var(v) => Arg::Var(*v),
+                        Slot::Const(c) => Arg::Const(constant(c, a.span, dates)?),
+                    },
+                ));
+                continue;
+            }
             let Some(field) = db.kind(a.kind).fields.get(*col) else {
-                return Err(refuse("a rule that reads a row's status", a.span));
+                return Err(refuse("a rule that reads a row's citations", a.span));
             };
             if !lowerable(field.ty) {
                 return Err(refuse(
@@ -408,6 +507,9 @@ fn lower_rule(db: &Database, rule: &CheckedRule, dates: &DateTable) -> Result<Lo
                     Slot::Const(c) => Arg::Const(constant(c, a.span, dates)?),
                 },
             ));
+        }
+        if statuses && !negated {
+            args.push((width, Arg::Status(status_var)));
         }
         Ok(Atom { kind: a.kind, args })
     };
@@ -528,6 +630,7 @@ fn lower_rule(db: &Database, rule: &CheckedRule, dates: &DateTable) -> Result<Lo
         steps,
         head,
         aggs,
+        status: statuses.then_some(status_var),
     };
     Ok(Lowered {
         rule,

@@ -22,7 +22,7 @@ pub use runtime::Options;
 
 use crate::check::{CheckedRule, Strata};
 use crate::eval::{Budget, LimitHit};
-use crate::store::{Database, KindId, RowOrigin, Value};
+use crate::store::{Database, KindId, RowOrigin, Status, Value};
 use runtime::{Change, Runtime, Wait};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -158,7 +158,12 @@ impl Engine {
                 .as_ref()
                 .is_some_and(|n| n.symbols() != db.interner.len())
         });
-        let full = self.stale || shrunk || new_names || self.rules_seen != rules.len();
+        // Rows carry their status only when some are not stated: a first one, a rebuild.
+        let statuses = self
+            .program
+            .as_ref()
+            .is_some_and(|p| p.statuses.is_some() != lower::needs_statuses(db, rules));
+        let full = self.stale || shrunk || new_names || statuses || self.rules_seen != rules.len();
         let mut check = || budget.check().is_ok();
         if full {
             // Checked when each rule was added (`lower` refuses there), so this succeeds.
@@ -242,9 +247,12 @@ impl Engine {
                 if rel.rule_of(i as u32).is_some() {
                     continue;
                 }
-                let row: cell::Tuple = (0..rel.width())
+                let mut row: cell::Tuple = (0..rel.width())
                     .map(|c| cell::encode(&rel.get(i as u32, c), &mut dates).unwrap_or(cell::NULL))
                     .collect();
+                if let Some(cells) = program.statuses {
+                    row.push(cells[rel.status(i as u32) as usize]);
+                }
                 let w = i % peers;
                 if (first..first + local).contains(&w) {
                     changes[w - first].push((slot, row, 1));
@@ -314,12 +322,16 @@ fn apply(
             .iter()
             .find(|r| r.head_kind == *kind)
             .map_or(0, |r| r.index);
-        // The status lattice is not lowered yet: rows derived here carry the default status
-        // (docs/CLUSTER.md lists it as not finished).
-        let origin = RowOrigin::Derived {
-            rule,
-            premises: &[],
-            status: crate::store::Status::default(),
+        // A row's status: its last cell, with statuses; else every derived row is stated.
+        let status_of = |row: &cell::Tuple| -> Status {
+            match (program.statuses, row.get(types.len())) {
+                (Some(cells), Some(c)) => match cells.iter().position(|x| x == c) {
+                    Some(0) => Status::Background,
+                    Some(1) => Status::Inferred,
+                    _ => Status::Stated,
+                },
+                _ => Status::Stated,
+            }
         };
         let mine = merged.iter().filter(|(k, _, d)| k == kind && *d != 0);
         let decode = |row: &cell::Tuple| -> Vec<Value> {
@@ -348,6 +360,11 @@ fn apply(
             rebuilt = true;
         }
         for (_, row, _) in mine.filter(|(_, _, d)| *d > 0) {
+            let origin = RowOrigin::Derived {
+                rule,
+                premises: &[],
+                status: status_of(row),
+            };
             if rel.insert_with(&decode(row), origin).1 {
                 added += 1;
             }

@@ -58,7 +58,7 @@ pub fn render<'s, R: Row>(
     let ctx = Ctx::of(program);
     for stratum in &program.strata {
         if stratum.recursive {
-            render_recursive(scope, stratum, colls, &ctx, &mut fails);
+            render_recursive(scope, program, stratum, colls, &ctx, &mut fails);
         } else {
             let mut arr = Arrangements {
                 built: HashMap::new(),
@@ -70,11 +70,14 @@ pub fn render<'s, R: Row>(
             }
             for head in &stratum.heads {
                 // A kind's own facts (an input of the same kind) join what its rules derive.
-                let mut all = concat_of(&made, *head);
-                if let Some(stated) = colls.get(head) {
-                    all = all.concat(stated.clone());
-                }
-                colls.insert(*head, all.distinct());
+                let facts = colls.get(head).cloned();
+                let rows = settle(
+                    concat_of(&made, *head),
+                    facts,
+                    width_of(program, *head),
+                    &ctx,
+                );
+                colls.insert(*head, rows);
             }
         }
     }
@@ -95,10 +98,71 @@ fn concat_of<'s, T: Timestamp + Lattice + Ord, R: Row>(
     parts.fold(first, |acc, c| acc.concat(c))
 }
 
+/// How many fields a derived kind has.
+fn width_of(program: &Program, kind: KindId) -> usize {
+    program
+        .outputs
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(0, |(_, types)| types.len())
+}
+
+/// A tag on the status of a kind's own fact (symbols are 32-bit: no status cell has it).
+const FACT: u64 = 1 << 40;
+
+/// The rows of a derived kind, each once (`distinct`). With statuses, each row gets the
+/// strongest status it was derived with, unless it is a fact of the kind too: the local
+/// engine keeps the fact (with its status) and derives no copy of it.
+fn settle<'s, T: Timestamp + Lattice + Ord, R: Row>(
+    derived: Coll<'s, T, R>,
+    facts: Option<Coll<'s, T, R>>,
+    width: usize,
+    ctx: &Ctx,
+) -> Coll<'s, T, R> {
+    if ctx.stated().is_none() {
+        return match facts {
+            Some(f) => derived.concat(f),
+            None => derived,
+        }
+        .distinct();
+    }
+    let facts = facts.map(|f| {
+        f.map(move |r| {
+            let mut r = r;
+            r.cells_mut()[width] |= FACT;
+            r
+        })
+    });
+    let all = match facts {
+        Some(f) => derived.concat(f),
+        None => derived,
+    };
+    let ctx = ctx.clone();
+    all.map(move |r| {
+        let row = R::of(r.cells()[..width].iter().copied());
+        (row, R::of([r.at(width)]))
+    })
+    .reduce(
+        move |_row, input: &[(&R, isize)], output: &mut Vec<(R, isize)>| {
+            let present = || input.iter().filter(|(_, n)| *n > 0).map(|(s, _)| s.at(0));
+            let fact = present().any(|s| s & FACT != 0);
+            let best = present()
+                .filter(|s| (s & FACT != 0) == fact)
+                .map(|s| s & !FACT)
+                .reduce(|a, b| ctx.stronger(a, b));
+            if let Some(best) = best {
+                output.push((R::of([best]), 1));
+            }
+        },
+    )
+    .map(move |(row, status)| R::of(row.cells()[..width].iter().copied().chain([status.at(0)])))
+}
+
 /// One iterative scope: a variable per kind of the stratum, set to the distinct rows of its
 /// rules, which read the variables (this stratum) and entered collections (lower strata).
 fn render_recursive<'s, R: Row>(
     scope: Scope<'s, Epoch>,
+    program: &Program,
     stratum: &Stratum,
     colls: &mut HashMap<KindId, Coll<'s, Epoch, R>>,
     ctx: &Ctx,
@@ -138,11 +202,13 @@ fn render_recursive<'s, R: Row>(
         fails.extend(inner_fails.into_iter().map(|f| f.leave(outer)));
         let mut results = vec![];
         for head in &stratum.heads {
-            let mut all = concat_of(&made, *head);
-            if let Some(stated) = colls.get(head) {
-                all = all.concat(stated.clone().enter(inner));
-            }
-            let all = all.distinct();
+            let facts = colls.get(head).map(|f| f.clone().enter(inner));
+            let all = settle(
+                concat_of(&made, *head),
+                facts,
+                width_of(program, *head),
+                ctx,
+            );
             let var = vars.remove(head).expect("a variable per head");
             var.set(all.clone());
             results.push((*head, all.leave(outer)));
@@ -178,7 +244,7 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord, R: Row>(
                     matcher(&row).map(|t| R::of(pick.iter().map(|&p| t.at(p))))
                 })
             }
-            (Step::Join(a), Some(b)) => join(a, b, &mut layout, keep, read, arr),
+            (Step::Join(a), Some(b)) => join(a, b, &mut layout, keep, read, arr, ctx),
             (Step::Filter(f), Some(b)) => {
                 let filtered = compute::filter(rule, f, b, &layout, ctx, fails);
                 project(filtered, &mut layout, keep)
@@ -200,14 +266,17 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord, R: Row>(
     if rule.head.iter().any(|c| matches!(c, HeadCell::Expr(_))) {
         return compute::head_rows(rule, bindings, &layout, ctx, fails);
     }
+    // With statuses, every head row ends in the binding's status.
+    let status_at = rule.status.map(|v| pos(v, &layout));
     if rule.aggs.is_empty() {
         let lay = layout;
         return bindings.map(move |t| {
-            R::of(head.iter().map(|c| match c {
+            let cells = head.iter().map(|c| match c {
                 HeadCell::Var(v) => t.at(pos(*v, &lay)),
                 HeadCell::Const(c) => *c,
                 HeadCell::Agg(_) | HeadCell::Expr(_) => NULL,
-            }))
+            });
+            R::of(cells.chain(status_at.map(|p| t.at(p))))
         });
     }
     // Aggregates: (group, the aggregated variables' cells) → reduce.
@@ -226,6 +295,7 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord, R: Row>(
         .iter()
         .all(|a| matches!(a.func, AggFn::Count | AggFn::Sum));
     let (head3, width) = (head.clone(), aggs.len());
+    let stated = ctx.stated();
     let always = read(SENTINEL)
         .filter(move |_| ungrouped && zero_ok)
         .map(move |_| {
@@ -234,10 +304,8 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord, R: Row>(
                 _ => NULL,
             }));
             // The first cell marks the row that is always there (1) from a real match (0).
-            (
-                group,
-                R::of(std::iter::once(1).chain(std::iter::repeat_n(0, width))),
-            )
+            let vals = std::iter::once(1).chain(std::iter::repeat_n(0, width));
+            (group, R::of(vals.chain(stated)))
         });
     bindings
         .map(move |t| {
@@ -246,11 +314,10 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord, R: Row>(
                 HeadCell::Const(c) => *c,
                 HeadCell::Agg(_) | HeadCell::Expr(_) => NULL,
             }));
-            let vals = R::of(
-                std::iter::once(0)
-                    .chain(aggs.iter().map(|a| a.var.map_or(0, |v| t.at(pos(v, &lay))))),
-            );
-            (group, vals)
+            let vals = std::iter::once(0)
+                .chain(aggs.iter().map(|a| a.var.map_or(0, |v| t.at(pos(v, &lay)))))
+                .chain(status_at.map(|p| t.at(p)));
+            (group, R::of(vals))
         })
         .concat(always)
         .reduce(
@@ -263,11 +330,18 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord, R: Row>(
                 if !real.is_empty() {
                     // `min`, `max` and `mean` of no known value: no row.
                     if let Some(results) = aggregate(&aggs2, &agg_types, &real, &ctx) {
-                        output.push((results, 1));
+                        // As strong as the weakest match it summarises.
+                        let weakest = stated.map(|s| {
+                            let at = aggs2.len() + 1;
+                            real.iter().fold(s, |w, (t, _)| ctx.weaker(w, t.at(at)))
+                        });
+                        let cells = results.cells()[..aggs2.len()].iter().copied();
+                        output.push((R::of(cells.chain(weakest)), 1));
                     }
                 } else if input.iter().any(|(t, n)| t.at(0) == 1 && *n > 0) {
                     // count and sum of nothing: 0 (a number's cell is its bits: 0.0 is 0).
-                    output.push((R::of(std::iter::repeat_n(0, aggs2.len())), 1));
+                    let zeros = std::iter::repeat_n(0, aggs2.len());
+                    output.push((R::of(zeros.chain(stated)), 1));
                 }
             },
         )
@@ -278,7 +352,16 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord, R: Row>(
                     row.cells_mut()[col] = results.at(*j);
                 }
             }
-            row
+            match stated {
+                Some(_) => {
+                    let status = results.at(head2
+                        .iter()
+                        .filter(|c| matches!(c, HeadCell::Agg(_)))
+                        .count());
+                    R::of(row.cells()[..head2.len()].iter().copied().chain([status]))
+                }
+                None => row,
+            }
         })
 }
 
@@ -286,6 +369,9 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord, R: Row>(
 fn needed_after(rule: &Rule) -> Vec<Vec<bool>> {
     let mut needed_after: Vec<Vec<bool>> = vec![vec![false; rule.vars]; rule.steps.len()];
     let mut need = vec![false; rule.vars];
+    if let Some(v) = rule.status {
+        need[v] = true;
+    }
     for cell in &rule.head {
         match cell {
             HeadCell::Var(v) => need[*v] = true,
@@ -312,9 +398,13 @@ fn needed_after(rule: &Rule) -> Vec<Vec<bool>> {
 /// join (parts of a binding or of a row), the values of a rule's aggregates (one more cell).
 pub fn width(program: &Program) -> usize {
     let rows = program.inputs.iter().chain(&program.outputs);
-    let mut widest = rows.map(|(_, types)| types.len()).max().unwrap_or(0);
+    let status = usize::from(program.statuses.is_some());
+    let mut widest = rows
+        .map(|(_, types)| types.len() + status)
+        .max()
+        .unwrap_or(0);
     for rule in program.strata.iter().flat_map(|s| &s.rules) {
-        widest = widest.max(rule.aggs.len() + 1);
+        widest = widest.max(rule.aggs.len() + 1 + status);
         if program.symbols.is_some() {
             widest = widest.max(failure_width(rule));
         }
@@ -361,7 +451,7 @@ fn first_atom<R: Row>(a: &Atom) -> (Vec<usize>, Matcher<R>) {
     let mut roles: Vec<(usize, Role)> = vec![];
     for (col, arg) in &a.args {
         match arg {
-            Arg::Var(v) => {
+            Arg::Var(v) | Arg::Status(v) => {
                 let i = match vars.iter().position(|x| x == v) {
                     Some(i) => i,
                     None => {
@@ -409,7 +499,10 @@ fn join<'s, T: Timestamp + Lattice + Ord, R: Row>(
     keep: &[bool],
     read: &mut dyn FnMut(KindId) -> Coll<'s, T, R>,
     arr: &mut Arrangements<'s, T, R>,
+    ctx: &Ctx,
 ) -> Coll<'s, T, R> {
+    // With statuses: the row's status (the last value), and where the binding keeps its own.
+    let mut status: Option<(usize, usize)> = None;
     let mut keys: Vec<usize> = vec![];
     let mut news: Vec<usize> = vec![];
     let mut roles: Vec<(usize, Role)> = vec![];
@@ -429,11 +522,15 @@ fn join<'s, T: Timestamp + Lattice + Ord, R: Row>(
                 });
                 roles.push((*col, Role::Val(i)));
             }
+            Arg::Status(v) => status = Some((*col, *v)),
             Arg::Const(c) => roles.push((*col, Role::Const(*c))),
             Arg::Any => {}
         }
     }
-    let (nk, nv) = (keys.len(), news.len());
+    if let Some((col, _)) = status {
+        roles.push((col, Role::Val(news.len())));
+    }
+    let (nk, nv) = (keys.len(), news.len() + usize::from(status.is_some()));
     let right = arr
         .built
         .entry((a.kind, roles.clone()))
@@ -471,6 +568,7 @@ fn join<'s, T: Timestamp + Lattice + Ord, R: Row>(
     let rest: Vec<usize> = (0..layout.len())
         .filter(|&i| keep[layout[i]] && !keys.contains(&layout[i]))
         .collect();
+    let layout_before = layout.clone();
     let kept_keys: Vec<usize> = (0..keys.len()).filter(|&i| keep[keys[i]]).collect();
     let kept_news: Vec<usize> = (0..news.len()).filter(|&i| keep[news[i]]).collect();
     let mut new_layout: Vec<usize> = kept_keys.iter().map(|&i| keys[i]).collect();
@@ -486,14 +584,28 @@ fn join<'s, T: Timestamp + Lattice + Ord, R: Row>(
         })
         .arrange_by_key();
     let left_width = rest.len();
+    // The binding's status becomes the weaker of its own and the row's.
+    let weaker = status.map(|(_, v)| {
+        let at = kept_keys.len()
+            + rest
+                .iter()
+                .position(|&p| layout_before[p] == v)
+                .unwrap_or(0);
+        (at, news.len(), ctx.clone())
+    });
     left.join_core(right, move |k: &R, l: &R, r: &R| {
-        Some(R::of(
+        let mut out = R::of(
             kept_keys
                 .iter()
                 .map(|&i| k.at(i))
                 .chain(l.cells()[..left_width].iter().copied())
                 .chain(kept_news.iter().map(|&i| r.at(i))),
-        ))
+        );
+        if let Some((at, from, ctx)) = &weaker {
+            let cells = out.cells_mut();
+            cells[*at] = ctx.weaker(cells[*at], r.at(*from));
+        }
+        Some(out)
     })
 }
 
@@ -507,7 +619,7 @@ fn antijoin<'s, T: Timestamp + Lattice + Ord, R: Row>(
     let cols: Vec<(usize, Arg)> = a
         .args
         .iter()
-        .filter(|(_, x)| *x != Arg::Any)
+        .filter(|(_, x)| !matches!(x, Arg::Any | Arg::Status(_)))
         .copied()
         .collect();
     let from_binding: Vec<Result<usize, u64>> = cols
@@ -515,7 +627,7 @@ fn antijoin<'s, T: Timestamp + Lattice + Ord, R: Row>(
         .map(|(_, x)| match x {
             Arg::Var(v) => Ok(layout.iter().position(|y| y == v).unwrap_or(0)),
             Arg::Const(c) => Err(*c),
-            Arg::Any => Err(NULL),
+            Arg::Any | Arg::Status(_) => Err(NULL),
         })
         .collect();
     let row_cols: Vec<usize> = cols.iter().map(|(c, _)| *c).collect();

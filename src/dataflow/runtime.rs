@@ -349,7 +349,9 @@ fn build_on<R: Row>(worker: &mut timely::worker::Worker, program: &Program) -> R
         colls.insert(SENTINEL, coll);
         render(scope, program, &mut colls);
         let failed = colls.contains_key(&FAILED).then_some((FAILED, R::WIDTH));
-        let outputs = program.outputs.iter().map(|(k, t)| (*k, t.len()));
+        // With statuses, a derived row's last cell is its status.
+        let status = usize::from(program.statuses.is_some());
+        let outputs = program.outputs.iter().map(|(k, t)| (*k, t.len() + status));
         for (kind, w) in outputs.chain(failed) {
             let sink = sink.clone();
             colls[&kind]
