@@ -261,7 +261,10 @@ fn two_processes_close_a_generated_graph(nodes: u64, edges: u64, limit: Duration
 /// 2,000 nodes and 8,000 edges: 3.8 million pairs, in CI (which runs this file in release:
 /// a debug build takes minutes over it).
 #[test]
-#[cfg_attr(debug_assertions, ignore = "minutes in a debug build; CI runs it in release")]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "minutes in a debug build; CI runs it in release"
+)]
 fn two_processes_close_a_graph_of_millions_of_pairs() {
     two_processes_close_a_generated_graph(2_000, 8_000, Duration::from_secs(300));
 }

@@ -71,8 +71,7 @@ fn without_status(csv: &str) -> String {
 /// naming the construct; docs/CLUSTER.md). A case refused that is not listed here, or listed
 /// and no longer refused, fails the test.
 #[cfg(feature = "dataflow")]
-const REFUSED_BY_DATAFLOW: &[(&str, &str)] =
-    &[("correlated-aggregate", "an aggregate in a rule's body")];
+const REFUSED_BY_DATAFLOW: &[(&str, &str)] = &[];
 
 /// The same cases through the dataflow engine (`--engine dataflow`): the same rows (in any
 /// order: the dataflow has none of its own), or a refusal naming the construct, listed above.

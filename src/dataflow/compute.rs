@@ -8,7 +8,7 @@
 //! rows; the session evaluates the rule's expressions on it again for the report.
 
 use super::cell::{self, DateTable, NULL, Row};
-use super::lower::{Bind, Filter, HeadCell, NameOrder, Program, Rule};
+use super::lower::{Bind, Filter, NameOrder, Program, Rule};
 use super::render::Coll;
 use crate::check::rules::{BodyLit, CheckedRule, Expr, HeadArg};
 use crate::date::Widening;
@@ -135,13 +135,6 @@ enum Compared {
     Time(Expr, TimeRel, Modality, Expr),
 }
 
-/// A field of the head, decoded.
-enum Computed {
-    Var(usize),
-    Const(u64),
-    Expr(Expr),
-}
-
 /// The values of a binding, by variable (unknown where the layout lacks one).
 pub fn values<R: Row>(t: &R, layout: &[usize], types: &[Type], ctx: &Ctx) -> Vec<Value> {
     let mut out = vec![Value::Null; types.len()];
@@ -250,54 +243,6 @@ pub fn bind<'s, T: Timestamp + Lattice + Ord, R: Row>(
             }
             Err(_) => Some(Err(failure(index, &vals, &ctx))),
         }
-    });
-    split(both, fails)
-}
-
-/// The head's rows of the bindings, some of whose fields are computed.
-pub fn head_rows<'s, T: Timestamp + Lattice + Ord, R: Row>(
-    rule: &Rule,
-    b: Coll<'s, T, R>,
-    layout: &[usize],
-    ctx: &Ctx,
-    fails: &mut Vec<Coll<'s, T, R>>,
-) -> Coll<'s, T, R> {
-    let (head, lay, types, ctx, index) = (
-        rule.head
-            .iter()
-            .map(|c| match c {
-                HeadCell::Var(v) => Computed::Var(*v),
-                HeadCell::Const(c) => Computed::Const(*c),
-                HeadCell::Expr(e) => Computed::Expr(e.expr()),
-                HeadCell::Agg(_) => Computed::Const(NULL),
-            })
-            .collect::<Vec<_>>(),
-        layout.to_vec(),
-        rule.var_types.clone(),
-        ctx.clone(),
-        rule.index,
-    );
-    let status_at = rule
-        .status
-        .and_then(|v| layout.iter().position(|x| *x == v));
-    let texts = Texts::default();
-    let both = b.flat_map(move |t| {
-        let vals = values(&t, &lay, &types, &ctx);
-        let mut row = Vec::with_capacity(head.len() + 1);
-        for c in &head {
-            row.push(match c {
-                Computed::Var(v) => t.at(lay.iter().position(|x| x == v).unwrap_or(0)),
-                Computed::Const(c) => *c,
-                Computed::Expr(e) => match ctx.value(e, &vals, &texts) {
-                    Ok(v) => ctx.encode(&v),
-                    Err(_) => return Some(Err(failure(index, &vals, &ctx))),
-                },
-            });
-        }
-        if let Some(p) = status_at {
-            row.push(t.at(p));
-        }
-        Some(Ok(R::of(row)))
     });
     split(both, fails)
 }

@@ -8,7 +8,7 @@
 use super::cell::{self, DateTable, lowerable};
 use crate::check::Strata;
 use crate::check::functions::signature;
-use crate::check::rules::{BodyLit, CAtom, CheckedRule, Expr, HeadArg, Slot};
+use crate::check::rules::{BodyAgg, BodyLit, CAtom, CheckedRule, Expr, HeadArg, Slot};
 use crate::date::{Modality, TimeRel, Widening};
 use crate::diagnostic::{Diagnostic, Span};
 use crate::store::Sym;
@@ -155,6 +155,22 @@ pub enum Step {
     Not(Atom),
     /// Give a new variable an expression's value (`?v = expr`, or an aggregate's argument).
     Bind(Bind),
+    /// `?v = agg(e : body)`, once the variables it shares with the rule are bound.
+    Aggregate(Box<BodyAggregate>),
+}
+
+/// An aggregate in a rule's body, over a body of its own.
+#[derive(Clone, Debug)]
+pub struct BodyAggregate {
+    /// The variable it binds.
+    pub var: usize,
+    pub func: AggFn,
+    /// The variable whose values it aggregates (bound by `steps`); `None` for `count()`.
+    pub arg: Option<usize>,
+    /// The rule's variables its body reads, bound before it.
+    pub outer: Vec<usize>,
+    /// Its body's steps, run from the values of `outer`.
+    pub steps: Vec<Step>,
 }
 
 /// `?v = expr` on a variable not bound yet.
@@ -198,8 +214,6 @@ pub enum Filter {
 pub enum HeadCell {
     Var(usize),
     Const(u64),
-    /// A number computed from the body's variables.
-    Expr(Code),
     /// The result of aggregate `i` of [`Rule::aggs`].
     Agg(usize),
 }
@@ -237,6 +251,7 @@ impl Step {
                 })
                 .collect(),
             Step::Bind(b) => b.expr.vars.clone(),
+            Step::Aggregate(g) => g.outer.clone(),
         }
     }
 }
@@ -312,12 +327,9 @@ pub fn lower(
                     .outputs
                     .push((rule.head_kind, types(rule.head_kind)));
             }
-            for step in &lowered.steps {
-                if let Step::Join(a) | Step::Not(a) = step
-                    && !derived.contains(&a.kind)
-                    && !program.inputs.iter().any(|(k, _)| *k == a.kind)
-                {
-                    program.inputs.push((a.kind, types(a.kind)));
+            for kind in read_kinds(&lowered.steps) {
+                if !derived.contains(&kind) && !program.inputs.iter().any(|(k, _)| *k == kind) {
+                    program.inputs.push((kind, types(kind)));
                 }
             }
             stratum.rules.push(lowered);
@@ -344,6 +356,19 @@ struct Lowered {
     rule: Rule,
     by_name: bool,
     computes: bool,
+}
+
+/// The kinds `steps` read, in the order they read them (a body aggregate's own too).
+fn read_kinds(steps: &[Step]) -> Vec<KindId> {
+    let mut out = vec![];
+    for step in steps {
+        match step {
+            Step::Join(a) | Step::Not(a) => out.push(a.kind),
+            Step::Aggregate(g) => out.extend(read_kinds(&g.steps)),
+            Step::Filter(_) | Step::Bind(_) => {}
+        }
+    }
+    out
 }
 
 /// Must rows carry their status? When a base kind a rule reads (or a kind's own facts) has a
@@ -454,131 +479,31 @@ fn lower_rule(
     let (mut by_name, mut computes) = (false, false);
     // Every variable's type: from the columns it is bound to, then from the expressions.
     let mut var_types = vec![None; rule.var_names.len()];
-    for lit in &rule.body {
-        if let BodyLit::Atom(a) | BodyLit::Not(a) = lit {
-            for (col, slot) in &a.args {
-                if let Slot::Var(v) = slot {
-                    var_types[*v] = db.kind(a.kind).fields.get(*col).map(|f| f.ty);
-                }
-            }
-        }
-    }
-    for lit in &rule.body {
-        if let BodyLit::Bind(v, e) = lit
-            && var_types[*v].is_none()
-        {
-            var_types[*v] = expr_type(e, &var_types);
-        }
-    }
+    learn_types(db, &rule.body, &mut var_types);
     // With statuses, a binding's status is one more variable, after the rule's own.
     let status_var = var_types.len();
     if statuses {
         var_types.push(Some(Type::Text));
     }
-    let atom = |a: &CAtom, negated: bool| -> Result<Atom, Diagnostic> {
-        let mut args = vec![];
-        let width = db.kind(a.kind).fields.len();
-        for (col, slot) in &a.args {
-            if *col == virtual_cols::STATUS && statuses {
-                args.push((
-                    width,
-                    match slot {
-                        Slot::Var(v) if negated && rule.var_names[*v] == "?_" => Arg::Any,
-                        Slot::Var(v) => Arg::Var(*v),
-                        Slot::Const(c) => Arg::Const(constant(c, a.span, dates)?),
-                    },
-                ));
-                continue;
-            }
-            let Some(field) = db.kind(a.kind).fields.get(*col) else {
-                return Err(refuse("a rule that reads a row's citations", a.span));
-            };
-            if !lowerable(field.ty) {
-                return Err(refuse(
-                    &format!("a rule that reads the {} field `{}`", field.ty, field.name),
-                    a.span,
-                ));
-            }
-            args.push((
-                *col,
-                match slot {
-                    Slot::Var(v) if negated && rule.var_names[*v] == "?_" => Arg::Any,
-                    Slot::Var(v) => Arg::Var(*v),
-                    Slot::Const(c) => Arg::Const(constant(c, a.span, dates)?),
-                },
-            ));
-        }
-        if statuses && !negated {
-            args.push((width, Arg::Status(status_var)));
-        }
-        Ok(Atom { kind: a.kind, args })
+    let mut body = Body {
+        db,
+        rule,
+        dates,
+        status: statuses.then_some(status_var),
+        var_types,
+        by_name: false,
+        computes: false,
     };
-    // Positive atoms in the order written; each other step as soon as its variables are bound.
-    let mut joins = vec![];
-    let mut later = vec![];
-    // The expression of each `?v = e`, whose value needs a cell if `?v` is not bound before.
-    let mut results: Vec<(usize, &Expr)> = vec![];
-    for lit in &rule.body {
-        match lit {
-            BodyLit::Atom(a) => joins.push(atom(a, false)?),
-            BodyLit::Not(a) => later.push(Step::Not(atom(a, true)?)),
-            BodyLit::Compare(l, op, r) => {
-                computes |= computed(l) || computed(r);
-                by_name |= orders_names(l, *op, r, &var_types);
-                later.push(Step::Filter(Filter::Compare(
-                    Code::new(l),
-                    *op,
-                    Code::new(r),
-                )));
-            }
-            BodyLit::Bind(v, e) => {
-                computes |= computed(e);
-                check_constant(e, span, dates)?;
-                later.push(Step::Bind(Bind {
-                    var: *v,
-                    expr: Code::new(e),
-                    keep_unknown: false,
-                }));
-                results.push((*v, e));
-            }
-            BodyLit::Aggregate(..) => {
-                return Err(refuse(
-                    "an aggregate in a rule's body (`?n = count(…)`)",
-                    span,
-                ));
-            }
-            BodyLit::Time(l, rel, m, r) => {
-                computes |= computed(l) || computed(r);
-                later.push(Step::Filter(Filter::Time(
-                    Code::new(l),
-                    *rel,
-                    *m,
-                    Code::new(r),
-                )))
-            }
-        }
-    }
-    let mut steps = vec![];
-    let mut bound = vec![false; var_types.len()];
-    for a in joins {
-        for v in Step::Join(a.clone()).vars() {
-            bound[v] = true;
-        }
-        steps.push(Step::Join(a));
-        place(
-            &mut steps,
-            &mut later,
-            &mut bound,
-            (&results, &var_types),
-            span,
-        )?;
-    }
-    if !later.is_empty() || steps.is_empty() {
+    let steps = body.steps(&rule.body, vec![false; rule.var_names.len() + 1], false)?;
+    if steps.is_empty() || !matches!(steps[0], Step::Join(_)) {
         return Err(refuse(
             "a rule without a positive atom binding every variable",
             span,
         ));
     }
+    let (mut steps, mut var_types) = (steps, body.var_types);
+    by_name |= body.by_name;
+    computes |= body.computes;
     let mut head = vec![HeadCell::Const(cell::NULL); db.kind(rule.head_kind).fields.len()];
     let mut aggs = vec![];
     for (col, arg) in &rule.head {
@@ -586,9 +511,18 @@ fn lower_rule(
             HeadArg::Expr(Expr::Var(v)) => HeadCell::Var(*v),
             HeadArg::Expr(Expr::Const(c)) => HeadCell::Const(constant(c, span, dates)?),
             HeadArg::Expr(e) => {
+                // A computed field (perhaps a group's key): a new variable, bound at the end
+                // (an unknown value kept: the head then holds unknown there).
                 check_result(e, &var_types, span)?;
                 computes = true;
-                HeadCell::Expr(Code::new(e))
+                var_types.push(expr_type(e, &var_types));
+                let var = var_types.len() - 1;
+                steps.push(Step::Bind(Bind {
+                    var,
+                    expr: Code::new(e),
+                    keep_unknown: true,
+                }));
+                HeadCell::Var(var)
             }
             HeadArg::Agg(func, arg) => {
                 let var = match arg {
@@ -639,6 +573,210 @@ fn lower_rule(
     })
 }
 
+/// Learns the type of every variable of `lits` (and of the bodies of its aggregates): from the
+/// columns it is bound to, then from the expressions and aggregates that bind it.
+fn learn_types(db: &Database, lits: &[BodyLit], var_types: &mut [Option<Type>]) {
+    for lit in lits {
+        match lit {
+            BodyLit::Atom(a) | BodyLit::Not(a) => {
+                for (col, slot) in &a.args {
+                    let ty = match db.kind(a.kind).fields.get(*col) {
+                        Some(f) => Some(f.ty),
+                        None if *col == virtual_cols::STATUS => Some(Type::Text),
+                        None => None,
+                    };
+                    if let (Slot::Var(v), Some(ty)) = (slot, ty) {
+                        var_types[*v] = Some(ty);
+                    }
+                }
+            }
+            BodyLit::Aggregate(_, agg) => learn_types(db, &agg.body, var_types),
+            _ => {}
+        }
+    }
+    for lit in lits {
+        match lit {
+            BodyLit::Bind(v, e) if var_types[*v].is_none() => {
+                var_types[*v] = expr_type(e, var_types);
+            }
+            BodyLit::Aggregate(v, agg) => {
+                var_types[*v] = match (agg.func, &agg.arg) {
+                    (AggFn::Min | AggFn::Max, Some(e)) => expr_type(e, var_types),
+                    _ => Some(Type::Number),
+                };
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Lowers a body (a rule's, or a body aggregate's own) to steps, learning whether it orders
+/// names or computes values.
+struct Body<'a> {
+    db: &'a Database,
+    rule: &'a CheckedRule,
+    dates: &'a DateTable,
+    /// The variable holding a binding's status, with statuses.
+    status: Option<usize>,
+    var_types: Vec<Option<Type>>,
+    by_name: bool,
+    computes: bool,
+}
+
+impl Body<'_> {
+    fn atom(&self, a: &CAtom, negated: bool) -> Result<Atom, Diagnostic> {
+        let (db, rule, dates) = (self.db, self.rule, self.dates);
+        let arg = |slot: &Slot| -> Result<Arg, Diagnostic> {
+            Ok(match slot {
+                Slot::Var(v) if negated && rule.var_names[*v] == "?_" => Arg::Any,
+                Slot::Var(v) => Arg::Var(*v),
+                Slot::Const(c) => Arg::Const(constant(c, a.span, dates)?),
+            })
+        };
+        let mut args = vec![];
+        let width = db.kind(a.kind).fields.len();
+        for (col, slot) in &a.args {
+            if *col == virtual_cols::STATUS && self.status.is_some() {
+                args.push((width, arg(slot)?));
+                continue;
+            }
+            let Some(field) = db.kind(a.kind).fields.get(*col) else {
+                return Err(refuse("a rule that reads a row's citations", a.span));
+            };
+            if !lowerable(field.ty) {
+                return Err(refuse(
+                    &format!("a rule that reads the {} field `{}`", field.ty, field.name),
+                    a.span,
+                ));
+            }
+            args.push((*col, arg(slot)?));
+        }
+        if let (Some(v), false) = (self.status, negated) {
+            args.push((width, Arg::Status(v)));
+        }
+        Ok(Atom { kind: a.kind, args })
+    }
+
+    /// The steps of `lits` with the variables `bound` before them: positive atoms in the
+    /// order written, every other step as soon as its variables are bound.
+    /// A rule's own body starts with its first atom; an aggregate's body starts from the
+    /// values of the rule's variables it reads (`seeded`), so a step may come before any atom.
+    fn steps(
+        &mut self,
+        lits: &[BodyLit],
+        mut bound: Vec<bool>,
+        seeded: bool,
+    ) -> Result<Vec<Step>, Diagnostic> {
+        let span = self.rule.span;
+        bound.resize(self.var_types.len().max(bound.len()), false);
+        let mut joins = vec![];
+        let mut later = vec![];
+        // The expression of each `?v = e`, whose value needs a cell if `?v` is not bound before.
+        let mut results: Vec<(usize, &Expr)> = vec![];
+        for lit in lits {
+            match lit {
+                BodyLit::Atom(a) => joins.push(self.atom(a, false)?),
+                BodyLit::Not(a) => later.push(Step::Not(self.atom(a, true)?)),
+                BodyLit::Compare(l, op, r) => {
+                    self.computes |= computed(l) || computed(r);
+                    self.by_name |= orders_names(l, *op, r, &self.var_types);
+                    later.push(Step::Filter(Filter::Compare(
+                        Code::new(l),
+                        *op,
+                        Code::new(r),
+                    )));
+                }
+                BodyLit::Bind(v, e) => {
+                    self.computes |= computed(e);
+                    check_constant(e, span, self.dates)?;
+                    later.push(Step::Bind(Bind {
+                        var: *v,
+                        expr: Code::new(e),
+                        keep_unknown: false,
+                    }));
+                    results.push((*v, e));
+                }
+                BodyLit::Aggregate(v, agg) => {
+                    later.push(Step::Aggregate(Box::new(self.aggregate(*v, agg)?)));
+                }
+                BodyLit::Time(l, rel, m, r) => {
+                    self.computes |= computed(l) || computed(r);
+                    later.push(Step::Filter(Filter::Time(
+                        Code::new(l),
+                        *rel,
+                        *m,
+                        Code::new(r),
+                    )))
+                }
+            }
+        }
+        let mut steps = vec![];
+        let types = self.var_types.clone();
+        bound.resize(types.len().max(bound.len()), false);
+        if seeded {
+            place(&mut steps, &mut later, &mut bound, (&results, &types), span)?;
+        }
+        for a in joins {
+            for v in Step::Join(a.clone()).vars() {
+                bound[v] = true;
+            }
+            steps.push(Step::Join(a));
+            place(&mut steps, &mut later, &mut bound, (&results, &types), span)?;
+        }
+        if !later.is_empty() {
+            return Err(refuse(
+                "a rule without a positive atom binding every variable",
+                span,
+            ));
+        }
+        Ok(steps)
+    }
+
+    /// `?v = agg(e : body)`: its own body's steps, run from the values of the variables it
+    /// shares with the rule, and the aggregated value's variable.
+    fn aggregate(&mut self, var: usize, agg: &BodyAgg) -> Result<BodyAggregate, Diagnostic> {
+        let span = self.rule.span;
+        if agg.body.iter().any(|l| matches!(l, BodyLit::Aggregate(..))) {
+            return Err(refuse("an aggregate inside a body aggregate", span));
+        }
+        let mut bound = vec![false; self.var_types.len()];
+        for v in &agg.outer {
+            bound[*v] = true;
+        }
+        let mut steps = self.steps(&agg.body, bound, true)?;
+        let arg = match &agg.arg {
+            None => None,
+            Some(Expr::Var(v)) => Some(*v),
+            Some(e) => {
+                check_result(e, &self.var_types, span)?;
+                self.computes = true;
+                self.var_types.push(expr_type(e, &self.var_types));
+                let fresh = self.var_types.len() - 1;
+                steps.push(Step::Bind(Bind {
+                    var: fresh,
+                    expr: Code::new(e),
+                    keep_unknown: true,
+                }));
+                Some(fresh)
+            }
+        };
+        self.by_name |= matches!(agg.func, AggFn::Min | AggFn::Max)
+            && arg.is_some_and(|v| {
+                !matches!(
+                    self.var_types[v],
+                    Some(Type::Number | Type::Date | Type::Bool)
+                )
+            });
+        Ok(BodyAggregate {
+            var,
+            func: agg.func,
+            arg,
+            outer: agg.outer.clone(),
+            steps,
+        })
+    }
+}
+
 /// Moves to `steps` every step of `later` whose variables are bound (a binding binds its
 /// variable, which may make another ready); `?v = e` on a bound `?v` is an equality test.
 fn place(
@@ -667,6 +805,16 @@ fn place(
                 }
                 bound[b.var] = true;
                 Step::Bind(b)
+            }
+            Step::Aggregate(g) if bound[g.var] => {
+                return Err(refuse(
+                    "a body aggregate whose variable is bound before it",
+                    span,
+                ));
+            }
+            Step::Aggregate(g) => {
+                bound[g.var] = true;
+                Step::Aggregate(g)
             }
             s => s,
         };
@@ -735,6 +883,7 @@ impl Program {
                         Step::Not(a) => format!("antijoin {}", name(a.kind)),
                         Step::Filter(_) => "filter".to_string(),
                         Step::Bind(_) => "map (compute a value)".to_string(),
+                        Step::Aggregate(g) => format!("reduce ({}) → join", g.func.name()),
                     });
                 }
                 if r.aggs.is_empty() {

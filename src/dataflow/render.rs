@@ -10,7 +10,7 @@
 
 use super::cell::{NULL, Row};
 use super::compute::{self, Ctx, FAILED, failure_width};
-use super::lower::{Agg, Arg, Atom, HeadCell, Program, Rule, Step, Stratum};
+use super::lower::{Agg, Arg, Atom, BodyAggregate, HeadCell, Program, Rule, Step, Stratum};
 use super::runtime::Epoch;
 use crate::store::{KindId, Type, Value};
 use crate::syntax::ast::AggFn;
@@ -228,44 +228,86 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord, R: Row>(
 ) -> Coll<'s, T, R> {
     let needed_after = needed_after(rule);
     let mut layout: Vec<usize> = vec![];
-    let mut bindings: Option<Coll<'s, T, R>> = None;
-    for (i, step) in rule.steps.iter().enumerate() {
-        let keep = &needed_after[i];
-        bindings = Some(match (step, bindings) {
-            (Step::Join(a), None) => {
-                let (vars, matcher) = first_atom(a);
-                let out: Vec<usize> = vars.iter().copied().filter(|v| keep[*v]).collect();
-                let pick: Vec<usize> = out
-                    .iter()
-                    .map(|v| vars.iter().position(|x| x == v).unwrap_or(0))
-                    .collect();
-                layout = out;
-                read(a.kind).flat_map(move |row| {
-                    matcher(&row).map(|t| R::of(pick.iter().map(|&p| t.at(p))))
-                })
-            }
-            (Step::Join(a), Some(b)) => join(a, b, &mut layout, keep, read, arr, ctx),
-            (Step::Filter(f), Some(b)) => {
-                let filtered = compute::filter(rule, f, b, &layout, ctx, fails);
-                project(filtered, &mut layout, keep)
-            }
-            (Step::Bind(x), Some(b)) => {
-                let bound = compute::bind(rule, x, b, &mut layout, ctx, fails);
-                project(bound, &mut layout, keep)
-            }
-            (Step::Not(a), Some(b)) => {
-                let antijoined = antijoin(a, b, &layout, read);
-                project(antijoined, &mut layout, keep)
-            }
-            (_, None) => unreachable!("the lowering starts every rule with a join"),
-        });
+    let body = Steps {
+        rule,
+        steps: &rule.steps,
+        needed_after: &needed_after,
+    };
+    let bindings = body.render(None, &mut layout, read, arr, ctx, fails);
+    head_rows(rule, bindings, layout, read, ctx)
+}
+
+/// Steps of a rule (its body's, or a body aggregate's), with what each leaves needed.
+struct Steps<'r> {
+    rule: &'r Rule,
+    steps: &'r [Step],
+    needed_after: &'r [Vec<bool>],
+}
+
+impl Steps<'_> {
+    /// The bindings after the steps, from `start` (laid out as `layout`) or, without, from
+    /// the first step's atom.
+    #[allow(clippy::too_many_arguments)]
+    fn render<'s, T: Timestamp + Lattice + Ord, R: Row>(
+        &self,
+        start: Option<Coll<'s, T, R>>,
+        layout: &mut Vec<usize>,
+        read: &mut dyn FnMut(KindId) -> Coll<'s, T, R>,
+        arr: &mut Arrangements<'s, T, R>,
+        ctx: &Ctx,
+        fails: &mut Vec<Coll<'s, T, R>>,
+    ) -> Coll<'s, T, R> {
+        let rule = self.rule;
+        let mut bindings = start;
+        for (i, step) in self.steps.iter().enumerate() {
+            let keep = &self.needed_after[i];
+            bindings = Some(match (step, bindings) {
+                (Step::Join(a), None) => {
+                    let (vars, matcher) = first_atom(a);
+                    let out: Vec<usize> = vars.iter().copied().filter(|v| keep[*v]).collect();
+                    let pick: Vec<usize> = out
+                        .iter()
+                        .map(|v| vars.iter().position(|x| x == v).unwrap_or(0))
+                        .collect();
+                    *layout = out;
+                    read(a.kind).flat_map(move |row| {
+                        matcher(&row).map(|t| R::of(pick.iter().map(|&p| t.at(p))))
+                    })
+                }
+                (Step::Join(a), Some(b)) => join(a, b, layout, keep, read, arr, ctx),
+                (Step::Filter(f), Some(b)) => {
+                    let filtered = compute::filter(rule, f, b, layout, ctx, fails);
+                    project(filtered, layout, keep)
+                }
+                (Step::Bind(x), Some(b)) => {
+                    let bound = compute::bind(rule, x, b, layout, ctx, fails);
+                    project(bound, layout, keep)
+                }
+                (Step::Not(a), Some(b)) => {
+                    let antijoined = antijoin(a, b, layout, read);
+                    project(antijoined, layout, keep)
+                }
+                (Step::Aggregate(g), Some(b)) => {
+                    let aggregated = body_aggregate(rule, g, b, layout, read, arr, ctx, fails);
+                    project(aggregated, layout, keep)
+                }
+                (_, None) => unreachable!("the lowering starts every rule with a join"),
+            });
+        }
+        bindings.expect("a rule has at least one atom")
     }
-    let bindings = bindings.expect("a rule has at least one atom");
+}
+
+/// The head's rows of a rule's bindings (laid out as `layout`).
+fn head_rows<'s, T: Timestamp + Lattice + Ord, R: Row>(
+    rule: &Rule,
+    bindings: Coll<'s, T, R>,
+    layout: Vec<usize>,
+    read: &mut dyn FnMut(KindId) -> Coll<'s, T, R>,
+    ctx: &Ctx,
+) -> Coll<'s, T, R> {
     let head = rule.head.clone();
     let pos = move |v: usize, lay: &[usize]| lay.iter().position(|x| *x == v).unwrap_or(0);
-    if rule.head.iter().any(|c| matches!(c, HeadCell::Expr(_))) {
-        return compute::head_rows(rule, bindings, &layout, ctx, fails);
-    }
     // With statuses, every head row ends in the binding's status.
     let status_at = rule.status.map(|v| pos(v, &layout));
     if rule.aggs.is_empty() {
@@ -274,7 +316,7 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord, R: Row>(
             let cells = head.iter().map(|c| match c {
                 HeadCell::Var(v) => t.at(pos(*v, &lay)),
                 HeadCell::Const(c) => *c,
-                HeadCell::Agg(_) | HeadCell::Expr(_) => NULL,
+                HeadCell::Agg(_) => NULL,
             });
             R::of(cells.chain(status_at.map(|p| t.at(p))))
         });
@@ -312,7 +354,7 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord, R: Row>(
             let group = R::of(head.iter().map(|c| match c {
                 HeadCell::Var(v) => t.at(pos(*v, &lay)),
                 HeadCell::Const(c) => *c,
-                HeadCell::Agg(_) | HeadCell::Expr(_) => NULL,
+                HeadCell::Agg(_) => NULL,
             }));
             let vals = std::iter::once(0)
                 .chain(aggs.iter().map(|a| a.var.map_or(0, |v| t.at(pos(v, &lay)))))
@@ -367,7 +409,6 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord, R: Row>(
 
 /// Which variables later steps (and the head) still need after each step of a rule.
 fn needed_after(rule: &Rule) -> Vec<Vec<bool>> {
-    let mut needed_after: Vec<Vec<bool>> = vec![vec![false; rule.vars]; rule.steps.len()];
     let mut need = vec![false; rule.vars];
     if let Some(v) = rule.status {
         need[v] = true;
@@ -375,7 +416,6 @@ fn needed_after(rule: &Rule) -> Vec<Vec<bool>> {
     for cell in &rule.head {
         match cell {
             HeadCell::Var(v) => need[*v] = true,
-            HeadCell::Expr(e) => e.vars.iter().for_each(|v| need[*v] = true),
             HeadCell::Const(_) | HeadCell::Agg(_) => {}
         }
     }
@@ -384,9 +424,15 @@ fn needed_after(rule: &Rule) -> Vec<Vec<bool>> {
             need[v] = true;
         }
     }
-    for i in (0..rule.steps.len()).rev() {
+    needs(&rule.steps, need)
+}
+
+/// Which variables are needed after each of `steps`, when `need` are needed after the last.
+fn needs(steps: &[Step], mut need: Vec<bool>) -> Vec<Vec<bool>> {
+    let mut needed_after: Vec<Vec<bool>> = vec![vec![]; steps.len()];
+    for i in (0..steps.len()).rev() {
         needed_after[i] = need.clone();
-        for v in rule.steps[i].vars() {
+        for v in steps[i].vars() {
             need[v] = true;
         }
     }
@@ -418,6 +464,11 @@ pub fn width(program: &Program) -> usize {
                     bound[b.var] = true;
                     widest = widest.max(binding + 1);
                 }
+                Step::Aggregate(g) => {
+                    bound[g.var] = true;
+                    // Its own bindings, its values and results, the binding with its value.
+                    widest = widest.max(rule.vars + 1).max(3);
+                }
                 Step::Filter(_) | Step::Not(_) => {}
             }
             binding = (0..rule.vars).filter(|&v| bound[v] && keep[v]).count();
@@ -425,6 +476,104 @@ pub fn width(program: &Program) -> usize {
         }
     }
     widest
+}
+
+/// `?v = agg(e : body)`: the aggregate's own body runs from the distinct values of the
+/// variables it shares with the rule (`outer`); a `reduce` per those values gives the value
+/// (and the weakest status it counted), which joins the bindings. Over no match `count` and
+/// `sum` give 0 and `min`, `max`, `mean` no value (the binding goes), as on the local engine.
+#[allow(clippy::too_many_arguments)]
+fn body_aggregate<'s, T: Timestamp + Lattice + Ord, R: Row>(
+    rule: &Rule,
+    g: &BodyAggregate,
+    b: Coll<'s, T, R>,
+    layout: &mut Vec<usize>,
+    read: &mut dyn FnMut(KindId) -> Coll<'s, T, R>,
+    arr: &mut Arrangements<'s, T, R>,
+    ctx: &Ctx,
+    fails: &mut Vec<Coll<'s, T, R>>,
+) -> Coll<'s, T, R> {
+    let at = |lay: &[usize], v: usize| lay.iter().position(|x| *x == v).unwrap_or(0);
+    let outer_pos: Vec<usize> = g.outer.iter().map(|v| at(layout, *v)).collect();
+    let key_of = move |t: &R| R::of(outer_pos.iter().map(|&p| t.at(p)));
+    let key_of2 = key_of.clone();
+    let seed = b.clone().map(move |t| key_of(&t)).distinct();
+    // Its own body, from the seed; what is needed at its end: outer, the value, the status.
+    let mut need = vec![false; rule.vars];
+    g.outer.iter().for_each(|v| need[*v] = true);
+    g.arg
+        .iter()
+        .chain(&rule.status)
+        .for_each(|v| need[*v] = true);
+    let needed_after = needs(&g.steps, need);
+    let mut inner_layout = g.outer.clone();
+    let body = Steps {
+        rule,
+        steps: &g.steps,
+        needed_after: &needed_after,
+    };
+    let inner = body.render(Some(seed.clone()), &mut inner_layout, read, arr, ctx, fails);
+    let (outer, arg, status) = (g.outer.clone(), g.arg, rule.status);
+    let lay = inner_layout;
+    let stated = ctx.stated();
+    // (outer values, [0: a match, the value, the status]); the seed marks each key with 1.
+    let matches = inner.map(move |t| {
+        let key = R::of(outer.iter().map(|v| t.at(at(&lay, *v))));
+        let value = arg.map_or(0, |v| t.at(at(&lay, v)));
+        let s = status.map_or(0, |v| {
+            if lay.contains(&v) {
+                t.at(at(&lay, v))
+            } else {
+                stated.unwrap_or(0)
+            }
+        });
+        (key, R::of([0, value, s]))
+    });
+    let marks = seed.map(move |k| (k, R::of([1, 0, stated.unwrap_or(0)])));
+    let (func, ty, ctx2) = (
+        g.func,
+        g.arg.map_or(Type::Number, |v| rule.var_types[v]),
+        ctx.clone(),
+    );
+    let aggs = [Agg { func, var: g.arg }];
+    let results = matches
+        .concat(marks)
+        .reduce(
+            move |_key, input: &[(&R, isize)], output: &mut Vec<(R, isize)>| {
+                let real: Vec<(&R, isize)> = input
+                    .iter()
+                    .filter(|(t, _)| t.at(0) == 0)
+                    .copied()
+                    .collect();
+                if real.is_empty() {
+                    if matches!(func, AggFn::Count | AggFn::Sum) {
+                        output.push((R::of([0, stated.unwrap_or(0)]), 1));
+                    }
+                    return;
+                }
+                if let Some(value) = aggregate(&aggs, &[ty], &real, &ctx2) {
+                    let weakest = real
+                        .iter()
+                        .fold(stated.unwrap_or(0), |w, (t, _)| ctx2.weaker(w, t.at(2)));
+                    output.push((R::of([value.at(0), weakest]), 1));
+                }
+            },
+        )
+        .arrange_by_key();
+    let width = layout.len();
+    let status_at = rule.status.map(|v| at(layout, v));
+    layout.push(g.var);
+    let ctx = ctx.clone();
+    b.map(move |t| (key_of2(&t), t))
+        .arrange_by_key()
+        .join_core(results, move |_k, t: &R, r: &R| {
+            let mut out = R::of(t.cells()[..width].iter().copied().chain([r.at(0)]));
+            if let Some(p) = status_at {
+                let cells = out.cells_mut();
+                cells[p] = ctx.weaker(cells[p], r.at(1));
+            }
+            Some(out)
+        })
 }
 
 /// Keeps only the variables still needed.
@@ -522,7 +671,12 @@ fn join<'s, T: Timestamp + Lattice + Ord, R: Row>(
                 });
                 roles.push((*col, Role::Val(i)));
             }
-            Arg::Status(v) => status = Some((*col, *v)),
+            Arg::Status(v) if layout.contains(v) => status = Some((*col, *v)),
+            // A body aggregate's own body starts without a status: its first row gives one.
+            Arg::Status(v) => {
+                news.push(*v);
+                roles.push((*col, Role::Val(news.len() - 1)));
+            }
             Arg::Const(c) => roles.push((*col, Role::Const(*c))),
             Arg::Any => {}
         }
