@@ -375,21 +375,33 @@ fn read_kinds(steps: &[Step]) -> Vec<KindId> {
 /// row that is not stated, or a rule reads a row's `status`; otherwise every derived row is
 /// stated, and the dataflow spares the cell.
 pub fn needs_statuses(db: &Database, rules: &[CheckedRule]) -> bool {
+    let derived: Vec<KindId> = rules.iter().map(|r| r.head_kind).collect();
+    // A kind's own facts, not the rows derived into it (which follow from the rest).
     let weak = |k: KindId| {
         let rel = &db.kind(k).relation;
-        rel.count_with_status(Status::Inferred) + rel.count_with_status(Status::Background) > 0
+        if !derived.contains(&k) {
+            return rel.count_with_status(Status::Inferred)
+                + rel.count_with_status(Status::Background)
+                > 0;
+        }
+        matches!(db.kind(k).origin, KindOrigin::Mixed(_))
+            && (0..rel.len() as u32)
+                .any(|i| rel.rule_of(i).is_none() && rel.status(i) < Status::Stated)
     };
-    let atoms = |lits: &[BodyLit]| -> Vec<CAtom> {
-        lits.iter()
-            .filter_map(|l| match l {
-                BodyLit::Atom(a) | BodyLit::Not(a) => Some(a.clone()),
-                _ => None,
-            })
-            .collect()
-    };
+    fn atoms(lits: &[BodyLit], out: &mut Vec<CAtom>) {
+        for l in lits {
+            match l {
+                BodyLit::Atom(a) | BodyLit::Not(a) => out.push(a.clone()),
+                BodyLit::Aggregate(_, agg) => atoms(&agg.body, out),
+                _ => {}
+            }
+        }
+    }
     rules.iter().any(|r| {
+        let mut read = vec![];
+        atoms(&r.body, &mut read);
         weak(r.head_kind)
-            || atoms(&r.body)
+            || read
                 .iter()
                 .any(|a| weak(a.kind) || a.args.iter().any(|(c, _)| *c == virtual_cols::STATUS))
     })
