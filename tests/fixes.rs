@@ -75,3 +75,61 @@ fn every_proposed_fix_gives_an_input_that_runs() {
         failures.join("\n\n")
     );
 }
+
+/// Does a report's span overlap `start..end` (touching counts)?
+fn touches(report: &Value, start: usize, end: usize) -> bool {
+    let span = &report["span"];
+    match (span["start"].as_u64(), span["end"].as_u64()) {
+        (Some(s), Some(e)) => (s as usize) <= end && (e as usize) >= start,
+        _ => false,
+    }
+}
+
+/// The snapshot cases of `tests/errors/` too: each fix a report proposes, applied to its file,
+/// leaves no report at the place it edited (the rest of a case may hold other mistakes).
+#[test]
+fn every_fix_in_the_snapshot_cases_clears_its_report() {
+    let base = Session::with_article().expect("the article loads");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/errors");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/errors")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "dl"))
+        .collect();
+    paths.sort();
+    let (mut fixes, mut failures) = (0, Vec::new());
+    for path in paths {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue; // a case of bytes that are not UTF-8
+        };
+        for report in reports(&base, &text) {
+            let Some(fixed) = apply(&text, &report) else {
+                continue;
+            };
+            fixes += 1;
+            let start = report["fix"]["span"]["start"].as_u64().expect("start") as usize;
+            let end = start + report["fix"]["text"].as_str().expect("text").len();
+            let left: Vec<String> = reports(&base, &fixed)
+                .iter()
+                .filter(|r| touches(r, start, end))
+                .map(|r| format!("{} (help: {})", r["message"], r["help"]))
+                .collect();
+            if !left.is_empty() {
+                failures.push(format!(
+                    "{}: {}\n  fixed to: {}\n  still: {}",
+                    path.file_name().unwrap_or_default().to_string_lossy(),
+                    report["message"],
+                    &fixed[start.saturating_sub(20)..(end + 20).min(fixed.len())],
+                    left.join("; ")
+                ));
+            }
+        }
+    }
+    assert!(fixes >= 10, "only {fixes} fixes in the snapshot cases");
+    assert!(
+        failures.is_empty(),
+        "{} of {fixes} fixes leave a report where they edit:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}

@@ -166,7 +166,12 @@ fn single_quotes(site: &Site) -> Option<Diagnostic> {
 /// `partner = "US` (the text runs to the end of the input).
 fn unclosed_text(site: &Site) -> Option<Diagnostic> {
     let start = unclosed_string_start(site.chunk)?;
-    let end = site.chunk.trim_end().len();
+    // Closed at the end of the line it starts on: a quote forgotten there, not a text meant
+    // to run over the statements below.
+    let line_end = site.chunk[start..]
+        .find('\n')
+        .map_or(site.chunk.len(), |i| start + i);
+    let end = site.chunk[..line_end].trim_end().len().max(start + 1);
     Some(
         Diagnostic::error(
             "this text is never closed",
@@ -433,7 +438,18 @@ fn nothing_after(site: &Site) -> Option<Diagnostic> {
         "by" => start,
         _ => return Some(d),
     };
-    let cut = site.before[..cut].trim_end().len();
+    let mut cut = site.before[..cut].trim_end().len();
+    // `where not`, `and not`: the words before need a condition too, so they go with it.
+    if matches!(word, "and" | "or" | "not" | "where") {
+        loop {
+            let before = &site.before[..cut];
+            let w = last_word(before);
+            if !matches!(w, "and" | "or" | "not" | "where") || !before.ends_with(w) {
+                break;
+            }
+            cut = before[..before.len() - w.len()].trim_end().len();
+        }
+    }
     Some(d.with_fix(site.span(cut, site.before.len() - cut), ""))
 }
 
