@@ -52,7 +52,8 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     (
         "set",
-        ":set approx N [unit]   how far `possibly` widens about-dates (`:set` shows it)",
+        ":set approx N [unit]   how far `possibly` widens about-dates (`:set` shows the settings)\n\
+         :set threads N         worker threads a round of rules is split between",
     ),
     (
         "timing",
@@ -252,10 +253,12 @@ pub fn help(topic: &str) -> String {
     match topic {
         "" => {
             let mut s = String::from("Commands (type a query, or one of these):\n");
-            for (_, line) in COMMANDS {
-                s.push_str("  ");
-                s.push_str(line);
-                s.push('\n');
+            for (_, entry) in COMMANDS {
+                for line in entry.lines() {
+                    s.push_str("  ");
+                    s.push_str(line);
+                    s.push('\n');
+                }
             }
             s.push_str(&format!("\nTopics: :help TOPIC, for {TOPICS}\n"));
             s
