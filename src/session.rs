@@ -753,7 +753,7 @@ impl Session {
     }
 
     /// The strata without the rules set aside.
-    fn active_strata(&self) -> check::Strata {
+    pub(crate) fn active_strata(&self) -> check::Strata {
         let mut strata = self.strata.clone();
         if !self.set_aside.is_empty() {
             for (members, _) in &mut strata.strata {
@@ -762,6 +762,15 @@ impl Session {
             strata.strata.retain(|(members, _)| !members.is_empty());
         }
         strata
+    }
+
+    /// Another engine (the dataflow) stopped in `rule` with `hit`: the rule is named in the
+    /// report and, like on the local engine's path, set aside when `hit` says so.
+    pub(crate) fn stopped_in(&mut self, rule: usize, hit: &LimitHit, rows: u64) {
+        self.runaway = Some(self.runaway_of(rule, rows));
+        if hit.sets_rule_aside() {
+            self.set_aside.insert(rule, hit.clone());
+        }
     }
 
     /// What a runaway rule's report shows: its kind's size and newest rows.
