@@ -49,20 +49,29 @@ impl Session {
             engine.origins_missing = false;
             return Route::Local { force };
         }
-        if !self.derived_stale && !engine.needs_refresh(&self.rules) {
+        // Without the rules set aside (stopped by a limit or an expression without a value).
+        let strata = self.active_strata();
+        let Some(engine) = self.dataflow.0.as_mut() else {
+            return Route::Local { force: false };
+        };
+        if !self.derived_stale && !engine.needs_refresh(&self.rules, &strata) {
             return Route::Done(Ok(()));
         }
         let result = engine
-            .refresh(&mut self.db, &self.rules, &self.strata, budget)
+            .refresh(&mut self.db, &self.rules, &strata, budget)
             .map(|_| {
                 self.derived_stale = false;
             });
-        if result.is_err() {
-            for r in &self.rules {
-                self.db.kind_mut(r.head_kind).clear_derived();
+        match &result {
+            Err(hit) => {
+                if let (LimitHit::Failed(_), Some(rule)) = (hit, budget.current_rule()) {
+                    self.stopped_in(rule, hit, budget.rows_spent());
+                }
+                for r in &self.rules {
+                    self.db.kind_mut(r.head_kind).clear_derived();
+                }
             }
-        } else {
-            engine.origins_missing = true;
+            Ok(()) => engine.origins_missing = true,
         }
         Route::Done(result)
     }

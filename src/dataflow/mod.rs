@@ -73,8 +73,9 @@ impl Clone for Slot {
 pub struct Engine {
     runtime: Runtime,
     program: Option<Arc<Program>>,
-    /// How many rules the running dataflow was built from.
-    rules_seen: usize,
+    /// How many rules the running dataflow was built from, and how many of them ran (the
+    /// others set aside).
+    rules_seen: (usize, usize),
     /// Rows of each input (by slot) already handed to the workers.
     fed: Vec<usize>,
     /// The dataflow no longer matches the database (a reset, an interrupted update).
@@ -95,7 +96,7 @@ impl Engine {
         Ok(Engine {
             runtime: Runtime::start(options)?,
             program: None,
-            rules_seen: 0,
+            rules_seen: (0, 0),
             fed: vec![],
             stale: true,
             last: None,
@@ -119,9 +120,10 @@ impl Engine {
         self.stale = true;
     }
 
-    /// Must the dataflow be built again (new rules, or it no longer matches the database)?
-    pub fn needs_refresh(&self, rules: &[CheckedRule]) -> bool {
-        self.stale || self.program.is_none() || self.rules_seen != rules.len()
+    /// Must the dataflow be built again (new rules, a rule set aside, or it no longer matches
+    /// the database)?
+    pub fn needs_refresh(&self, rules: &[CheckedRule], strata: &Strata) -> bool {
+        self.stale || self.program.is_none() || self.rules_seen != seen(rules, strata)
     }
 
     /// The lowering of the running program, for `explain`.
@@ -163,7 +165,8 @@ impl Engine {
             .program
             .as_ref()
             .is_some_and(|p| p.statuses.is_some() != lower::needs_statuses(db, rules));
-        let full = self.stale || shrunk || new_names || statuses || self.rules_seen != rules.len();
+        let full =
+            self.stale || shrunk || new_names || statuses || self.rules_seen != seen(rules, strata);
         let mut check = || budget.check().is_ok();
         if full {
             // Checked when each rule was added (`lower` refuses there), so this succeeds.
@@ -181,7 +184,7 @@ impl Engine {
             }
             self.fed = vec![0; program.inputs.len()];
             self.program = Some(program);
-            self.rules_seen = rules.len();
+            self.rules_seen = seen(rules, strata);
             self.stale = false;
         }
         let Some(program) = self.program.clone() else {
@@ -196,7 +199,8 @@ impl Engine {
             }
             Wait::Failed(e) => return Err(self.fail(e)),
         };
-        if let Some(d) = failure(db, &program, rules, &outputs, &self.dates) {
+        if let Some((rule, d)) = failure(db, &program, rules, &outputs, &self.dates) {
+            budget.working_on(0, Some(rule));
             return Err(self.abandon(LimitHit::Failed(Box::new(d))));
         }
         let (added, removed, rebuilt) = apply(db, &program, rules, outputs);
@@ -265,14 +269,20 @@ impl Engine {
     }
 }
 
-/// The report for the first failure row (an expression without a value), if any.
+/// How many rules there are, and how many of them run.
+fn seen(rules: &[CheckedRule], strata: &Strata) -> (usize, usize) {
+    let running = strata.strata.iter().map(|(members, _)| members.len()).sum();
+    (rules.len(), running)
+}
+
+/// The rule and the report of the first failure row (an expression without a value), if any.
 fn failure(
     db: &Database,
     program: &Program,
     rules: &[CheckedRule],
     outputs: &[runtime::Output],
     dates: &cell::DateTable,
-) -> Option<crate::diagnostic::Diagnostic> {
+) -> Option<(usize, crate::diagnostic::Diagnostic)> {
     let mut failed: Vec<&cell::Tuple> = outputs
         .iter()
         .filter(|(k, _, d)| *k == compute::FAILED && *d > 0)
@@ -288,13 +298,8 @@ fn failure(
         .flat_map(|s| &s.rules)
         .find(|r| r.index == index)?;
     let dates = dates.read().unwrap_or_else(|e| e.into_inner());
-    Some(compute::report(
-        db,
-        rule,
-        &row[1..],
-        &lowered.var_types,
-        &dates,
-    ))
+    let report = compute::report(db, rule, &row[1..], &lowered.var_types, &dates);
+    Some((index, report))
 }
 
 /// Writes the derived changes into the relations: additions are appended; a kind that lost

@@ -20,6 +20,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use timely::dataflow::operators::probe::Handle as ProbeHandle;
+use timely::dataflow::operators::vec::Broadcast;
 use timely::dataflow::operators::{Exchange, Inspect, Probe};
 
 /// Where the workers run.
@@ -354,10 +355,15 @@ fn build_on<R: Row>(worker: &mut timely::worker::Worker, program: &Program) -> R
         let outputs = program.outputs.iter().map(|(k, t)| (*k, t.len() + status));
         for (kind, w) in outputs.chain(failed) {
             let sink = sink.clone();
-            colls[&kind]
-                .clone()
-                .inner
-                .exchange(|_| 0)
+            let rows = colls[&kind].clone().inner;
+            // Derived rows go to worker 0 (process 0 prints them); a failure to every worker,
+            // so that every process stops the same way (and sets the same rule aside).
+            let gathered = if kind == FAILED {
+                rows.broadcast()
+            } else {
+                rows.exchange(|_| 0)
+            };
+            gathered
                 .inspect(move |(row, _time, diff): &(R, Epoch, isize)| {
                     let cells = row.cells();
                     let real = &cells[..w.min(cells.len())];
