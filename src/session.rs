@@ -766,6 +766,7 @@ impl Session {
 
     /// Another engine (the dataflow) stopped in `rule` with `hit`: the rule is named in the
     /// report and, like on the local engine's path, set aside when `hit` says so.
+    #[cfg(feature = "dataflow")]
     pub(crate) fn stopped_in(&mut self, rule: usize, hit: &LimitHit, rows: u64) {
         self.runaway = Some(self.runaway_of(rule, rows));
         if hit.sets_rule_aside() {

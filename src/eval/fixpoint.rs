@@ -298,6 +298,30 @@ impl Derived {
             + self.premises.len() * 8) as u64
     }
 
+    /// Drops the packed rows `rel` holds already (and their premises), looking each up with
+    /// the look-ups a few rows ahead prefetched, as [`add_derived`] does.
+    fn drop_known(&mut self, rel: &crate::store::Relation) {
+        // Rows that do not pack are all kept, so their hashes and values stay as they are.
+        let mut kept = 0;
+        for i in 0..self.keys.len() {
+            if let Some(&ahead) = self.keys.get(i + PREFETCH)
+                && ahead != NOT_PACKED
+            {
+                rel.prefetch_packed(ahead);
+            }
+            let k = self.keys[i];
+            if k != NOT_PACKED && rel.has_packed(k) {
+                continue;
+            }
+            self.keys[kept] = k;
+            self.premises
+                .copy_within(i * self.arity..(i + 1) * self.arity, kept * self.arity);
+            kept += 1;
+        }
+        self.keys.truncate(kept);
+        self.premises.truncate(kept * self.arity);
+    }
+
     /// Drops all but the last `n` rows (a runaway rule's newest, kept for its report).
     fn keep_last(&mut self, n: usize) {
         let drop = self.keys.len().saturating_sub(n);
@@ -594,8 +618,17 @@ fn run_rule(
         let memory_left = budget.memory_left(bytes) / wave.len() as u64;
         let walked: Vec<Walked> = {
             let (db, budget) = (&*db, &*budget);
+            // With one worker, the rows are checked once, when they are added.
+            let drop_known = wave.len() > 1;
             let one = |chunk: &Option<Range<u32>>| {
-                walker.walk(db, budget, chunk.clone(), rows_left, memory_left)
+                walker.walk(
+                    db,
+                    budget,
+                    chunk.clone(),
+                    rows_left,
+                    memory_left,
+                    drop_known,
+                )
             };
             if wave.len() == 1 {
                 wave.iter().map(one).collect()
@@ -668,7 +701,9 @@ struct Walked {
 impl ChunkWalker<'_> {
     /// Walks the plan over `chunk` (the whole outer range when `None`), reading the database
     /// only: what it derives is kept for the caller to add. Stops early when the chunk alone
-    /// derives more than `rows_left` rows or `memory_left` bytes.
+    /// derives more than `rows_left` rows or `memory_left` bytes. With `drop_known`, the
+    /// packed rows the head kind already holds are dropped before they are handed back (by
+    /// each worker, in parallel, instead of one by one when the rows are added).
     fn walk(
         &self,
         db: &Database,
@@ -676,6 +711,7 @@ impl ChunkWalker<'_> {
         chunk: Option<Range<u32>>,
         rows_left: u64,
         memory_left: u64,
+        drop_known: bool,
     ) -> Walked {
         let (rule, texts) = (self.rule, Texts::default());
         let mut out = Derived {
@@ -701,9 +737,6 @@ impl ChunkWalker<'_> {
                 new_texts.push((head.clone().into(), premises));
             } else {
                 match crate::store::Relation::pack_row(&head) {
-                    // A row the kind held before this wave is not new: found here, by every
-                    // worker at once, rather than when the rows are added one by one.
-                    Some(k) if head_rel.has_packed(k) => return Ok(()),
                     Some(k) => out.keys.push(k),
                     None => {
                         out.keys.push(NOT_PACKED);
@@ -725,6 +758,9 @@ impl ChunkWalker<'_> {
         });
         drop(frame);
         drop(guards);
+        if drop_known && result.is_ok() {
+            out.drop_known(head_rel);
+        }
         Walked {
             out,
             new_texts,
