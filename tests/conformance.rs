@@ -30,19 +30,7 @@ fn every_case_gives_the_rows_soufflé_and_sql_would() {
     let cases = cases();
     let mut failures = Vec::new();
     for case in &cases {
-        let out = dalil_in(
-            case,
-            &[
-                "--facts",
-                "input.dl",
-                "--format",
-                "csv",
-                "run",
-                "program.dl",
-            ],
-        );
-        let stdout = without_status(&String::from_utf8_lossy(&out.stdout));
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let (out, stdout, stderr) = run_case(case, &[]);
         let expected = std::fs::read_to_string(case.join("expected.csv")).expect("expected.csv");
         if !out.status.success() || stdout != expected {
             failures.push(format!(
@@ -87,21 +75,7 @@ fn every_case_gives_the_same_rows_on_the_dataflow_engine() {
     };
     for case in &cases() {
         let name = case.file_name().unwrap_or_default().to_string_lossy();
-        let out = dalil_in(
-            case,
-            &[
-                "--engine",
-                "dataflow",
-                "--facts",
-                "input.dl",
-                "--format",
-                "csv",
-                "run",
-                "program.dl",
-            ],
-        );
-        let stdout = without_status(&String::from_utf8_lossy(&out.stdout));
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let (out, stdout, stderr) = run_case(case, &["--engine", "dataflow"]);
         if let Some(what) = stderr
             .split("the dataflow engine cannot run ")
             .nth(1)
@@ -139,4 +113,22 @@ fn every_case_gives_the_same_rows_on_the_dataflow_engine() {
         named, listed,
         "the refused cases changed: update REFUSED_BY_DATAFLOW"
     );
+}
+
+/// Runs a case (`dalil [ENGINE ARGS] --facts input.dl --format csv run program.dl` in its
+/// folder): the output, its standard output without the status column, its standard error.
+fn run_case(case: &std::path::Path, engine: &[&str]) -> (std::process::Output, String, String) {
+    let mut args = engine.to_vec();
+    args.extend([
+        "--facts",
+        "input.dl",
+        "--format",
+        "csv",
+        "run",
+        "program.dl",
+    ]);
+    let out = dalil_in(case, &args);
+    let stdout = without_status(&String::from_utf8_lossy(&out.stdout));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, stdout, stderr)
 }
