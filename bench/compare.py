@@ -17,6 +17,11 @@ Workloads (see docs/PERFORMANCE.md):
       graphs side by side); and "same generation" over a random tree of 10,000 nodes
   W4  loading 1M events: from CSV (every system), and from dalil's own syntax
   W5  start-up: `dalil -c` on the embedded article fact base, to the answer
+
+`--engines local,df1,df2,dfp2` (or `all`) runs instead dalil's own engines side by side: the
+local engine and the dataflow engine with 1 and 2 worker threads and as 2 processes on
+localhost, on W2, W3's chain and graph and W4's load, one run each under a time and memory
+limit (docs/CLUSTER.md holds the table).
 """
 
 import argparse
@@ -27,7 +32,9 @@ import shutil
 import statistics
 import subprocess
 import sys
+import socket
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -138,7 +145,7 @@ class Result:
 # ── dalil ─────────────────────────────────────────────────────────────────────────────────────
 
 def dalil_times(stderr):
-    loads = [float(x) for x in re.findall(r"from \S+ in ([0-9.]+) ms", stderr)]
+    loads = [float(x) for x in re.findall(r"^Loaded .* from \S+ in ([0-9.]+) ms", stderr, re.M)]
     facts = [float(x) for x in re.findall(r"^Loaded \S+ in ([0-9.]+) ms", stderr, re.M)]
     times = [float(x) for x in re.findall(r"^Time: ([0-9.]+) ms", stderr, re.M)]
     return loads, facts, times
@@ -428,6 +435,216 @@ def w5(runs):
     return results
 
 
+# ── The dataflow engine (docs/CLUSTER.md): the local engine against --engine dataflow ───────
+
+# W2 and the load of W4 as rules, so that the dataflow engine computes them (a query over facts
+# alone runs on the local engine whatever --engine says). `w2` holds the events W2 counts (one
+# row per distinct event: the same count unless two events are identical).
+W2_RULES = """w2(type: ?t, actor: ?a, partner: ?p, host: ?h, date: ?d) :-
+  event(type: ?t, actor: ?a, partner: ?p, host: ?h, date: ?d), entity(id: ?a, affiliation: c07);
+"""
+# Every loaded event handed through the dataflow and back: the load, then a copy of the events.
+W4_RULES = """ev(type: ?t, actor: ?a, partner: ?p, host: ?h, date: ?d) :-
+  event(type: ?t, actor: ?a, partner: ?p, host: ?h, date: ?d);
+"""
+ENGINES = {
+    "local": ("local engine", []),
+    "df1": ("dataflow, 1 worker", ["--engine", "dataflow", "--workers", "1"]),
+    "df2": ("dataflow, 2 workers", ["--engine", "dataflow", "--workers", "2"]),
+    "dfp2": ("dataflow, 2 processes", ["--engine", "dataflow", "--workers", "1"]),
+}
+GNU_TIME_FORMAT = "%M %e %U %S"
+
+
+def group_rss_mb(pgids):
+    """Resident memory of every process in these process groups, in MB (from /proc)."""
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[2]) in pgids:
+                total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / 2**20
+
+
+def run_group(cmds, timeout, memory_mb):
+    """Runs `cmds` at once (the processes of one computation), each under /usr/bin/time in a
+    process group of its own. Gives up when the first has run `timeout` seconds or together
+    they hold more than `memory_mb`: every group is killed. Returns (outputs, stderrs, wall
+    seconds, [(peak MB, user + system s)] per command, why it stopped or None)."""
+    files, procs = [], []
+    for i, cmd in enumerate(cmds):
+        fd, path = tempfile.mkstemp(prefix="time-")
+        os.close(fd)
+        files.append(path)
+        out = subprocess.PIPE if i == 0 else subprocess.DEVNULL
+        procs.append(subprocess.Popen([TIME, "-o", path, "-f", GNU_TIME_FORMAT, *cmd],
+                                      stdin=subprocess.DEVNULL, stdout=out,
+                                      stderr=subprocess.PIPE, text=True,
+                                      start_new_session=True))
+        if i == 0 and len(cmds) > 1:
+            time.sleep(0.2)  # process 0 listens first
+    started = time.perf_counter()
+    stopped, peak = None, 0.0
+    pgids = {p.pid for p in procs}
+    # Collect the outputs on threads (a pipe that fills would stop the process).
+    outs = [[None, None] for _ in procs]
+
+    def drain(i, p):
+        outs[i][0] = p.stdout.read() if p.stdout else ""
+        outs[i][1] = p.stderr.read()
+    readers = [threading.Thread(target=drain, args=(i, p)) for i, p in enumerate(procs)]
+    for r in readers:
+        r.start()
+    while any(p.poll() is None for p in procs):
+        rss = group_rss_mb(pgids)
+        peak = max(peak, rss)
+        if time.perf_counter() - started > timeout:
+            stopped = f"timed out after {timeout} s"
+        elif rss > memory_mb:
+            stopped = (f"stopped at {rss / 1024:.1f} GB "
+                       f"(over the {memory_mb / 1024:.1f} GB allowed)")
+        if stopped:
+            for p in procs:
+                try:
+                    os.killpg(p.pid, 9)
+                except ProcessLookupError:
+                    pass
+            break
+        time.sleep(0.5)
+    for p in procs:
+        p.wait()
+    wall = time.perf_counter() - started
+    for r in readers:
+        r.join()
+    usage = []
+    for path in files:
+        with open(path) as f:
+            words = f.read().split()
+        os.unlink(path)
+        try:
+            m, _, u, s = (float(x) for x in words[-4:])
+            usage.append((m / 1024, u + s))
+        except ValueError:
+            usage.append((None, None))
+    codes = [p.returncode for p in procs]
+    if not stopped and any(codes):
+        stopped = "failed: " + " | ".join((e or "").strip()[-200:] for _, e in outs if e)
+    return [o for o, _ in outs], [e for _, e in outs], wall, usage, stopped
+
+
+def dataflow_case(data, name, engine, rules, query, loads, facts, timeout, memory_mb):
+    """One run of a workload on one engine, as a Result (times in ms)."""
+    label, flags = ENGINES[engine]
+    # dalil's own --timeout later than the watchdog's, which reports the time given.
+    cmd = [DALIL, "--timing", "--format", "csv", "--max-rows", "1000000000", "--max-memory",
+           "20000", "--timeout", str(timeout + 60), *flags]
+    for f in facts:
+        cmd += ["--facts", f]
+    cmd += ["--facts", rules]
+    for kind, f in loads:
+        cmd += ["--load", f"{kind}={os.path.join(data, f)}"]
+    cmd += ["-c", query]
+    if engine == "dfp2":
+        hosts = ",".join(f"127.0.0.1:{free_port()}" for _ in range(2))
+        cmds = [cmd + ["--processes", "2", "--process", str(i), "--hosts", hosts]
+                for i in range(2)]
+    else:
+        cmds = [cmd]
+    outs, errs, wall, usage, stopped = run_group(cmds, timeout, memory_mb)
+    peaks = [m for m, _ in usage if m is not None]
+    cpus = [c for _, c in usage if c is not None]
+    r = Result(label, name, rss_mb=sum(peaks) if peaks else None)
+    r.wall_s, r.cpu_s = wall, (sum(cpus) if cpus else None)
+    r.peaks = peaks
+    if stopped:
+        r.note = stopped
+        return r
+    loads_ms, facts_ms, times = dalil_times(errs[0])
+    flow = [float(x) for x in re.findall(r"^Dataflow: computed from scratch in ([0-9.]+) ms",
+                                         errs[0], re.M)]
+    r.load_ms = sum(loads_ms) if loads_ms else None
+    r.cold_ms = times[0] if times else None
+    r.flow_ms = flow[0] if flow else None
+    counts = dalil_counts(outs[0])
+    r.count = counts[0] if len(counts) == 1 else counts
+    if engine == "dfp2":
+        r.note = "peak " + " + ".join(f"{m:.0f}" for m in peaks) + " MB (process 0 + 1)"
+    return r
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def dataflow_runs(data, engines, timeout, memory_mb, only):
+    """W2, W3's chain and graph and the 1M-event load, on each engine of `engines`, one run
+    each (the dataflow runs take minutes)."""
+    tmp = tempfile.mkdtemp()
+    files = {}
+    for key, text in [("tc", TC_RULES), ("w2", W2_RULES), ("w4", W4_RULES)]:
+        files[key] = os.path.join(tmp, key + ".dl")
+        with open(files[key], "w") as f:
+            f.write(text)
+    schema = os.path.join(data, "schema.dl")
+    events = [("event", "events.csv")]
+    cases = [("w2", "W2 join (as a rule)", files["w2"], "count w2", events, [schema]),
+             ("w3", "W3 tc chain", files["tc"], "count tc", [("edge", "chain.csv")], []),
+             ("w3", "W3 tc graph", files["tc"], "count tc", [("edge", "graph.csv")], []),
+             ("w4", "W4 load 1M events (and copy)", files["w4"], "count ev", events, [schema])]
+    results = []
+    for group, name, rules, query, loads, facts in cases:
+        if group not in only:
+            continue
+        for engine in engines:
+            r = dataflow_case(data, name, engine, rules, query, loads, facts, timeout, memory_mb)
+            print(f"{name} | {r.system}: count {r.count}, {r.wall_s:.1f} s, "
+                  f"{fmt_ms(r.rss_mb)} MB {r.note}", file=sys.stderr, flush=True)
+            results.append(r)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return results
+
+
+def fmt_s(ms):
+    return "–" if ms is None else f"{ms / 1000:.1f}" if ms >= 1000 else f"{ms / 1000:.3f}"
+
+
+def dataflow_report(results):
+    """The table of docs/CLUSTER.md, and the workloads whose engines disagree."""
+    lines = ["| workload | engine | count | wall s | CPU s | load s | derive s | peak MB | note |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    problems = []
+    workloads = []
+    for r in results:
+        if r.workload not in workloads:
+            workloads.append(r.workload)
+    for w in workloads:
+        rs = [r for r in results if r.workload == w]
+        counts = {str(r.count) for r in rs if r.count is not None}
+        if len(counts) > 1:
+            problems.append(f"{w}: the engines disagree: " +
+                            ", ".join(f"{r.system} {r.count}" for r in rs))
+        for r in rs:
+            wall = getattr(r, "wall_s", None)
+            cpu = getattr(r, "cpu_s", None)
+            flow = getattr(r, "flow_ms", None)
+            if r.note.startswith(("timed", "stopped")):
+                wall = None
+            lines.append(
+                f"| {w} | {r.system} | {r.count if r.count is not None else '–'} | "
+                f"{'–' if wall is None else f'{wall:.1f}'} | "
+                f"{'–' if cpu is None else f'{cpu:.1f}'} | {fmt_s(r.load_ms)} | "
+                f"{fmt_s(flow if flow is not None else r.cold_ms)} | {fmt_ms(r.rss_mb)} | {r.note} |")
+    return "\n".join(lines), problems
+
+
 # ── Report ────────────────────────────────────────────────────────────────────────────────────
 
 def fmt_ms(x):
@@ -501,6 +718,13 @@ def main():
     ap.add_argument("--timeout", type=int, default=600, help="seconds before a run is given up")
     ap.add_argument("--only", default="", help="comma-separated: w1,w2 (together), w3, w4, w5")
     ap.add_argument("--json", help="also write every result to this file")
+    ap.add_argument("--engines", help="instead of the other systems: dalil's engines side by "
+                    "side on W2, W3's chain and graph and W4's load (docs/CLUSTER.md), one run "
+                    "each; comma-separated: local, df1 (dataflow, 1 worker), df2 (2 workers), "
+                    "dfp2 (2 processes on localhost); `all` for the four")
+    ap.add_argument("--memory", type=int, default=14000,
+                    help="with --engines: MB a run may hold (its processes together) before it "
+                         "is stopped")
     ap.add_argument("--from-json", help="print the table of a run saved with --json, and exit")
     args = ap.parse_args()
     if args.from_json:
@@ -509,19 +733,29 @@ def main():
         with open(args.from_json) as f:
             for r, d in zip(saved, json.load(f)):
                 r.__dict__.update(d)
-        print(report(saved)[0])
+        dataflow = any(hasattr(r, "wall_s") for r in saved)
+        print((dataflow_report if dataflow else report)(saved)[0])
         return
-    only = set(args.only.split(",")) if args.only else {"w1", "w3", "w4", "w5"}
-    results = []
-    if only & {"w1", "w2"}:
-        results += w1_w2(args.data, args.runs)
-    if "w3" in only:
-        results += w3(args.data, args.runs, args.timeout, args.slow_runs)
-    if "w4" in only:
-        results += w4(args.data, args.runs)
-    if "w5" in only:
-        results += w5(args.runs)
-    table, problems = report(results)
+    if args.engines:
+        engines = list(ENGINES) if args.engines == "all" else args.engines.split(",")
+        unknown = [e for e in engines if e not in ENGINES]
+        if unknown:
+            ap.error(f"unknown engine {unknown[0]}: one of {', '.join(ENGINES)}")
+        only = set(args.only.split(",")) if args.only else {"w2", "w3", "w4"}
+        results = dataflow_runs(args.data, engines, args.timeout, args.memory, only)
+        table, problems = dataflow_report(results)
+    else:
+        only = set(args.only.split(",")) if args.only else {"w1", "w3", "w4", "w5"}
+        results = []
+        if only & {"w1", "w2"}:
+            results += w1_w2(args.data, args.runs)
+        if "w3" in only:
+            results += w3(args.data, args.runs, args.timeout, args.slow_runs)
+        if "w4" in only:
+            results += w4(args.data, args.runs)
+        if "w5" in only:
+            results += w5(args.runs)
+        table, problems = report(results)
     print(table)
     if args.json:
         with open(args.json, "w") as f:

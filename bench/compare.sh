@@ -6,12 +6,17 @@
 #   bash bench/compare.sh                 # W1–W5, about half an hour on 2 cores
 #   bash bench/compare.sh --only w3       # one workload
 #   bash bench/compare.sh --runs 3        # fewer runs per measurement
+#   bash bench/compare.sh --engines all   # dalil's local engine against the dataflow engine
+#                                         # (1 and 2 workers, 2 processes): docs/CLUSTER.md
 # Options after the script's name go to compare.py (see `python3 bench/compare.py --help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need() { command -v "$1" >/dev/null 2>&1; }
-if ! need sqlite3 || ! need swipl || ! need hyperfine; then
+# `--engines …` runs dalil's engines only (docs/CLUSTER.md): no other system to install.
+engines_only=false
+for a in "$@"; do case "$a" in --engines|--engines=*) engines_only=true ;; esac; done
+if ! $engines_only && { ! need sqlite3 || ! need swipl || ! need hyperfine; }; then
   if need apt-get; then
     apt-get update -qq && apt-get install -y -qq sqlite3 swi-prolog-nox hyperfine >/dev/null
   else
@@ -19,11 +24,11 @@ if ! need sqlite3 || ! need swipl || ! need hyperfine; then
     exit 1
   fi
 fi
-python3 -c "import duckdb" 2>/dev/null || python3 -m pip install --quiet duckdb
+$engines_only || python3 -c "import duckdb" 2>/dev/null || python3 -m pip install --quiet duckdb
 [ -x /usr/bin/time ] || { ! need apt-get || apt-get install -y -qq time >/dev/null; }
 
 cargo build --release --bins --quiet
-(cd bench/ascent && cargo build --release --quiet)
+$engines_only || (cd bench/ascent && cargo build --release --quiet)
 
 DATA=bench/data
 if [ ! -f "$DATA/events.csv" ] || [ ! -f "$DATA/tree.csv" ]; then
