@@ -1,15 +1,13 @@
 //! The progress line long work shows on a terminal: a bulk load's rows and bytes, a fixpoint's
 //! rounds, rows and busiest rule. Drawn on standard error by indicatif, only when standard error
 //! is a terminal and neither `NO_COLOR` nor `TERM=dumb` asks for plain output, and only once the
-//! work has run for a second; the session clears it before any result or report is printed.
+//! work has run for a second (`DALIL_PROGRESS_AFTER_MS` changes that); the session clears it
+//! before any result or report is printed.
 
 use crate::eval::{Progress, ProgressSink};
 use indicatif::{HumanBytes, HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// Work shorter than this shows no progress.
-const AFTER: Duration = Duration::from_secs(1);
 
 /// The progress line of a session: drawn while work goes on, gone when it is cleared.
 #[derive(Default)]
@@ -87,7 +85,7 @@ impl ProgressLine {
 
     /// Shows how far a bulk load of `file` has got: `rows` read, `bytes` of `total`.
     pub fn load(&self, file: &str, rows: u64, bytes: u64, total: u64, elapsed: Duration) {
-        if elapsed >= AFTER {
+        if elapsed >= crate::eval::progress_after() {
             self.show(load_message(file, rows, bytes, total, elapsed));
         }
     }

@@ -96,7 +96,14 @@ impl Session {
         self.rule_texts = s.rule_texts;
         self.rules = s.rules;
         self.strata = s.strata;
-        self.derived_stale = s.derived_stale;
+        // Derived rows in a snapshot come without the log of their fixpoint, so `why` could not
+        // find their premises: they are computed again before they are read.
+        let derived = self
+            .db
+            .kinds
+            .iter()
+            .any(|k| (0..k.relation.len() as u32).any(|i| k.relation.rule_of(i).is_some()));
+        self.derived_stale = s.derived_stale || derived;
         self.base = s
             .base
             .into_iter()

@@ -121,7 +121,7 @@ impl Tree<'_> {
 
     fn node(&mut self, kind: KindId, row: u32, indent: &str, depth: usize) {
         let db = self.db;
-        let origin = &db.kind(kind).relation.origin(row);
+        let origin = &db.origin(kind, row);
         let branch = format!("{indent}└─ ");
         let under = format!("{indent}   ");
         match origin {
@@ -136,6 +136,7 @@ impl Tree<'_> {
                 rule,
                 premises,
                 status,
+                ..
             } => {
                 let text = self.rules.get(*rule).map_or("", |s| s.as_str());
                 self.line(
@@ -200,7 +201,7 @@ fn why_json_at(
             fields.insert(f.name.clone(), json_value(db, v));
         }
     }
-    let origin = match &k.relation.origin(row) {
+    let origin = match &db.origin(kind, row) {
         Origin::Stated {
             cites,
             inferred,
@@ -224,6 +225,7 @@ fn why_json_at(
             rule,
             premises,
             status,
+            ..
         } => {
             let weakest: Vec<usize> = premises
                 .iter()

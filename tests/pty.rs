@@ -472,7 +472,9 @@ fn a_long_fixpoint_shows_progress_then_clears_it_before_the_result() {
     // Colours off by flag, not by NO_COLOR (which also turns progress off); escape codes kept
     // in what is read back, to see the line cleared.
     let args = ["--facts", "chain.dl", "--color", "never"];
-    let mut r = Repl::start_with(chain(1500), &args, &[], false);
+    // Progress from the start: a fast machine closes the chain in under the usual second.
+    let env = [("DALIL_PROGRESS_AFTER_MS", "0")];
+    let mut r = Repl::start_with(chain(1500), &args, &env, false);
     r.run(CLOSURE);
     r.line("count reach");
     let out = r.expect("(1 row)");
@@ -538,7 +540,8 @@ fn a_long_bulk_load_shows_rows_and_bytes_read() {
     }
     std::fs::write(dir.path().join("ev.csv"), csv).expect("write rows");
     let args = ["--facts", "ev.dl", "--load", "ev=ev.csv", "-c", "count ev"];
-    let cmd = dalil(dir.path(), &args);
+    let mut cmd = dalil(dir.path(), &args);
+    cmd.env("DALIL_PROGRESS_AFTER_MS", "0");
     let options = Options::new()
         .timeout_ms(Some(TIMEOUT_MS))
         .strip_ansi_escape_codes(false);

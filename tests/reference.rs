@@ -947,10 +947,81 @@ fn compare_all(session: &mut Session, p: &Program) -> Outcome {
             .unwrap();
         }
     }
+    check_premises(session, &mut report);
     if report.is_empty() {
         Outcome::Agree
     } else {
         Outcome::Differ(report)
+    }
+}
+
+/// The premises `why` finds again for every row a rule derived (its rule and round are all the
+/// row keeps): one row per positive atom of the rule's body, of that atom's kind, derived in an
+/// earlier round, the weakest of them exactly as strong as the row (unless an aggregate of the
+/// body weakened it).
+fn check_premises(session: &Session, report: &mut String) {
+    use dalil::check::BodyLit;
+    use dalil::store::Origin;
+    let db = &session.db;
+    for (kind, k) in db.kinds.iter().enumerate() {
+        for row in 0..k.relation.len() as u32 {
+            let Origin::Derived {
+                rule,
+                round: Some(round),
+                ..
+            } = k.relation.origin(row)
+            else {
+                continue;
+            };
+            let Origin::Derived {
+                premises, status, ..
+            } = db.origin(kind, row)
+            else {
+                continue;
+            };
+            let Some(r) = session.rules.iter().find(|r| r.index == rule) else {
+                writeln!(
+                    report,
+                    "{}#{row}: rule {rule} is not in the session",
+                    k.name
+                )
+                .unwrap();
+                continue;
+            };
+            let atoms: Vec<usize> = r
+                .body
+                .iter()
+                .filter_map(|l| match l {
+                    BodyLit::Atom(a) => Some(a.kind),
+                    _ => None,
+                })
+                .collect();
+            let kinds: Vec<usize> = premises.iter().map(|&(pk, _)| pk).collect();
+            let earlier = premises.iter().all(|&(pk, pr)| {
+                pr < db.kind(pk).relation.len() as u32
+                    && match db.kind(pk).relation.origin(pr) {
+                        Origin::Derived { round: Some(t), .. } => t < round,
+                        _ => true,
+                    }
+            });
+            let weakest = premises
+                .iter()
+                .map(|&(pk, pr)| db.kind(pk).relation.status(pr))
+                .min();
+            // An aggregate in the body weakens a derivation without being one of its premises.
+            let summarises = r.body.iter().any(|l| matches!(l, BodyLit::Aggregate(..)));
+            if kinds != atoms || !earlier || (weakest != Some(status) && !summarises) {
+                writeln!(
+                    report,
+                    "{}#{row} (rule {}, round {round}, {status}): premises found again {premises:?} \
+                     (kinds {kinds:?}, the body's atoms {atoms:?}; all earlier: {earlier}; \
+                     weakest {weakest:?})",
+                    k.name,
+                    rule + 1
+                )
+                .unwrap();
+            }
+        }
     }
 }
 

@@ -120,8 +120,17 @@ impl std::fmt::Debug for Budget {
     }
 }
 
-/// A progress line is shown once work has run this long.
-const PROGRESS_AFTER: Duration = Duration::from_secs(1);
+/// How long work runs before a progress line is shown: a second, or `DALIL_PROGRESS_AFTER_MS`
+/// milliseconds when set (a demo that wants progress from the start, or a test).
+pub fn progress_after() -> Duration {
+    static AFTER: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *AFTER.get_or_init(|| {
+        std::env::var("DALIL_PROGRESS_AFTER_MS")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map_or(Duration::from_secs(1), Duration::from_millis)
+    })
+}
 /// And redrawn at most this often.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
@@ -265,7 +274,7 @@ impl Budget {
             return Err(LimitHit::Time(self.max_time));
         }
         if let Some(sink) = &self.sink
-            && elapsed > PROGRESS_AFTER
+            && elapsed >= progress_after()
         {
             let now = elapsed.as_millis() as u64;
             let last = self.last_shown.load(Ordering::Relaxed);

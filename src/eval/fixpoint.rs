@@ -16,6 +16,7 @@ use super::budget::{Budget, LimitHit};
 use super::expr::{EvalError, Texts, eval};
 use super::profile::{FixpointProfile, StratumProfile};
 use super::query::compare;
+use super::rederive::ProofLog;
 use crate::check::Strata;
 use crate::check::rules::{BodyLit, CAtom, CheckedRule, Expr, HeadArg, Slot};
 use crate::diagnostic::Diagnostic;
@@ -26,6 +27,7 @@ use crate::store::{
 use crate::syntax::ast::AggFn;
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// What a fixpoint computation did.
@@ -62,19 +64,19 @@ pub fn evaluate_rules_profiled(
     for r in rules {
         db.kind_mut(r.head_kind).clear_derived();
     }
+    // The rounds this fixpoint runs are logged, for the premises of its rows to be found again.
+    let log = Arc::new(ProofLog::new(rules));
+    db.rederive = Some(crate::store::Rederiver(log.clone()));
     budget.set_memory_base(db.heap_bytes());
     let mut stats = FixpointStats::default();
     for (members, recursive) in &strata.strata {
         let rs: Vec<&CheckedRule> = members.iter().map(|&i| &rules[i]).collect();
         let (started, before) = (Instant::now(), stats.clone());
-        stratum(
-            db,
-            &rs,
-            *recursive,
-            budget,
-            &mut stats,
-            profile.as_deref_mut(),
-        )?;
+        let run = Run {
+            log: &log,
+            profile: profile.as_deref_mut(),
+        };
+        stratum(db, &rs, *recursive, budget, &mut stats, run)?;
         if let Some(p) = profile.as_deref_mut() {
             p.strata.push(StratumProfile {
                 rounds: stats.rounds - before.rounds,
@@ -86,6 +88,12 @@ pub fn evaluate_rules_profiled(
     Ok(stats)
 }
 
+/// What a fixpoint keeps a record in: the log of its rounds, and the profile when measured.
+struct Run<'r> {
+    log: &'r ProofLog,
+    profile: Option<&'r mut FixpointProfile>,
+}
+
 /// One stratum: a pass per status, strongest first (see the module documentation).
 fn stratum(
     db: &mut Database,
@@ -93,7 +101,7 @@ fn stratum(
     recursive: bool,
     budget: &mut Budget,
     stats: &mut FixpointStats,
-    mut profile: Option<&mut FixpointProfile>,
+    mut run: Run,
 ) -> Result<(), LimitHit> {
     let mut read: Vec<KindId> = Vec::new();
     for r in rules {
@@ -108,16 +116,11 @@ fn stratum(
                 .iter()
                 .any(|&k| db.kind(k).relation.count_with_status(level) > 0)
         {
-            pass(
-                db,
-                rules,
-                recursive,
-                level,
-                first,
-                budget,
-                stats,
-                profile.as_deref_mut(),
-            )?;
+            let run = Run {
+                log: run.log,
+                profile: run.profile.as_deref_mut(),
+            };
+            pass(db, rules, recursive, level, first, budget, stats, run)?;
         }
     }
     Ok(())
@@ -145,21 +148,24 @@ fn pass(
     first: bool,
     budget: &mut Budget,
     stats: &mut FixpointStats,
-    mut profile: Option<&mut FixpointProfile>,
+    run: Run,
 ) -> Result<(), LimitHit> {
+    let (log, mut profile) = (run.log, run.profile);
     let heads: Vec<KindId> = rules.iter().map(|r| r.head_kind).collect();
     // Round 0: every rule over everything known.
     let all_ranges = ranges(db, level);
+    log.begin_round(stats.rounds, &all_ranges);
     let mut pending = Vec::new();
     for r in rules {
         if r.has_aggregate() && !first {
             continue;
         }
         budget.working_on(stats.rounds, Some(r.index));
-        let (plan, started) = (plan_rule(db, r, None), Instant::now());
+        let (plan, started) = (Arc::new(plan_rule(db, r, None)), Instant::now());
         let visible = if r.has_aggregate() {
             ranges(db, Status::Background)
         } else {
+            log.ran(stats.rounds, r.index, &plan);
             all_ranges.clone()
         };
         run_rule(db, r, &plan, &visible, budget, &mut pending, stats)?;
@@ -172,7 +178,7 @@ fn pass(
         return Ok(());
     }
     // Plans per (rule, delta position) are fixed for the stratum: make them once.
-    let mut plans: Vec<(usize, RulePlan)> = Vec::new();
+    let mut plans: Vec<(usize, Arc<RulePlan>)> = Vec::new();
     for (ri, r) in rules.iter().enumerate() {
         if r.has_aggregate() {
             continue;
@@ -181,23 +187,25 @@ fn pass(
             if let BodyLit::Atom(a) = lit
                 && heads.contains(&a.kind)
             {
-                plans.push((ri, plan_rule(db, r, Some(pos))));
+                plans.push((ri, Arc::new(plan_rule(db, r, Some(pos)))));
             }
         }
     }
     while delta.values().any(|r| !r.is_empty()) {
         budget.check()?;
         let all = ranges(db, level);
+        let mut rs = all.clone();
+        for (k, d) in &delta {
+            rs.delta.insert(*k, d.clone());
+        }
+        log.begin_round(stats.rounds, &rs);
         let mut pending = Vec::new();
         for (ri, plan) in &plans {
             let delta_kind = plan.delta_kind();
             if delta_kind.is_some_and(|k| delta.get(&k).is_none_or(|r| r.is_empty())) {
                 continue;
             }
-            let mut rs = all.clone();
-            for (k, d) in &delta {
-                rs.delta.insert(*k, d.clone());
-            }
+            log.ran(stats.rounds, rules[*ri].index, plan);
             let started = Instant::now();
             budget.working_on(stats.rounds, Some(rules[*ri].index));
             run_rule(db, rules[*ri], plan, &rs, budget, &mut pending, stats)?;
@@ -212,7 +220,7 @@ fn pass(
 
 /// Row ranges visible to a round, and the weakest status it reads.
 #[derive(Clone, Debug, Default)]
-struct Ranges {
+pub(super) struct Ranges {
     all: HashMap<KindId, u32>,
     delta: HashMap<KindId, Range<u32>>,
     /// Rows weaker than this are not read (and what the round derives has this status).
@@ -277,16 +285,15 @@ fn insert(
 
 /// Rows one rule derived from a chunk of its outer rows, side by side: for row `i`, the row
 /// packed into an integer (`NOT_PACKED` when it does not pack: then its hash and `width`
-/// values follow in `hashes` and `values`) and its premises (`arity` of them, in body order).
+/// values follow in `hashes` and `values`). Their premises are not kept: each row keeps its
+/// rule and round, from which `why` finds them again (see [`super::rederive`]).
 struct Derived {
     width: usize,
-    arity: usize,
     /// The status of every row derived in this pass.
     status: Status,
     keys: Vec<u64>,
     hashes: Vec<u32>,
     values: Vec<Value>,
-    premises: Vec<(KindId, u32)>,
 }
 
 impl Derived {
@@ -294,12 +301,11 @@ impl Derived {
     fn bytes(&self) -> u64 {
         (self.keys.len() * 8
             + self.hashes.len() * 4
-            + self.values.len() * std::mem::size_of::<Value>()
-            + self.premises.len() * 8) as u64
+            + self.values.len() * std::mem::size_of::<Value>()) as u64
     }
 
-    /// Drops the packed rows `rel` holds already (and their premises), looking each up with
-    /// the look-ups a few rows ahead prefetched, as [`add_derived`] does.
+    /// Drops the packed rows `rel` holds already, looking each up with the look-ups a few rows
+    /// ahead prefetched, as [`add_derived`] does.
     fn drop_known(&mut self, rel: &crate::store::Relation) {
         // Rows that do not pack are all kept, so their hashes and values stay as they are.
         let mut kept = 0;
@@ -314,12 +320,9 @@ impl Derived {
                 continue;
             }
             self.keys[kept] = k;
-            self.premises
-                .copy_within(i * self.arity..(i + 1) * self.arity, kept * self.arity);
             kept += 1;
         }
         self.keys.truncate(kept);
-        self.premises.truncate(kept * self.arity);
     }
 
     /// Drops all but the last `n` rows (a runaway rule's newest, kept for its report).
@@ -332,7 +335,6 @@ impl Derived {
         self.keys.drain(..drop);
         self.hashes.drain(..unpacked);
         self.values.drain(..unpacked * self.width);
-        self.premises.drain(..drop * self.arity);
     }
 }
 
@@ -360,6 +362,11 @@ fn add_derived(
     let rel = &mut db.kind_mut(rule.head_kind).relation;
     let mut added = 0u64;
     let mut unpacked = 0;
+    let origin = RowOrigin::Round {
+        rule: rule.index,
+        round: stats.rounds as u32,
+        status: out.status,
+    };
     for (i, &k) in out.keys.iter().enumerate() {
         // The look-ups miss the cache: start fetching a few rows ahead.
         if let Some(&ahead) = out.keys.get(i + PREFETCH)
@@ -367,12 +374,6 @@ fn add_derived(
         {
             rel.prefetch_packed(ahead);
         }
-        let premises = &out.premises[i * out.arity..(i + 1) * out.arity];
-        let origin = RowOrigin::Derived {
-            rule: rule.index,
-            premises,
-            status: out.status,
-        };
         let new = if k != NOT_PACKED {
             rel.insert_packed(k, out.width, origin)
         } else {
@@ -388,7 +389,6 @@ fn add_derived(
     out.keys.clear();
     out.hashes.clear();
     out.values.clear();
-    out.premises.clear();
     stats.derived += added;
     budget.spend(added)
 }
@@ -407,6 +407,9 @@ struct Frame<'a> {
     outer: Option<Range<u32>>,
     /// Inside an aggregate of the body: every row is read, whatever the pass's status.
     every_status: bool,
+    /// Per variable, the value it must take (unknown: any), when a walk looks for the
+    /// derivation of one row (see [`first_derivation`]).
+    want: Option<&'a [Value]>,
 }
 
 impl<'a> Frame<'a> {
@@ -430,6 +433,7 @@ impl<'a> Frame<'a> {
             steps_done: 0,
             outer,
             every_status: false,
+            want: None,
         }
     }
 }
@@ -716,12 +720,10 @@ impl ChunkWalker<'_> {
         let (rule, texts) = (self.rule, Texts::default());
         let mut out = Derived {
             width: self.width,
-            arity: self.order.len(),
             status: self.ranges.level,
             keys: Vec::new(),
             hashes: Vec::new(),
             values: Vec::new(),
-            premises: Vec::new(),
         };
         let mut new_texts = Vec::new();
         let mut head = vec![Value::Null; self.width];
@@ -744,7 +746,6 @@ impl ChunkWalker<'_> {
                         out.values.extend_from_slice(&head);
                     }
                 }
-                out.premises.extend(order.iter().map(|&i| f.premises[i]));
             }
             // A chunk that alone derives more rows than the budget allows stops here, before
             // its pending rows take the memory the budget protects.
@@ -768,6 +769,44 @@ impl ChunkWalker<'_> {
             result,
         }
     }
+}
+
+/// The premises (in body order) of the first derivation of `target` that walking `plan` over
+/// `ranges` meets — the one that added it, when `ranges` and `plan` are its round's: a walk
+/// over the whole outer range meets the bindings in the order the round's chunks did.
+pub(super) fn first_derivation(
+    db: &Database,
+    rule: &CheckedRule,
+    plan: &RulePlan,
+    ranges: &Ranges,
+    target: &[Value],
+) -> Option<Vec<(KindId, u32)>> {
+    let budget = Budget::new(u64::MAX, std::time::Duration::MAX, Default::default());
+    build_indexes(db, rule, plan, &budget).ok()?;
+    let guards = IndexGuards::new(db, rule, &rule.body, &plan.steps);
+    let texts = Texts::default();
+    // The head's variables are bound to the row's values as soon as a join reads them.
+    let mut want = vec![Value::Null; rule.var_names.len()];
+    for (col, arg) in &rule.head {
+        if let HeadArg::Expr(Expr::Var(v)) = arg {
+            want[*v] = target.get(*col).cloned().unwrap_or(Value::Null);
+        }
+    }
+    let mut frame = Frame::new(db, &texts, rule, ranges, &guards, None);
+    frame.want = Some(&want);
+    let order = plan.body_order();
+    let mut head = vec![Value::Null; target.len()];
+    let mut found = None;
+    let _ = walk(&mut frame, &rule.body, &plan.steps, &budget, &mut |f| {
+        head_values(f, &mut head)?;
+        if head == target {
+            found = Some(order.iter().map(|&i| f.premises[i]).collect());
+            // Found: the walk stops here.
+            return Err(LimitHit::Interrupted);
+        }
+        Ok(())
+    });
+    found
 }
 
 /// The report for an expression that has no value, naming the rule and the values it had.
@@ -1009,7 +1048,7 @@ fn join_row(
                 } else {
                     rel.get(r, *col)
                 };
-                if x.is_null() {
+                if x.is_null() || f.want.is_some_and(|w| !w[*v].is_null() && w[*v] != x) {
                     ok = false;
                     break;
                 }
@@ -1182,6 +1221,7 @@ fn aggregate(
                 rule: rule.index,
                 premises,
                 status,
+                round: None,
             },
         ));
     }

@@ -8,10 +8,11 @@ pub mod expr;
 mod fixpoint;
 mod profile;
 mod query;
+mod rederive;
 
 pub use budget::{
     Budget, DEFAULT_MAX_MEMORY, Interrupt, LimitHit, MIN_SPLIT, Progress, ProgressSink,
-    default_threads,
+    default_threads, progress_after,
 };
 pub use fixpoint::{FixpointStats, NEWEST_KEPT, evaluate_rules, evaluate_rules_profiled};
 pub use profile::{FixpointProfile, PlanProfile, QueryProfile, StepProfile, StratumProfile};

@@ -2,6 +2,7 @@
 //! table of fact ids. Everything a query can read lives here.
 
 use super::fold::fold;
+use super::provenance::Rederiver;
 use super::relation::Relation;
 use super::status::Status;
 use super::value::{Interner, Row, Sym, Type, Value};
@@ -155,6 +156,10 @@ pub struct Database {
     pub current_source: Option<String>,
     /// The weakest status a query shows (`--trust`, `:trust`); `background` shows every row.
     pub trust: Status,
+    /// Finds again the premises of the rows derived by the last fixpoint (see
+    /// [`Database::origin`]); not saved in a snapshot, whose derived rows are recomputed.
+    #[serde(skip)]
+    pub rederive: Option<Rederiver>,
 }
 
 impl Default for Database {
@@ -178,6 +183,7 @@ impl Database {
             mention_signature: Vec::new(),
             current_source: None,
             trust: Status::Background,
+            rederive: None,
         };
         for status in ["stated", "inferred", "background", "derived"] {
             db.interner.intern(status);

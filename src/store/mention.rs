@@ -4,7 +4,7 @@
 //! It is recomputed from the other kinds whenever they have changed.
 
 use super::database::{Database, ENTITY, Kind, entity_cols};
-use super::relation::{Relation, RowOrigin};
+use super::relation::{Origin, Relation, RowOrigin};
 use super::value::{Type, Value};
 
 /// The name of the built-in kind of mentions.
@@ -95,7 +95,12 @@ impl Database {
             let shared = match last {
                 Some((at, id)) if at == (k, i) => id,
                 _ => {
-                    let id = relation.add_origin(self.kinds[k].relation.origin(i));
+                    let mut origin = self.origin(k, i);
+                    // Its premises are kept with it: they cannot be found again from here.
+                    if let Origin::Derived { round, .. } = &mut origin {
+                        *round = None;
+                    }
+                    let id = relation.add_origin(origin);
                     last = Some(((k, i), id));
                     id
                 }

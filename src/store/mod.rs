@@ -19,7 +19,7 @@ pub use column::Column;
 pub use database::{Database, ENTITY, Field, Kind, KindId, KindOrigin, entity_cols, format_number};
 pub use fold::fold;
 pub use mention::MENTION;
-pub use provenance::virtual_cols;
+pub use provenance::{Rederive, Rederiver, virtual_cols};
 pub use relation::{Cite, INDEX_CHUNK, IndexRef, Origin, OriginId, Relation, RowOrigin};
 pub use source::SOURCE;
 pub use status::Status;

@@ -3,11 +3,39 @@
 //!
 //! A written fact's `cite` is its citations (and `background` for outside knowledge); a
 //! derived row's is every citation its derivation rests on, down to the written facts.
+//!
+//! A row derived in a fixpoint keeps only its rule, status and round; its premises are found
+//! again when `why`, `cite` or a proof asks for them ([`Database::origin`]), by the
+//! evaluator's [`Rederive`] (which replays that round of that rule with the row's values).
 
 use super::database::{Database, Kind, KindId};
 use super::relation::Origin;
 use super::value::{Sym, Type, Value};
 use std::collections::HashSet;
+use std::sync::Arc;
+
+/// Finds again the premises of a row derived by rule `rule` in round `round` of the last
+/// fixpoint: the rows, in body order, of the first derivation that made it.
+pub trait Rederive: Send + Sync {
+    fn premises(
+        &self,
+        db: &Database,
+        kind: KindId,
+        row: u32,
+        rule: usize,
+        round: u32,
+    ) -> Option<Vec<(KindId, u32)>>;
+}
+
+/// The [`Rederive`] a database holds.
+#[derive(Clone)]
+pub struct Rederiver(pub Arc<dyn Rederive>);
+
+impl std::fmt::Debug for Rederiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Rederiver")
+    }
+}
 
 /// Column numbers past any declared field, one per provenance column.
 pub mod virtual_cols {
@@ -46,6 +74,26 @@ impl Kind {
 }
 
 impl Database {
+    /// Where row `row` of `kind` came from, with the premises of a derived row (found again
+    /// when the row keeps only its round).
+    pub fn origin(&self, kind: KindId, row: u32) -> Origin {
+        let mut origin = self.kind(kind).relation.origin(row);
+        if let Origin::Derived {
+            rule,
+            premises,
+            round: Some(round),
+            ..
+        } = &mut origin
+            && premises.is_empty()
+            && let Some(r) = &self.rederive
+        {
+            *premises =
+                r.0.premises(self, kind, row, *rule, *round)
+                    .unwrap_or_default();
+        }
+        origin
+    }
+
     /// Row `row` of `kind` in column `col`, a declared field or a provenance column.
     pub fn cell_at(&self, kind: KindId, row: u32, col: usize) -> Value {
         let rel = &self.kind(kind).relation;
@@ -69,7 +117,7 @@ impl Database {
             if !seen.insert((k, r)) {
                 continue;
             }
-            match self.kind(k).relation.origin(r) {
+            match self.origin(k, r) {
                 Origin::Derived { premises, .. } => stack.extend(premises.into_iter().rev()),
                 stated => {
                     for part in stated

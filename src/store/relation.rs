@@ -4,7 +4,9 @@
 //! Rows are kept distinct by a hash table of row ids: a row's hash finds the ids of rows that
 //! may equal it, and the columns say whether one does, so no row is stored twice (the old
 //! design kept a copy of every row as a map key). Origins are shared: rows loaded together
-//! point at one [`Origin`]; a derived row keeps only its rule and its premises, packed.
+//! point at one [`Origin`]; a derived row keeps only its rule, its status and the round it was
+//! first derived in (its premises are found again when asked for, see `eval::rederive`), or,
+//! for the few derived otherwise (aggregates, computed texts), its premises, packed.
 //!
 //! Indexes are built the first time a plan asks for them and extended lazily: rows only ever
 //! append, so an index covers a prefix of the rows and catches up when next read.
@@ -51,11 +53,14 @@ pub enum Origin {
         span: Option<Span>,
     },
     /// Derived by rule `rule` from the rows `premises` (kind index, row index), as strongly
-    /// as the weakest of them (see [`Status`]).
+    /// as the weakest of them (see [`Status`]). With `round`, the round of the fixpoint it was
+    /// first derived in: its premises are not kept but found again on demand, and are empty
+    /// here until [`crate::store::Database::origin`] fills them in.
     Derived {
         rule: usize,
         premises: Vec<(usize, u32)>,
         status: Status,
+        round: Option<u32>,
     },
 }
 
@@ -108,6 +113,13 @@ pub enum RowOrigin<'a> {
         premises: &'a [(usize, u32)],
         status: Status,
     },
+    /// Derived by rule `rule` in round `round` of the fixpoint: the premises are found again
+    /// when asked for, so only these eight bytes are kept.
+    Round {
+        rule: usize,
+        round: u32,
+        status: Status,
+    },
 }
 
 /// A shared origin of one relation.
@@ -120,7 +132,9 @@ const DERIVED: u32 = 1 << 31;
 const SPANNED: u32 = 1 << 30;
 /// A derived row's status is kept in the top two bits of its rule number.
 const STATUS_SHIFT: u32 = 30;
-const RULE_MASK: u32 = (1 << STATUS_SHIFT) - 1;
+/// Marks a derived row's rule word as keeping the round it was derived in, not its premises.
+const BY_ROUND: u32 = 1 << 29;
+const RULE_MASK: u32 = BY_ROUND - 1;
 
 /// Where each row came from, compactly.
 #[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
@@ -131,9 +145,10 @@ struct Origins {
     stated: Vec<Origin>,
     /// Where each plain stated fact was written (see [`RowOrigin::Spanned`]).
     spans: Vec<Span>,
-    /// Per derived row: its rule (and status, in the top bits) and where its premises start
-    /// in `premises`.
+    /// Per derived row: its rule (with its status in the top bits, and `BY_ROUND`) and either
+    /// the round it was derived in (with `BY_ROUND`) or where its premises are in `premises`.
     derived: Vec<(u32, u32)>,
+    /// Premises of the rows that keep them: a count, then that many (kind, row).
     premises: Vec<(u32, u32)>,
     /// How many rows have each status (indexed by [`Status::bits`]).
     counts: [u32; 3],
@@ -155,8 +170,18 @@ impl Origins {
                 self.of_row.push(DERIVED | self.derived.len() as u32);
                 let word = (rule as u32 & RULE_MASK) | status.bits() << STATUS_SHIFT;
                 self.derived.push((word, self.premises.len() as u32));
+                self.premises.push((premises.len() as u32, 0));
                 self.premises
                     .extend(premises.iter().map(|&(k, r)| (k as u32, r)));
+            }
+            RowOrigin::Round {
+                rule,
+                round,
+                status,
+            } => {
+                self.of_row.push(DERIVED | self.derived.len() as u32);
+                let word = (rule as u32 & RULE_MASK) | BY_ROUND | status.bits() << STATUS_SHIFT;
+                self.derived.push((word, round));
             }
         }
         let s = self.status(self.of_row.len() - 1);
@@ -171,19 +196,29 @@ impl Origins {
             }
             return self.stated[w as usize].clone();
         }
-        let d = (w & !DERIVED) as usize;
-        let (word, start) = self.derived[d];
-        let end = self
-            .derived
-            .get(d + 1)
-            .map_or(self.premises.len(), |n| n.1 as usize);
+        let (word, at) = self.derived[(w & !DERIVED) as usize];
+        let (rule, status) = (
+            (word & RULE_MASK) as usize,
+            Status::from_bits(word >> STATUS_SHIFT),
+        );
+        if word & BY_ROUND != 0 {
+            return Origin::Derived {
+                rule,
+                premises: Vec::new(),
+                status,
+                round: Some(at),
+            };
+        }
+        let start = at as usize + 1;
+        let end = start + self.premises[at as usize].0 as usize;
         Origin::Derived {
-            rule: (word & RULE_MASK) as usize,
-            premises: self.premises[start as usize..end]
+            rule,
+            premises: self.premises[start..end]
                 .iter()
                 .map(|&(k, r)| (k as usize, r))
                 .collect(),
-            status: Status::from_bits(word >> STATUS_SHIFT),
+            status,
+            round: None,
         }
     }
 
@@ -197,6 +232,34 @@ impl Origins {
             Status::from_bits(self.derived[(w & !DERIVED) as usize].0 >> STATUS_SHIFT)
         }
     }
+}
+
+/// The [`RowOrigin`] a derived [`Origin`] is kept as (`None` for a stated one: it is kept
+/// shared, with [`Relation::add_origin`]).
+fn derived_origin(origin: &Origin) -> Option<RowOrigin<'_>> {
+    Some(match origin {
+        Origin::Derived {
+            rule,
+            status,
+            round: Some(round),
+            ..
+        } => RowOrigin::Round {
+            rule: *rule,
+            round: *round,
+            status: *status,
+        },
+        Origin::Derived {
+            rule,
+            premises,
+            status,
+            round: None,
+        } => RowOrigin::Derived {
+            rule: *rule,
+            premises,
+            status: *status,
+        },
+        Origin::Stated { .. } => return None,
+    })
 }
 
 /// The origin of a plain fact written at `span`: stated, nothing cited.
@@ -484,25 +547,11 @@ impl Relation {
         if let Some(i) = self.find_hashed(h, &row) {
             return (i, false);
         }
-        let origin = match origin {
-            Origin::Derived {
-                rule,
-                premises,
-                status,
-            } => {
-                return self.push_row(
-                    h,
-                    &row,
-                    RowOrigin::Derived {
-                        rule,
-                        premises: &premises,
-                        status,
-                    },
-                );
-            }
-            stated => RowOrigin::Shared(self.add_origin(stated)),
-        };
-        self.push_row(h, &row, origin)
+        if let Some(derived) = derived_origin(&origin) {
+            return self.push_row(h, &row, derived);
+        }
+        let shared = RowOrigin::Shared(self.add_origin(origin));
+        self.push_row(h, &row, shared)
     }
 
     /// Like [`Relation::insert`], with the row borrowed and its origin made only when the row
@@ -512,22 +561,11 @@ impl Relation {
         if let Some(i) = self.find_hashed(h, row) {
             return (i, false);
         }
-        let origin = match origin() {
-            Origin::Derived {
-                rule,
-                premises,
-                status,
-            } => {
-                return self.push_row(
-                    h,
-                    row,
-                    RowOrigin::Derived {
-                        rule,
-                        premises: &premises,
-                        status,
-                    },
-                );
-            }
+        let origin = origin();
+        if let Some(derived) = derived_origin(&origin) {
+            return self.push_row(h, row, derived);
+        }
+        let origin = match origin {
             Origin::Stated {
                 cites,
                 inferred: None,
@@ -973,6 +1011,7 @@ mod tests {
                 rule: 2,
                 premises: prem.to_vec(),
                 status: Status::Inferred,
+                round: None,
             }
         );
         assert_eq!(
@@ -981,11 +1020,36 @@ mod tests {
                 rule: 0,
                 premises: vec![(3, 7)],
                 status: Status::Background,
+                round: None,
             }
         );
+        r.insert_with(
+            &[Value::Num(3.0)],
+            RowOrigin::Round {
+                rule: 5,
+                round: 41,
+                status: Status::Stated,
+            },
+        );
+        let kept = r.origin(2);
+        assert_eq!(
+            kept,
+            Origin::Derived {
+                rule: 5,
+                premises: Vec::new(),
+                status: Status::Stated,
+                round: Some(41),
+            }
+        );
+        // Kept as it was through a copy (as `clear_derived` and the dataflow engine copy).
+        let mut copy = Relation::default();
+        copy.insert(r.row(2), kept.clone());
+        assert_eq!(copy.origin(0), kept);
+        assert_eq!(r.origin(1).status(), Status::Background);
         assert_eq!(r.status(1), Status::Background);
         assert_eq!(r.rule_of(0), Some(2));
+        assert_eq!(r.rule_of(2), Some(5));
         assert_eq!(r.count_with_status(Status::Inferred), 1);
-        assert_eq!(r.count_with_status(Status::Stated), 0);
+        assert_eq!(r.count_with_status(Status::Stated), 1);
     }
 }
