@@ -2088,15 +2088,17 @@ fn engine_agrees_with_the_reference_on_four_threads() {
 fn dataflow_engine_agrees_with_the_naive_reference() {
     DATAFLOW.set(true);
     property();
-    // What it refuses, named and counted; the programs it ran must be most of them.
+    // What it refuses, named and counted: nothing the generator writes. (Its status reads
+    // ask for `stated`, which the dataflow engine lowers inside a recursion too; the other
+    // constructs it refuses are not generated.)
     let refused = REFUSED.with(|r| r.borrow().clone());
     eprintln!(
         "the dataflow engine agreed on {} programs and refused {refused:?}",
         AGREED.get()
     );
     assert!(
-        AGREED.get() * 2 > config().cases as usize,
-        "only {} programs ran on the dataflow engine; refused: {refused:?}",
+        refused.is_empty(),
+        "the dataflow engine refused programs: {refused:?} ({} agreed)",
         AGREED.get()
     );
 }

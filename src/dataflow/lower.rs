@@ -317,7 +317,8 @@ pub fn lower(
                 computes: evaluates,
             } = lower_rule(db, rule, dates, program.statuses.is_some())?;
             if *recursive {
-                refuse_own_status(db, &lowered, members, rules, rule.span)?;
+                let stated = program.statuses.map(|[_, _, stated]| stated);
+                refuse_own_status(db, &lowered, members, rules, stated, rule.span)?;
             }
             by_name |= names;
             computes |= evaluates;
@@ -407,14 +408,21 @@ pub fn needs_statuses(db: &Database, rules: &[CheckedRule]) -> bool {
     })
 }
 
-/// Refuses a recursive rule that reads the status of a kind its own recursion derives: a
-/// status may still rise there (a stronger derivation found later), which the local engine's
-/// passes (strongest first) never see.
+/// Refuses a recursive rule that reads the status of a kind its own recursion derives, unless
+/// it asks for `stated`. Inside the loop a row's status may still rise (a stronger derivation
+/// found in a later round), which the local engine's passes (strongest first) never show.
+/// Asking for `stated`, the top of the lattice, is monotone: a row matches once its status
+/// reaches `stated` and then for good, so the rounds climb to the least fixpoint, the local
+/// engine's answer. Anything else (`status: "inferred"`, `status: ?s`) is not: a row read while
+/// weaker gives derivations that the rise withdraws, and derivations that support each other
+/// around a cycle can outlive that withdrawal, leaving a fixpoint the local engine never
+/// reaches.
 fn refuse_own_status(
     db: &Database,
     rule: &Rule,
     members: &[usize],
     rules: &[CheckedRule],
+    stated: Option<u64>,
     span: Span,
 ) -> Result<(), Diagnostic> {
     let own: Vec<KindId> = rules
@@ -426,14 +434,19 @@ fn refuse_own_status(
         Step::Join(a) | Step::Not(a) => {
             own.contains(&a.kind)
                 && a.args.iter().any(|(c, x)| {
-                    !matches!(x, Arg::Status(_)) && *c == db.kind(a.kind).fields.len()
+                    *c == db.kind(a.kind).fields.len()
+                        && match x {
+                            Arg::Status(_) => false,
+                            Arg::Const(cell) => Some(*cell) != stated,
+                            Arg::Var(_) | Arg::Any => true,
+                        }
                 })
         }
         _ => false,
     });
     if reads {
         return Err(refuse(
-            "a recursive rule that reads the status of a kind its recursion derives",
+            "a recursive rule that reads a status other than `stated` of a kind its recursion derives",
             span,
         ));
     }
