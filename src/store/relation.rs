@@ -132,21 +132,31 @@ const DERIVED: u32 = 1 << 31;
 const SPANNED: u32 = 1 << 30;
 /// A derived row's status is kept in the top two bits of its rule number.
 const STATUS_SHIFT: u32 = 30;
-/// Marks a derived row's rule word as keeping the round it was derived in, not its premises.
-const BY_ROUND: u32 = 1 << 29;
-const RULE_MASK: u32 = BY_ROUND - 1;
+const RULE_MASK: u32 = (1 << STATUS_SHIFT) - 1;
 
-/// Where each row came from, compactly.
+/// Marks a run of rows whose origins are listed one by one in `of_row`.
+const LISTED: u32 = u32::MAX;
+
+/// Where each row came from, compactly: in runs of consecutive rows. The rows a rule derived in
+/// one round (with one status) are one run, whatever their number, so a fixpoint's rows take no
+/// bytes each for their origin; other rows are listed one by one.
 #[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 struct Origins {
-    /// Per row: an index into `stated`, `SPANNED |` an index into `spans`, or `DERIVED |` an
-    /// index into `derived`.
+    /// Rows with an origin.
+    rows: u32,
+    /// (first row, word, value), by first row: a run ends where the next begins. With word
+    /// `LISTED`, the run's origins are in `of_row` from index `value`; otherwise the run was
+    /// derived by one rule in round `value`, the word holding the rule (`RULE_MASK`) and the
+    /// status (from `STATUS_SHIFT`).
+    runs: Vec<(u32, u32, u32)>,
+    /// Per listed row: an index into `stated`, `SPANNED |` an index into `spans`, or
+    /// `DERIVED |` an index into `derived`.
     of_row: Vec<u32>,
     stated: Vec<Origin>,
     /// Where each plain stated fact was written (see [`RowOrigin::Spanned`]).
     spans: Vec<Span>,
-    /// Per derived row: its rule (with its status in the top bits, and `BY_ROUND`) and either
-    /// the round it was derived in (with `BY_ROUND`) or where its premises are in `premises`.
+    /// Per listed derived row: its rule (with its status in the top bits) and where its
+    /// premises are in `premises`.
     derived: Vec<(u32, u32)>,
     /// Premises of the rows that keep them: a count, then that many (kind, row).
     premises: Vec<(u32, u32)>,
@@ -154,42 +164,86 @@ struct Origins {
     counts: [u32; 3],
 }
 
+/// A derived row's rule and status in one word.
+fn rule_word(rule: usize, status: Status) -> u32 {
+    (rule as u32 & RULE_MASK) | status.bits() << STATUS_SHIFT
+}
+
+/// Where a row's origin is: listed (its `of_row` word), or derived in a round.
+enum Found {
+    Listed(u32),
+    Round { word: u32, round: u32 },
+}
+
 impl Origins {
     fn push(&mut self, origin: RowOrigin) {
-        match origin {
-            RowOrigin::Shared(OriginId(i)) => self.of_row.push(i),
+        let w = match origin {
+            RowOrigin::Round {
+                rule,
+                round,
+                status,
+            } => {
+                let word = rule_word(rule, status);
+                if !matches!(self.runs.last(), Some(&(_, w, r)) if w == word && r == round) {
+                    self.runs.push((self.rows, word, round));
+                }
+                self.rows += 1;
+                self.counts[status.bits() as usize] += 1;
+                return;
+            }
+            RowOrigin::Shared(OriginId(i)) => i,
             RowOrigin::Spanned(span) => {
-                self.of_row.push(SPANNED | self.spans.len() as u32);
                 self.spans.push(span);
+                SPANNED | (self.spans.len() - 1) as u32
             }
             RowOrigin::Derived {
                 rule,
                 premises,
                 status,
             } => {
-                self.of_row.push(DERIVED | self.derived.len() as u32);
-                let word = (rule as u32 & RULE_MASK) | status.bits() << STATUS_SHIFT;
-                self.derived.push((word, self.premises.len() as u32));
+                self.derived
+                    .push((rule_word(rule, status), self.premises.len() as u32));
                 self.premises.push((premises.len() as u32, 0));
                 self.premises
                     .extend(premises.iter().map(|&(k, r)| (k as u32, r)));
+                DERIVED | (self.derived.len() - 1) as u32
             }
-            RowOrigin::Round {
-                rule,
-                round,
-                status,
-            } => {
-                self.of_row.push(DERIVED | self.derived.len() as u32);
-                let word = (rule as u32 & RULE_MASK) | BY_ROUND | status.bits() << STATUS_SHIFT;
-                self.derived.push((word, round));
-            }
+        };
+        if !matches!(self.runs.last(), Some(&(_, LISTED, _))) {
+            self.runs
+                .push((self.rows, LISTED, self.of_row.len() as u32));
         }
-        let s = self.status(self.of_row.len() - 1);
-        self.counts[s.bits() as usize] += 1;
+        self.of_row.push(w);
+        self.rows += 1;
+        self.counts[self.listed_status(w).bits() as usize] += 1;
+    }
+
+    /// Where row `row`'s origin is kept.
+    #[inline]
+    fn find(&self, row: usize) -> Found {
+        let row = row as u32;
+        let run = match self.runs.last() {
+            Some(last) if last.0 <= row => *last,
+            _ => self.runs[self.runs.partition_point(|r| r.0 <= row).saturating_sub(1)],
+        };
+        match run {
+            (first, LISTED, at) => Found::Listed(self.of_row[(at + row - first) as usize]),
+            (_, word, round) => Found::Round { word, round },
+        }
     }
 
     fn get(&self, row: usize) -> Origin {
-        let w = self.of_row[row];
+        let w = match self.find(row) {
+            Found::Round { word, round } => {
+                return Origin::Derived {
+                    rule: (word & RULE_MASK) as usize,
+                    premises: Vec::new(),
+                    status: Status::from_bits(word >> STATUS_SHIFT),
+                    round: Some(round),
+                };
+            }
+            Found::Listed(w) => w,
+        };
         if w & DERIVED == 0 {
             if w & SPANNED != 0 {
                 return plain_origin(self.spans[(w & !SPANNED) as usize]);
@@ -197,33 +251,39 @@ impl Origins {
             return self.stated[w as usize].clone();
         }
         let (word, at) = self.derived[(w & !DERIVED) as usize];
-        let (rule, status) = (
-            (word & RULE_MASK) as usize,
-            Status::from_bits(word >> STATUS_SHIFT),
-        );
-        if word & BY_ROUND != 0 {
-            return Origin::Derived {
-                rule,
-                premises: Vec::new(),
-                status,
-                round: Some(at),
-            };
-        }
         let start = at as usize + 1;
         let end = start + self.premises[at as usize].0 as usize;
         Origin::Derived {
-            rule,
+            rule: (word & RULE_MASK) as usize,
             premises: self.premises[start..end]
                 .iter()
                 .map(|&(k, r)| (k as usize, r))
                 .collect(),
-            status,
+            status: Status::from_bits(word >> STATUS_SHIFT),
             round: None,
         }
     }
 
+    /// The rule that derived row `row`, if a rule did.
+    fn rule(&self, row: usize) -> Option<usize> {
+        match self.find(row) {
+            Found::Round { word, .. } => Some((word & RULE_MASK) as usize),
+            Found::Listed(w) if w & DERIVED != 0 => {
+                Some((self.derived[(w & !DERIVED) as usize].0 & RULE_MASK) as usize)
+            }
+            Found::Listed(_) => None,
+        }
+    }
+
     fn status(&self, row: usize) -> Status {
-        let w = self.of_row[row];
+        match self.find(row) {
+            Found::Round { word, .. } => Status::from_bits(word >> STATUS_SHIFT),
+            Found::Listed(w) => self.listed_status(w),
+        }
+    }
+
+    /// The status of a listed row whose `of_row` word is `w`.
+    fn listed_status(&self, w: u32) -> Status {
         if w & SPANNED != 0 && w & DERIVED == 0 {
             Status::Stated
         } else if w & DERIVED == 0 {
@@ -502,9 +562,7 @@ impl Relation {
 
     /// The rule that derived row `i`, if a rule did.
     pub fn rule_of(&self, i: u32) -> Option<usize> {
-        let w = self.origins.of_row[i as usize];
-        (w & DERIVED != 0)
-            .then(|| (self.origins.derived[(w & !DERIVED) as usize].0 & RULE_MASK) as usize)
+        self.origins.rule(i as usize)
     }
 
     /// How strongly row `i` is supported, without building its origin.
@@ -885,7 +943,8 @@ impl Relation {
     pub fn heap_bytes(&self) -> usize {
         let cols: usize = self.columns.iter().map(|c| c.heap_bytes()).sum();
         let table = self.distinct.capacity() * (8 + 1) + self.packed.heap_bytes();
-        let origins = self.origins.of_row.capacity() * 4
+        let origins = self.origins.runs.capacity() * 12
+            + self.origins.of_row.capacity() * 4
             + self.origins.derived.capacity() * 8
             + self.origins.premises.capacity() * 8
             + self.origins.stated.capacity() * std::mem::size_of::<Origin>()
@@ -1051,5 +1110,69 @@ mod tests {
         assert_eq!(r.rule_of(2), Some(5));
         assert_eq!(r.count_with_status(Status::Inferred), 1);
         assert_eq!(r.count_with_status(Status::Stated), 1);
+    }
+
+    #[test]
+    fn rows_of_one_rule_and_round_share_one_run_between_listed_rows() {
+        let mut r = Relation::default();
+        let round = |rule, round, status| RowOrigin::Round {
+            rule,
+            round,
+            status,
+        };
+        let span = Span::new(0, 0, 1);
+        // (origin, rule, round, status) per row: runs of rounds between listed rows.
+        let rows = [
+            (RowOrigin::Spanned(span), None, None, Status::Stated),
+            (
+                round(1, 0, Status::Stated),
+                Some(1),
+                Some(0),
+                Status::Stated,
+            ),
+            (
+                round(1, 0, Status::Stated),
+                Some(1),
+                Some(0),
+                Status::Stated,
+            ),
+            (
+                round(2, 0, Status::Stated),
+                Some(2),
+                Some(0),
+                Status::Stated,
+            ),
+            (
+                round(2, 1, Status::Background),
+                Some(2),
+                Some(1),
+                Status::Background,
+            ),
+            (RowOrigin::Spanned(span), None, None, Status::Stated),
+            (RowOrigin::Spanned(span), None, None, Status::Stated),
+            (
+                round(2, 1, Status::Background),
+                Some(2),
+                Some(1),
+                Status::Background,
+            ),
+        ];
+        for (i, (origin, ..)) in rows.iter().enumerate() {
+            r.insert_with(&[Value::Num(i as f64)], *origin);
+        }
+        assert_eq!(r.origins.runs.len(), 6, "{:?}", r.origins.runs);
+        for (i, &(_, rule, round, status)) in rows.iter().enumerate() {
+            let i = i as u32;
+            assert_eq!(r.rule_of(i), rule, "row {i}");
+            assert_eq!(r.status(i), status, "row {i}");
+            match r.origin(i) {
+                Origin::Derived { round: got, .. } => assert_eq!(got, round, "row {i}"),
+                Origin::Stated { span: got, .. } => {
+                    assert_eq!((got, round), (Some(span), None), "row {i}")
+                }
+            }
+        }
+        assert_eq!(r.count_with_status(Status::Background), 2);
+        assert_eq!(r.count_with_status(Status::Stated), 6);
     }
 }
