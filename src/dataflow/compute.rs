@@ -37,6 +37,9 @@ pub struct Ctx {
     scratch: Option<Rc<Database>>,
     /// The status cells, weakest first, when rows carry their status.
     statuses: Option<[u64; 3]>,
+    /// In a pass of a stratum computed status by status: the weakest status its positive
+    /// atoms read.
+    level: Option<u64>,
 }
 
 impl Ctx {
@@ -46,6 +49,7 @@ impl Ctx {
             dates: program.dates.clone(),
             widening: program.widening,
             statuses: program.statuses,
+            level: None,
             scratch: program.symbols.as_ref().map(|symbols| {
                 let mut db = Database::new();
                 db.interner = (**symbols).clone();
@@ -53,6 +57,27 @@ impl Ctx {
                 Rc::new(db)
             }),
         }
+    }
+
+    /// The same, for the pass of a stratum that reads rows at least as strong as `level`.
+    pub fn at_level(&self, level: u64) -> Ctx {
+        Ctx {
+            level: Some(level),
+            ..self.clone()
+        }
+    }
+
+    /// In such a pass: which status cells a positive atom reads (at least the pass's).
+    pub fn pass_filter(&self) -> Option<impl Fn(u64) -> bool + Clone + 'static> {
+        let (statuses, level) = (self.statuses?, self.level?);
+        let rank = move |c: u64| statuses.iter().position(|x| *x == c).unwrap_or(0);
+        let floor = rank(level);
+        Some(move |c: u64| rank(c) >= floor)
+    }
+
+    /// The status cells, weakest first, when rows carry their status.
+    pub fn statuses(&self) -> Option<[u64; 3]> {
+        self.statuses
     }
 
     /// The cell of `stated`, when rows carry their status.

@@ -122,6 +122,9 @@ impl NameOrder {
 #[derive(Clone, Debug)]
 pub struct Stratum {
     pub recursive: bool,
+    /// A rule of this recursion reads a status other than `stated` of a kind it derives: the
+    /// stratum runs a pass per status, strongest first, as on the local engine.
+    pub by_status: bool,
     pub heads: Vec<KindId>,
     pub rules: Vec<Rule>,
 }
@@ -298,6 +301,7 @@ pub fn lower(
     for (members, recursive) in &strata.strata {
         let mut stratum = Stratum {
             recursive: *recursive,
+            by_status: false,
             heads: vec![],
             rules: vec![],
         };
@@ -318,7 +322,9 @@ pub fn lower(
             } = lower_rule(db, rule, dates, program.statuses.is_some())?;
             if *recursive {
                 let stated = program.statuses.map(|[_, _, stated]| stated);
-                refuse_own_status(db, &lowered, members, rules, stated, rule.span)?;
+                if reads_own_status(db, &lowered, members, rules, stated) {
+                    stratum.by_status = true;
+                }
             }
             by_name |= names;
             computes |= evaluates;
@@ -334,6 +340,9 @@ pub fn lower(
                 }
             }
             stratum.rules.push(lowered);
+        }
+        if stratum.by_status {
+            refuse_in_passes(db, &stratum, rules)?;
         }
         program.strata.push(stratum);
     }
@@ -408,29 +417,27 @@ pub fn needs_statuses(db: &Database, rules: &[CheckedRule]) -> bool {
     })
 }
 
-/// Refuses a recursive rule that reads the status of a kind its own recursion derives, unless
-/// it asks for `stated`. Inside the loop a row's status may still rise (a stronger derivation
-/// found in a later round), which the local engine's passes (strongest first) never show.
-/// Asking for `stated`, the top of the lattice, is monotone: a row matches once its status
-/// reaches `stated` and then for good, so the rounds climb to the least fixpoint, the local
-/// engine's answer. Anything else (`status: "inferred"`, `status: ?s`) is not: a row read while
-/// weaker gives derivations that the rise withdraws, and derivations that support each other
-/// around a cycle can outlive that withdrawal, leaving a fixpoint the local engine never
-/// reaches.
-fn refuse_own_status(
+/// Does a recursive rule read a status other than `stated` of a kind its own recursion
+/// derives? Inside one loop a row's status may still rise (a stronger derivation found in a
+/// later round). Asking for `stated`, the top of the lattice, is monotone: a row matches once
+/// its status reaches `stated` and then for good, so the rounds climb to the least fixpoint,
+/// the local engine's answer. Anything else (`status: "inferred"`, `status: ?s`) is not: a row
+/// read while weaker gives derivations that the rise withdraws, and derivations that support
+/// each other around a cycle outlive that withdrawal (or come back round after round). Such a
+/// stratum runs a pass per status instead ([`Stratum::by_status`]).
+fn reads_own_status(
     db: &Database,
     rule: &Rule,
     members: &[usize],
     rules: &[CheckedRule],
     stated: Option<u64>,
-    span: Span,
-) -> Result<(), Diagnostic> {
+) -> bool {
     let own: Vec<KindId> = rules
         .iter()
         .filter(|r| members.contains(&r.index))
         .map(|r| r.head_kind)
         .collect();
-    let reads = rule.steps.iter().any(|s| match s {
+    rule.steps.iter().any(|s| match s {
         Step::Join(a) | Step::Not(a) => {
             own.contains(&a.kind)
                 && a.args.iter().any(|(c, x)| {
@@ -443,12 +450,41 @@ fn refuse_own_status(
                 })
         }
         _ => false,
-    });
-    if reads {
-        return Err(refuse(
-            "a recursive rule that reads a status other than `stated` of a kind its recursion derives",
-            span,
-        ));
+    })
+}
+
+/// Refuses what a stratum run a pass per status cannot hold with the local engine's meaning:
+/// a body aggregate (the local engine counts every row in every pass, and leaves a count
+/// weaker than the pass to a later one), and a kind with facts of its own besides its rules
+/// (a fact's status stands for the row from the first pass on, whatever its strength).
+fn refuse_in_passes(
+    db: &Database,
+    stratum: &Stratum,
+    rules: &[CheckedRule],
+) -> Result<(), Diagnostic> {
+    for r in &stratum.rules {
+        let span = rules
+            .iter()
+            .find(|c| c.index == r.index)
+            .map_or_else(Span::default, |c| c.span);
+        if r.steps.iter().any(|s| matches!(s, Step::Aggregate(_))) {
+            return Err(refuse(
+                concat!(
+                    "a body aggregate in a recursion that reads a status other than `stated` ",
+                    "of its own kinds"
+                ),
+                span,
+            ));
+        }
+        if matches!(db.kind(r.head_kind).origin, KindOrigin::Mixed(_)) {
+            return Err(refuse(
+                concat!(
+                    "a kind with facts of its own in a recursion that reads ",
+                    "a status other than `stated` of its own kinds"
+                ),
+                span,
+            ));
+        }
     }
     Ok(())
 }
@@ -889,7 +925,10 @@ impl Program {
                 "Stratum {}: {}{}\n",
                 i + 1,
                 heads.join(", "),
-                if s.recursive {
+                if s.by_status {
+                    " — one iterate scope per status, strongest first, each from the rows \
+                     the one before found (a rule reads a status of its own recursion)"
+                } else if s.recursive {
                     " — one iterate scope (a variable per kind, distinct each round)"
                 } else {
                     " — once, then distinct"

@@ -3,7 +3,8 @@
 //! - Each rule's body is a chain of `join_core`s over arrangements; the arrangement of a kind
 //!   by the same columns is built once per scope and shared by every rule that reads it so.
 //! - A recursive stratum is one iterative scope with a `Variable` per kind it defines; each
-//!   round takes the `distinct` of everything the kind's rules produce.
+//!   round takes the `distinct` of everything the kind's rules produce. One that reads a weaker
+//!   status than `stated` of its own kinds is one scope per status, strongest first.
 //! - `not` is an antijoin with the (complete, lower-stratum) negated kind.
 //! - An aggregate is a `reduce` over the groups the head's plain fields make; a group exists
 //!   only when the body matched something (dalil's empty-group semantics: no row, not zero).
@@ -57,8 +58,30 @@ pub fn render<'s, R: Row>(
     let mut fails = vec![];
     let ctx = Ctx::of(program);
     for stratum in &program.strata {
-        if stratum.recursive {
-            render_recursive(scope, program, stratum, colls, &ctx, &mut fails);
+        if stratum.recursive && stratum.by_status {
+            // A pass per status, strongest first, each from the rows of the one before (the
+            // local engine's passes): a row's status is then fixed when it first appears.
+            let statuses = ctx
+                .statuses()
+                .expect("a status read makes rows carry statuses");
+            let mut seeds = None;
+            for level in statuses.into_iter().rev() {
+                let pass = ctx.at_level(level);
+                let results = render_recursive(
+                    scope,
+                    program,
+                    stratum,
+                    colls,
+                    &pass,
+                    &mut fails,
+                    seeds.as_ref(),
+                );
+                seeds = Some(results.into_iter().collect::<HashMap<_, _>>());
+            }
+            colls.extend(seeds.into_iter().flatten());
+        } else if stratum.recursive {
+            let results = render_recursive(scope, program, stratum, colls, &ctx, &mut fails, None);
+            colls.extend(results);
         } else {
             let mut arr = Arrangements {
                 built: HashMap::new(),
@@ -160,14 +183,17 @@ fn settle<'s, T: Timestamp + Lattice + Ord, R: Row>(
 
 /// One iterative scope: a variable per kind of the stratum, set to the distinct rows of its
 /// rules, which read the variables (this stratum) and entered collections (lower strata).
+/// `seeds`: the rows of the stratum's kinds a pass before found, kept with their statuses.
+/// Returns the stratum's kinds.
 fn render_recursive<'s, R: Row>(
     scope: Scope<'s, Epoch>,
     program: &Program,
     stratum: &Stratum,
-    colls: &mut HashMap<KindId, Coll<'s, Epoch, R>>,
+    colls: &HashMap<KindId, Coll<'s, Epoch, R>>,
     ctx: &Ctx,
     fails: &mut Vec<Coll<'s, Epoch, R>>,
-) {
+    seeds: Option<&HashMap<KindId, Coll<'s, Epoch, R>>>,
+) -> Vec<(KindId, Coll<'s, Epoch, R>)> {
     let outer = scope;
     let results: Vec<(KindId, Coll<'s, Epoch, R>)> = scope.iterative::<u32, _, _>(|inner| {
         let mut vars = HashMap::new();
@@ -203,19 +229,18 @@ fn render_recursive<'s, R: Row>(
         let mut results = vec![];
         for head in &stratum.heads {
             let facts = colls.get(head).map(|f| f.clone().enter(inner));
-            let all = settle(
-                concat_of(&made, *head),
-                facts,
-                width_of(program, *head),
-                ctx,
-            );
+            let mut derived = concat_of(&made, *head);
+            if let Some(seed) = seeds.and_then(|s| s.get(head)) {
+                derived = derived.concat(seed.clone().enter(inner));
+            }
+            let all = settle(derived, facts, width_of(program, *head), ctx);
             let var = vars.remove(head).expect("a variable per head");
             var.set(all.clone());
             results.push((*head, all.leave(outer)));
         }
         results
     });
-    colls.extend(results);
+    results
 }
 
 /// The bindings of a rule's body, then its head rows.
@@ -270,7 +295,7 @@ impl Steps<'_> {
                         .map(|v| vars.iter().position(|x| x == v).unwrap_or(0))
                         .collect();
                     *layout = out;
-                    read(a.kind).flat_map(move |row| {
+                    passed(read(a.kind), a, ctx).flat_map(move |row| {
                         matcher(&row).map(|t| R::of(pick.iter().map(|&p| t.at(p))))
                     })
                 }
@@ -639,6 +664,24 @@ fn first_atom<R: Row>(a: &Atom) -> (Vec<usize>, Matcher<R>) {
     (vars, Box::new(matcher))
 }
 
+/// The rows of positive atom `a` a pass of a stratum computed status by status reads: those
+/// at least as strong as the pass (all of them outside such passes).
+fn passed<'s, T: Timestamp + Lattice + Ord, R: Row>(
+    rows: Coll<'s, T, R>,
+    a: &Atom,
+    ctx: &Ctx,
+) -> Coll<'s, T, R> {
+    let col = a
+        .args
+        .iter()
+        .find(|(_, x)| matches!(x, Arg::Status(_)))
+        .map(|(c, _)| *c);
+    match (ctx.pass_filter(), col) {
+        (Some(reads), Some(col)) => rows.filter(move |row| reads(row.at(col))),
+        _ => rows,
+    }
+}
+
 /// Joins the bindings with atom `a`: key = the variables both have, through shared
 /// arrangements of the atom's kind.
 fn join<'s, T: Timestamp + Lattice + Ord, R: Row>(
@@ -689,7 +732,7 @@ fn join<'s, T: Timestamp + Lattice + Ord, R: Row>(
         .built
         .entry((a.kind, roles.clone()))
         .or_insert_with(|| {
-            read(a.kind)
+            passed(read(a.kind), a, ctx)
                 .flat_map(move |row| {
                     let mut k = R::of(std::iter::repeat_n(NULL, nk));
                     let mut v = R::of(std::iter::repeat_n(NULL, nv));
