@@ -1,5 +1,6 @@
 //! One column of a relation, stored as compactly as its values allow: symbols as 32-bit
-//! integers, numbers as `f64`, dates in eight bytes, and a column that is unknown in every row
+//! integers, whole numbers from 0 to 2³²−2 (ids, counts, a graph's nodes) in four bytes, other
+//! numbers as `f64`, dates in eight bytes, and a column that is unknown in every row
 //! so far takes no space at all. A value that does not fit the column's encoding (another
 //! type, an over-long date) turns the column into plain [`Value`]s, so nothing is ever refused.
 
@@ -10,6 +11,15 @@ use crate::date::{Date, End, Precision, Qualifier};
 const NO_SYM: u32 = u32::MAX;
 /// The unknown boolean.
 const NO_BOOL: u8 = 2;
+/// The unknown whole number.
+pub(super) const NO_INT: u32 = u32::MAX;
+
+/// `n` in four bytes, when it is a whole number from 0 to 2³²−2 (and not −0).
+#[inline]
+fn as_int(n: f64) -> Option<u32> {
+    let i = n as u32;
+    (i != NO_INT && (i as f64).to_bits() == n.to_bits()).then_some(i)
+}
 
 /// Which of the three symbol values a symbol column holds.
 #[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,6 +127,8 @@ pub enum Column {
     #[default]
     Null,
     Sym(SymKind, Vec<u32>),
+    /// Whole numbers from 0 to 2³²−2; `NO_INT` is unknown.
+    Int(Vec<u32>),
     /// `NaN` is unknown (no number a user writes or loads is `NaN`).
     Num(Vec<f64>),
     Date(Vec<PackedDate>),
@@ -133,6 +145,10 @@ impl Column {
             Column::Null => Value::Null,
             Column::Sym(k, v) => match v.get(i) {
                 Some(&s) if s != NO_SYM => k.wrap(Sym(s)),
+                _ => Value::Null,
+            },
+            Column::Int(v) => match v.get(i) {
+                Some(&n) if n != NO_INT => Value::Num(f64::from(n)),
                 _ => Value::Null,
             },
             Column::Num(v) => match v.get(i) {
@@ -159,6 +175,9 @@ impl Column {
                 Some((vk, s)) => vk == *k && col.get(i) == Some(&s.0),
                 None => v.is_null() && col.get(i).is_none_or(|&s| s == NO_SYM),
             },
+            (Column::Int(col), Value::Num(n)) => col
+                .get(i)
+                .is_some_and(|&x| x != NO_INT && f64::from(x) == *n),
             (Column::Num(col), Value::Num(n)) => col.get(i).is_some_and(|x| x == n),
             _ => self.get(i) == *v,
         }
@@ -190,6 +209,18 @@ impl Column {
                 None if v.is_null() => col.push(NO_SYM),
                 _ => self.widen_and_push(v, len),
             },
+            (Column::Int(col), Value::Num(n)) => match as_int(*n) {
+                Some(i) => col.push(i),
+                None => {
+                    let wide = col
+                        .iter()
+                        .map(|&x| if x == NO_INT { f64::NAN } else { f64::from(x) })
+                        .collect();
+                    *self = Column::Num(wide);
+                    self.push(v, len);
+                }
+            },
+            (Column::Int(col), Value::Null) => col.push(NO_INT),
             (Column::Num(col), Value::Num(n)) if !n.is_nan() => col.push(*n),
             (Column::Num(col), Value::Null) => col.push(f64::NAN),
             (Column::Date(col), Value::Date(d)) => match PackedDate::pack(d) {
@@ -212,6 +243,7 @@ impl Column {
                 let (k, _) = SymKind::of(v).expect("a symbol");
                 Column::Sym(k, vec![NO_SYM; len])
             }
+            Value::Num(n) if as_int(*n).is_some() => Column::Int(vec![NO_INT; len]),
             Value::Num(_) => Column::Num(vec![f64::NAN; len]),
             Value::Date(_) => Column::Date(vec![PackedDate::NULL; len]),
             Value::Bool(_) => Column::Bool(vec![NO_BOOL; len]),
@@ -242,6 +274,7 @@ impl Column {
         match self {
             Column::Null => 0,
             Column::Sym(_, v) => v.capacity() * 4,
+            Column::Int(v) => v.capacity() * 4,
             Column::Num(v) => v.capacity() * 8,
             Column::Date(v) => v.capacity() * std::mem::size_of::<PackedDate>(),
             Column::Bool(v) => v.capacity(),
@@ -253,6 +286,7 @@ impl Column {
         match self {
             Column::Null => {}
             Column::Sym(_, v) => v.shrink_to_fit(),
+            Column::Int(v) => v.shrink_to_fit(),
             Column::Num(v) => v.shrink_to_fit(),
             Column::Date(v) => v.shrink_to_fit(),
             Column::Bool(v) => v.shrink_to_fit(),
@@ -265,6 +299,7 @@ impl Column {
         match self {
             Column::Null => "unknown",
             Column::Sym(..) => "symbol",
+            Column::Int(_) => "integer",
             Column::Num(_) => "number",
             Column::Date(_) => "date",
             Column::Bool(_) => "bool",
@@ -288,6 +323,9 @@ mod tests {
             Value::Null,
             Value::Text(Sym(3)),
             Value::Num(2.5),
+            Value::Num(7.0),
+            Value::Num(-0.0),
+            Value::Num(4_294_967_295.0),
             Value::Date(d),
             Value::Bool(true),
             Value::Entity(Sym(7)),
@@ -318,5 +356,23 @@ mod tests {
         assert_eq!(c.encoding(), "symbol");
         assert!(c.eq_at(10, &Value::Null));
         assert!(!c.eq_at(3, &Value::Text(Sym(3))));
+    }
+
+    #[test]
+    fn whole_numbers_take_four_bytes_until_another_number_comes() {
+        let mut c = Column::Null;
+        for i in 0..10u32 {
+            c.push(&Value::Num(f64::from(i)), i as usize);
+        }
+        c.push(&Value::Null, 10);
+        assert_eq!(c.encoding(), "integer");
+        assert!(c.eq_at(3, &Value::Num(3.0)) && !c.eq_at(3, &Value::Num(3.5)));
+        assert!(c.eq_at(10, &Value::Null) && !c.eq_at(10, &Value::Num(0.0)));
+        c.push(&Value::Num(-1.5), 11);
+        assert_eq!(c.encoding(), "number");
+        assert_eq!(
+            (c.get(9), c.get(10), c.get(11)),
+            (Value::Num(9.0), Value::Null, Value::Num(-1.5))
+        );
     }
 }

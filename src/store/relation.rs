@@ -11,7 +11,7 @@
 //! Indexes are built the first time a plan asks for them and extended lazily: rows only ever
 //! append, so an index covers a prefix of the rows and catches up when next read.
 
-use super::column::Column;
+use super::column::{Column, NO_INT};
 use super::packed::PackedSet;
 use super::status::Status;
 use super::value::{Row, Sym, Value};
@@ -904,6 +904,12 @@ impl Relation {
             return vec![];
         };
         match column {
+            Column::Int(v) => {
+                let mut rows: Vec<u32> =
+                    (0..self.len).filter(|&i| v[i as usize] != NO_INT).collect();
+                rows.sort_by_key(|&i| v[i as usize]);
+                rows
+            }
             Column::Num(v) => {
                 let mut rows: Vec<u32> =
                     (0..self.len).filter(|&i| !v[i as usize].is_nan()).collect();
