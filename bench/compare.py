@@ -156,7 +156,9 @@ def dalil_counts(stdout):
 
 
 def dalil_query(data, name, query, loads, reps, runs, extra=(), facts=("schema.dl",), timeout=None):
-    cmd = [DALIL, "--timing", "--max-rows", "1000000000", "--timeout", "3600", *extra]
+    # The closures take gigabytes: far past the default budget that stops a runaway rule.
+    cmd = [DALIL, "--timing", "--max-rows", "1000000000", "--max-memory", "20000",
+           "--timeout", "3600", *extra]
     for f in facts:
         cmd += ["--facts", os.path.join(data, f)]
     for kind, f in loads:

@@ -433,11 +433,14 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(e),
     };
     let color = color_wanted(args.color.as_deref());
-    // Rules and bulk loads share one pool of worker threads, as many as asked for.
+    // Rules and bulk loads share one pool of worker threads, as many as asked for, started
+    // when work first needs it (a quick query starts none).
     let threads = args.threads.unwrap_or_else(dalil::eval::default_threads);
-    let _ = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build_global();
+    dalil::eval::set_pool_threads(threads);
+    // Before any file is read: the --facts files below are read before the session exists.
+    if let Some(m) = args.max_input {
+        MAX_FILE.store(m, std::sync::atomic::Ordering::Relaxed);
+    }
 
     if args.mode == Mode::Check && args.files.is_empty() {
         return check_files(&args.facts, None, color);

@@ -234,6 +234,20 @@ fn an_input_over_max_input_is_refused_with_the_flag_named() {
     // The limit is for what the user gives, not for the embedded fact base.
     let out = run(&["--max-input", "100", "-c", "count visit"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // It holds for a fact file given with --facts too (read before anything else).
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let facts = dir.path().join("many.dl");
+    let text = "kind pair (a: number, b: number);\n".to_string()
+        + &(0..20)
+            .map(|i| format!("pair({i}, {i});\n"))
+            .collect::<String>();
+    std::fs::write(&facts, text).expect("write facts");
+    let path = facts.to_str().expect("a UTF-8 path");
+    let out = run(&["--max-input", "100", "--facts", path, "-c", "count pair"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--max-input"), "{}", stderr(&out));
+    let out = run(&["--max-input", "1000", "--facts", path, "-c", "count pair"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
 #[test]

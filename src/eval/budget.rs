@@ -109,6 +109,31 @@ pub fn default_threads() -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+/// The number of threads the shared pool is to have (0: not set, [`default_threads`]).
+static POOL_THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Sets how many worker threads the pool shared by rules and bulk loads will have. The pool is
+/// started only when work first needs it ([`start_pool`]), so a quick query starts no thread.
+pub fn set_pool_threads(n: usize) {
+    POOL_THREADS.store(n, Ordering::Relaxed);
+}
+
+/// Starts the shared pool of worker threads, unless it runs already: with the number
+/// [`set_pool_threads`] set, else [`default_threads`].
+pub fn start_pool() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        let n = match POOL_THREADS.load(Ordering::Relaxed) {
+            0 => default_threads(),
+            n => n,
+        };
+        // Fails only if the pool was started already, which is what was wanted.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
+    });
+}
+
 impl std::fmt::Debug for Budget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Budget")

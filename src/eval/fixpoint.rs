@@ -638,6 +638,7 @@ fn run_rule(
                 wave.iter().map(one).collect()
             } else {
                 use rayon::prelude::*;
+                super::budget::start_pool();
                 wave.par_iter().map(one).collect()
             }
         };

@@ -12,7 +12,7 @@ mod rederive;
 
 pub use budget::{
     Budget, DEFAULT_MAX_MEMORY, Interrupt, LimitHit, MIN_SPLIT, Progress, ProgressSink,
-    default_threads, progress_after,
+    default_threads, progress_after, set_pool_threads, start_pool,
 };
 pub use fixpoint::{FixpointStats, NEWEST_KEPT, evaluate_rules, evaluate_rules_profiled};
 pub use profile::{FixpointProfile, PlanProfile, QueryProfile, StepProfile, StratumProfile};

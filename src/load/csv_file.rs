@@ -83,6 +83,7 @@ const MIN_PIECE: usize = 1 << 9;
 
 /// `text` cut at line ends into about four pieces a worker.
 fn pieces(text: &[u8]) -> Vec<Range<usize>> {
+    crate::eval::start_pool();
     let n = (rayon::current_num_threads() * 4).max(1);
     let step = (text.len() / n).max(MIN_PIECE);
     let mut out = Vec::new();

@@ -25,6 +25,7 @@ pub(super) fn read(loader: &mut Loader, mut file: impl std::io::Read) -> Result<
             return Ok(());
         }
         let lines: Vec<&[u8]> = block[..whole].split_inclusive(|&c| c == b'\n').collect();
+        crate::eval::start_pool();
         let parsed: Vec<Line> = lines.into_par_iter().map(Line::parse).collect();
         for line in parsed {
             if loader.should_stop() {
