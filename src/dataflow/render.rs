@@ -389,11 +389,7 @@ fn head_rows<'s, T: Timestamp + Lattice + Ord, R: Row>(
         .concat(always)
         .reduce(
             move |_group, input: &[(&R, isize)], output: &mut Vec<(R, isize)>| {
-                let real: Vec<(&R, isize)> = input
-                    .iter()
-                    .filter(|(t, _)| t.at(0) == 0)
-                    .copied()
-                    .collect();
+                let real = real_inputs(input);
                 if !real.is_empty() {
                     // `min`, `max` and `mean` of no known value: no row.
                     if let Some(results) = aggregate(&aggs2, &agg_types, &real, &ctx) {
@@ -565,11 +561,7 @@ fn body_aggregate<'s, T: Timestamp + Lattice + Ord, R: Row>(
         .concat(marks)
         .reduce(
             move |_key, input: &[(&R, isize)], output: &mut Vec<(R, isize)>| {
-                let real: Vec<(&R, isize)> = input
-                    .iter()
-                    .filter(|(t, _)| t.at(0) == 0)
-                    .copied()
-                    .collect();
+                let real = real_inputs(input);
                 if real.is_empty() {
                     if matches!(func, AggFn::Count | AggFn::Sum) {
                         output.push((R::of([0, stated.unwrap_or(0)]), 1));
@@ -912,4 +904,14 @@ fn aggregate<R: Row>(aggs: &[Agg], types: &[Type], input: &[(&R, isize)], ctx: &
         });
     }
     Some(R::of(results))
+}
+
+/// The inputs of a reduce that are rows of its group, not the marks concatenated to make the
+/// group exist (their first cell is 1).
+fn real_inputs<'a, R: Row>(input: &[(&'a R, isize)]) -> Vec<(&'a R, isize)> {
+    input
+        .iter()
+        .filter(|(t, _)| t.at(0) == 0)
+        .copied()
+        .collect()
 }
