@@ -205,9 +205,9 @@ fn an_expression_without_a_value_is_reported_as_the_local_engine_reports_it() {
         err.lines()
             .filter(|l| {
                 // timely's own lines while the processes connect (one may start first).
-                !l.contains("awaiting connections")
-                    && !(l.contains("error connecting to worker") && l.ends_with("retrying"))
-                    && !l.contains("a process of the local cluster failed")
+                let connecting = l.contains("awaiting connections")
+                    || (l.contains("error connecting to worker") && l.ends_with("retrying"));
+                !connecting && !l.contains("a process of the local cluster failed")
             })
             .collect::<Vec<_>>()
             .join("\n")
