@@ -97,7 +97,7 @@ pub struct Budget {
 }
 
 /// The fewest outer rows a worker is given by default.
-pub const MIN_SPLIT: u32 = 256;
+pub const MIN_SPLIT: u32 = 4096;
 
 /// The number of worker threads by default: `DALIL_THREADS` when set to a number, else every
 /// core.

@@ -14,6 +14,7 @@
 
 use super::budget::{Budget, LimitHit};
 use super::expr::{EvalError, Texts, eval};
+use super::ints::IntPlan;
 use super::profile::{FixpointProfile, StratumProfile};
 use super::query::compare;
 use super::rederive::ProofLog;
@@ -22,7 +23,7 @@ use crate::check::rules::{BodyLit, CAtom, CheckedRule, Expr, HeadArg, Slot};
 use crate::diagnostic::Diagnostic;
 use crate::plan::rules::{Match, Rows, RulePlan, Step, plan_rule};
 use crate::store::{
-    Database, IndexRef, KindId, Origin, Row, RowOrigin, Status, Value, virtual_cols,
+    Database, IndexRef, KindId, Origin, Row, RowOrigin, Status, Value, pack_ints, virtual_cols,
 };
 use crate::syntax::ast::AggFn;
 use std::collections::HashMap;
@@ -229,6 +230,28 @@ pub(super) struct Ranges {
     weaker: Vec<bool>,
 }
 
+impl Ranges {
+    /// The rows of `kind` a join over all of it reads.
+    pub(super) fn all_of(&self, kind: KindId) -> u32 {
+        self.all.get(&kind).copied().unwrap_or(0)
+    }
+
+    /// The rows of `kind` new in the round before.
+    pub(super) fn delta_of(&self, kind: KindId) -> Range<u32> {
+        self.delta.get(&kind).cloned().unwrap_or(0..0)
+    }
+
+    /// Does `kind` hold rows weaker than the pass reads?
+    pub(super) fn is_weaker(&self, kind: KindId) -> bool {
+        self.weaker.get(kind).copied().unwrap_or(false)
+    }
+
+    /// The weakest status the pass reads.
+    pub(super) fn level(&self) -> Status {
+        self.level
+    }
+}
+
 fn ranges(db: &Database, level: Status) -> Ranges {
     Ranges {
         all: db
@@ -302,6 +325,36 @@ impl Derived {
         (self.keys.len() * 8
             + self.hashes.len() * 4
             + self.values.len() * std::mem::size_of::<Value>()) as u64
+    }
+
+    /// Adds a row for `rel`: packed when it packs, else with its hash and values.
+    fn push(&mut self, row: &[Value], rel: &crate::store::Relation) {
+        match crate::store::Relation::pack_row(row) {
+            Some(k) => self.keys.push(k),
+            None => {
+                self.keys.push(NOT_PACKED);
+                self.hashes.push(rel.hash_of(row));
+                self.values.extend_from_slice(row);
+            }
+        }
+    }
+
+    /// Stops a chunk that alone derives more rows than the budget allows (`more`: rows kept
+    /// elsewhere), before its pending rows take the memory the budget protects.
+    fn within(
+        &self,
+        more: usize,
+        rows_left: u64,
+        memory_left: u64,
+        budget: &Budget,
+    ) -> Result<(), LimitHit> {
+        if (self.keys.len() + more) as u64 > rows_left {
+            return Err(LimitHit::Rows(budget.max_rows));
+        }
+        if self.keys.len().is_multiple_of(1024) && self.bytes() > memory_left {
+            return Err(LimitHit::Memory(budget.max_memory));
+        }
+        Ok(())
     }
 
     /// Drops the packed rows `rel` holds already, looking each up with the look-ups a few rows
@@ -501,7 +554,7 @@ fn index_keys(
 
 /// The hash indexes a walk reads, each opened once for the whole walk rather than once per
 /// look-up (the workers of a round share them without taking a lock on every row).
-struct IndexGuards<'a> {
+pub(super) struct IndexGuards<'a> {
     open: Vec<((KindId, usize), IndexRef<'a>)>,
 }
 
@@ -516,6 +569,18 @@ impl<'a> IndexGuards<'a> {
             .map(|(kind, col)| ((kind, col), db.kind(kind).relation.index(col)))
             .collect();
         IndexGuards { open }
+    }
+
+    /// The open index on column `col` of `kind`.
+    pub(super) fn map(
+        &self,
+        kind: KindId,
+        col: usize,
+    ) -> Option<&hashbrown::HashMap<Value, Vec<u32>>> {
+        self.open
+            .iter()
+            .find(|(key, _)| *key == (kind, col))
+            .map(|(_, index)| &**index)
     }
 
     /// The rows of `kind` holding `v` in column `col`, in increasing order.
@@ -730,34 +795,35 @@ impl ChunkWalker<'_> {
         let mut head = vec![Value::Null; self.width];
         let head_rel = &db.kind(rule.head_kind).relation;
         let guards = IndexGuards::new(db, rule, &rule.body, &self.plan.steps);
+        let ints = IntPlan::new(db, rule, self.plan, self.ranges, chunk.clone(), &guards);
         let mut frame = Frame::new(db, &texts, rule, self.ranges, &guards, chunk);
         let order = &self.order;
-        let result = walk(&mut frame, &rule.body, &self.plan.steps, budget, &mut |f| {
-            // Whether the row is new is found when it is added (one look-up, not two).
-            head_values(f, &mut head)?;
-            if Texts::in_row(&head) {
-                let premises = order.iter().map(|&i| f.premises[i]).collect();
-                new_texts.push((head.clone().into(), premises));
-            } else {
-                match crate::store::Relation::pack_row(&head) {
+        // Whether a row is new is found when it is added (one look-up, not two).
+        let result = match &ints {
+            Some(ints) => ints.walk(budget, &mut |regs| {
+                let cells = ints.head().iter().map(|h| h.map(|v| regs[v]));
+                match pack_ints(cells) {
                     Some(k) => out.keys.push(k),
                     None => {
-                        out.keys.push(NOT_PACKED);
-                        out.hashes.push(head_rel.hash_of(&head));
-                        out.values.extend_from_slice(&head);
+                        for (cell, h) in head.iter_mut().zip(ints.head()) {
+                            *cell = h.map_or(Value::Null, |v| Value::Num(f64::from(regs[v])));
+                        }
+                        out.push(&head, head_rel);
                     }
                 }
-            }
-            // A chunk that alone derives more rows than the budget allows stops here, before
-            // its pending rows take the memory the budget protects.
-            if (out.keys.len() + new_texts.len()) as u64 > rows_left {
-                return Err(LimitHit::Rows(budget.max_rows));
-            }
-            if out.keys.len().is_multiple_of(1024) && out.bytes() > memory_left {
-                return Err(LimitHit::Memory(budget.max_memory));
-            }
-            Ok(())
-        });
+                out.within(0, rows_left, memory_left, budget)
+            }),
+            None => walk(&mut frame, &rule.body, &self.plan.steps, budget, &mut |f| {
+                head_values(f, &mut head)?;
+                if Texts::in_row(&head) {
+                    let premises = order.iter().map(|&i| f.premises[i]).collect();
+                    new_texts.push((head.clone().into(), premises));
+                } else {
+                    out.push(&head, head_rel);
+                }
+                out.within(new_texts.len(), rows_left, memory_left, budget)
+            }),
+        };
         drop(frame);
         drop(guards);
         if drop_known && result.is_ok() {

@@ -6,6 +6,7 @@
 mod budget;
 pub mod expr;
 mod fixpoint;
+mod ints;
 mod profile;
 mod query;
 mod rederive;

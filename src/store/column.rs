@@ -12,11 +12,11 @@ const NO_SYM: u32 = u32::MAX;
 /// The unknown boolean.
 const NO_BOOL: u8 = 2;
 /// The unknown whole number.
-pub(super) const NO_INT: u32 = u32::MAX;
+pub const NO_INT: u32 = u32::MAX;
 
 /// `n` in four bytes, when it is a whole number from 0 to 2³²−2 (and not −0).
 #[inline]
-fn as_int(n: f64) -> Option<u32> {
+pub fn as_int(n: f64) -> Option<u32> {
     let i = n as u32;
     (i != NO_INT && (i as f64).to_bits() == n.to_bits()).then_some(i)
 }

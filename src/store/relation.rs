@@ -11,7 +11,7 @@
 //! Indexes are built the first time a plan asks for them and extended lazily: rows only ever
 //! append, so an index covers a prefix of the rows and catches up when next read.
 
-use super::column::{Column, NO_INT};
+use super::column::{Column, NO_INT, as_int};
 use super::packed::PackedSet;
 use super::status::Status;
 use super::value::{Row, Sym, Value};
@@ -441,26 +441,58 @@ fn spread(h: u32) -> u64 {
 /// comparing rows. `None` for a row that does not fit.
 #[inline]
 fn pack(row: &[Value]) -> Option<u64> {
-    const PAYLOAD: u32 = 27;
-    let mut key = 0u64;
-    let mut bits = 0u32;
+    let mut key = Packer::default();
     for v in row {
         let (tag, payload, width) = match v {
             Value::Null => (0u64, 0u64, 0),
             Value::Text(s) => (1, u64::from(s.0), PAYLOAD),
             Value::Entity(s) => (2, u64::from(s.0), PAYLOAD),
             Value::Ref(s) => (3, u64::from(s.0), PAYLOAD),
-            Value::Num(n) if *n >= 0.0 && n.fract() == 0.0 => (4, *n as u64, PAYLOAD),
+            Value::Num(n) if *n >= 0.0 && n.fract() == 0.0 => (NUM_TAG, *n as u64, PAYLOAD),
             Value::Bool(b) => (5, u64::from(*b), 1),
             _ => return None,
         };
-        if payload >> PAYLOAD != 0 || bits + 3 + width > 64 {
+        key.put(tag, payload, width)?;
+    }
+    Some(key.key)
+}
+
+/// Bits of a symbol's or a whole number's payload in a packed row.
+const PAYLOAD: u32 = 27;
+/// The tag of a whole number in a packed row.
+const NUM_TAG: u64 = 4;
+
+/// A packed row being built, value by value.
+#[derive(Default)]
+struct Packer {
+    key: u64,
+    bits: u32,
+}
+
+impl Packer {
+    /// Appends a value (`None` when it does not fit, or the row is full).
+    #[inline]
+    fn put(&mut self, tag: u64, payload: u64, width: u32) -> Option<()> {
+        if payload >> PAYLOAD != 0 || self.bits + 3 + width > 64 {
             return None;
         }
-        key |= (tag | payload << 3) << bits;
-        bits += 3 + width;
+        self.key |= (tag | payload << 3) << self.bits;
+        self.bits += 3 + width;
+        Some(())
     }
-    Some(key)
+}
+
+/// [`pack`] of a row of whole numbers (`None`: unknown), without building its values.
+#[inline]
+pub fn pack_ints(row: impl Iterator<Item = Option<u32>>) -> Option<u64> {
+    let mut key = Packer::default();
+    for v in row {
+        match v {
+            Some(n) => key.put(NUM_TAG, u64::from(n), PAYLOAD)?,
+            None => key.put(0, 0, 0)?,
+        }
+    }
+    Some(key.key)
 }
 
 /// The row `pack` packed into `k`, `width` values long.
@@ -601,6 +633,7 @@ impl Relation {
 
     /// Adds a row unless an equal one is there; returns its index and whether it is new.
     pub fn insert(&mut self, row: Row, origin: Origin) -> (u32, bool) {
+        self.keep_row_ids();
         let h = self.hash_of(&row);
         if let Some(i) = self.find_hashed(h, &row) {
             return (i, false);
@@ -615,6 +648,7 @@ impl Relation {
     /// Like [`Relation::insert`], with the row borrowed and its origin made only when the row
     /// is new (one look-up, no row or origin built for a duplicate).
     pub fn insert_ref(&mut self, row: &[Value], origin: impl FnOnce() -> Origin) -> (u32, bool) {
+        self.keep_row_ids();
         let h = self.hash_of(row);
         if let Some(i) = self.find_hashed(h, row) {
             return (i, false);
@@ -640,6 +674,7 @@ impl Relation {
 
     /// Adds a row unless an equal one is there; returns its index and whether it is new.
     pub fn insert_with(&mut self, row: &[Value], origin: RowOrigin) -> (u32, bool) {
+        self.keep_row_ids();
         let h = self.hash_of(row);
         if let Some(i) = self.find_hashed(h, row) {
             return (i, false);
@@ -659,6 +694,7 @@ impl Relation {
 
     /// Like [`Relation::insert_with`], with the row's hash from [`Relation::hash_of`].
     pub fn insert_hashed(&mut self, h: u32, row: &[Value], origin: RowOrigin) -> (u32, bool) {
+        self.keep_row_ids();
         if let Some(i) = self.find_hashed(h, row) {
             return (i, false);
         }
@@ -684,14 +720,26 @@ impl Relation {
     /// Adds the row packed as `k` (from [`Relation::pack_row`], `width` values) unless it is
     /// there; true when it is new. The row's values are unpacked only when it is new.
     pub fn insert_packed(&mut self, k: u64, width: usize, origin: RowOrigin) -> bool {
-        if self.packed.contains(k) {
+        let i = self.len;
+        if !self.packed.insert_absent(k, i) {
             return false;
         }
         let mut row = std::mem::take(&mut self.unpacked);
         unpack_into(k, width, &mut row);
-        let new = self.push_row(0, &row, origin).1;
+        if self.columns.len() < row.len() {
+            self.columns.resize_with(row.len(), Column::default);
+        }
+        for (c, col) in self.columns.iter_mut().enumerate() {
+            match (col, row.get(c)) {
+                // The common case of a recursive rule over numbers, without the general push.
+                (Column::Int(v), Some(&Value::Num(n))) if as_int(n).is_some() => v.push(n as u32),
+                (col, v) => col.push(v.unwrap_or(&Value::Null), i as usize),
+            }
+        }
         self.unpacked = row;
-        new
+        self.origins.push(origin);
+        self.len += 1;
+        true
     }
 
     /// Is the row packed as `k` ([`Relation::pack_row`]) here already?
@@ -715,10 +763,33 @@ impl Relation {
         }
     }
 
+    /// From now on, the packed set keeps the id of each row (the rows a recursive rule adds
+    /// through [`Relation::insert_packed`] are only checked for presence, so their ids are
+    /// not kept until a look-up asks for one).
+    fn keep_row_ids(&mut self) {
+        if self.packed.has_ids() {
+            return;
+        }
+        let (columns, mut row) = (&self.columns, Vec::new());
+        let ids = (0..self.len).filter_map(|i| {
+            row.clear();
+            row.extend(columns.iter().map(|c| c.get(i as usize)));
+            pack(&row).map(|k| (k, i))
+        });
+        self.packed.keep_ids(ids);
+    }
+
     /// The index of a row equal to `row`, whose hash from [`Relation::hash_of`] is `h`.
     pub fn find_hashed(&self, h: u32, row: &[Value]) -> Option<u32> {
         if let Some(k) = pack(row) {
-            return self.packed.find(k);
+            if self.packed.has_ids() {
+                return self.packed.find(k);
+            }
+            if !self.packed.contains(k) {
+                return None;
+            }
+            // Present, and its id not kept: read the rows (a look-up through `&self` only).
+            return (0..self.len).find(|&i| Self::same_row(&self.columns, i, row));
         }
         self.distinct
             .find(spread(h), |&(i, hi)| {
@@ -752,6 +823,7 @@ impl Relation {
     pub fn rebuild_distinct(&mut self) {
         self.distinct = HashTable::new();
         self.packed = PackedSet::default();
+        self.packed.keep_ids(std::iter::empty());
         for i in 0..self.len {
             let row = self.row(i);
             match pack(&row) {
