@@ -9,7 +9,7 @@
 use super::{At, Loader, fill_block};
 use crate::date::Date;
 use crate::diagnostic::Diagnostic;
-use crate::store::{Type, Value};
+use crate::store::{Database, Relation, Sym, Type, Value};
 use hashbrown::HashMap;
 use rayon::prelude::*;
 use std::io::{BufRead, BufReader, Read};
@@ -54,10 +54,20 @@ pub(super) fn read(loader: &mut Loader, file: impl Read, size: u64) -> Result<()
             return Ok(());
         }
         let text = &block[..whole];
-        let parsed: Vec<Piece> = pieces(text)
-            .into_par_iter()
-            .map(|range| Piece::read(text, range, &types))
-            .collect();
+        let parsed: Vec<Piece> = {
+            let (db, kind) = loader.target();
+            let target = Target {
+                db,
+                rel: &db.kind(kind).relation,
+                types: &types,
+                columns: &columns,
+                width: db.kind(kind).fields.len(),
+            };
+            pieces(text)
+                .into_par_iter()
+                .map(|range| Piece::read(text, range, &target))
+                .collect()
+        };
         for piece in &parsed {
             match merge(loader, text, piece, &columns, &mut number, before, size) {
                 Merged::Done => {}
@@ -123,6 +133,10 @@ enum Ready {
     Num(f64),
     Date(Date),
     Bool(bool),
+    /// A text interned already.
+    Text(Sym),
+    /// An entity's name, resolved (entities are declared before a load).
+    Entity(Sym),
 }
 
 impl Ready {
@@ -131,8 +145,20 @@ impl Ready {
             Ready::Num(n) => Value::Num(n),
             Ready::Date(d) => Value::Date(d),
             Ready::Bool(b) => Value::Bool(b),
+            Ready::Text(s) => Value::Text(s),
+            Ready::Entity(s) => Value::Entity(s),
         }
     }
+}
+
+/// What the workers read while they convert a block: the database does not change meanwhile.
+struct Target<'a> {
+    db: &'a Database,
+    rel: &'a Relation,
+    types: &'a [Type],
+    /// The kind's column of each of the header's fields, and the kind's number of columns.
+    columns: &'a [usize],
+    width: usize,
 }
 
 /// A non-empty line of a piece.
@@ -144,6 +170,8 @@ struct Line {
     start: u32,
     /// Values on the line (its cells are the first `min(values, columns)`).
     values: u32,
+    /// The row's hash in the relation, when every cell was converted by the worker.
+    hash: Option<u32>,
 }
 
 /// A piece of a block, split and converted by one worker.
@@ -159,9 +187,11 @@ struct Piece {
 }
 
 impl Piece {
-    fn read(text: &[u8], range: Range<usize>, types: &[Type]) -> Piece {
+    fn read(text: &[u8], range: Range<usize>, target: &Target) -> Piece {
+        let types = target.types;
         let width = types.len();
-        let mut seen: Vec<HashMap<&[u8], u32>> = vec![HashMap::new(); width];
+        let mut seen: Vec<HashMap<&[u8], Cell>> = vec![HashMap::new(); width];
+        let mut row = vec![Value::Null; target.width];
         let mut p = Piece {
             lines: Vec::new(),
             cells: Vec::new(),
@@ -188,8 +218,8 @@ impl Piece {
                 for field in fields.split(|&b| b == b',') {
                     if let Some(&ty) = types.get(values as usize) {
                         let i = values as usize;
-                        p.cells
-                            .push(cell(field, start, ty, &mut seen[i], &mut p.texts[i]));
+                        let (seen, texts) = (&mut seen[i], &mut p.texts[i]);
+                        p.cells.push(cell(field, start, ty, target.db, seen, texts));
                     }
                     values += 1;
                     start += field.len() + 1;
@@ -197,10 +227,15 @@ impl Piece {
                 for _ in values as usize..width {
                     p.cells.push(Cell::Null);
                 }
+                let cells = &p.cells[p.cells.len() - width..];
+                let hash = (values as usize == width)
+                    .then(|| target.hash(cells, &mut row))
+                    .flatten();
                 p.lines.push(Line {
                     offset: p.count as u32 - 1,
                     start: at as u32,
                     values,
+                    hash,
                 });
             }
             at = end;
@@ -209,12 +244,30 @@ impl Piece {
     }
 }
 
-/// A field's cell: the conversions that need nothing but the text are done here.
+impl Target<'_> {
+    /// The hash of a line's row in the relation, when every cell is converted (else `None`);
+    /// `row` is room for the row.
+    fn hash(&self, cells: &[Cell], row: &mut [Value]) -> Option<u32> {
+        row.fill(Value::Null);
+        for (i, c) in cells.iter().enumerate() {
+            row[self.columns[i]] = match c {
+                Cell::Null => Value::Null,
+                Cell::Ready(v) => v.value(),
+                Cell::Local(..) | Cell::Later(..) => return None,
+            };
+        }
+        Some(self.rel.hash_of(row))
+    }
+}
+
+/// A field's cell: the conversions that need no change to the database are done here (a text
+/// interned already, an entity's name, a number, a date).
 fn cell<'t>(
     field: &'t [u8],
     start: usize,
     ty: Type,
-    seen: &mut HashMap<&'t [u8], u32>,
+    db: &Database,
+    seen: &mut HashMap<&'t [u8], Cell>,
     texts: &mut Vec<(u32, u32)>,
 ) -> Cell {
     if field.is_empty() {
@@ -226,12 +279,28 @@ fn cell<'t>(
     };
     let ready = match ty {
         Type::Text | Type::Entity => {
-            let next = texts.len() as u32;
-            let id = *seen.entry(field).or_insert_with(|| {
-                texts.push((start as u32, (start + field.len()) as u32));
-                next
+            // Each distinct text of the piece is looked up once.
+            let found = seen.entry(field).or_insert_with(|| {
+                let sym = match ty {
+                    Type::Text => db.interner.get(s).map(Ready::Text),
+                    _ => db.resolve_entity(s.trim()).map(Ready::Entity),
+                };
+                match sym {
+                    Some(v) => Cell::Ready(v),
+                    // A new text is interned when the rows are added; a name that is no
+                    // entity's is reported then, in line order.
+                    None if ty == Type::Text => {
+                        texts.push((start as u32, (start + field.len()) as u32));
+                        Cell::Local(texts.len() as u32 - 1, 0)
+                    }
+                    None => Cell::Later(0, field.len() as u32),
+                }
             });
-            return Cell::Local(id, start as u32);
+            return match *found {
+                Cell::Local(id, _) => Cell::Local(id, start as u32),
+                Cell::Later(_, len) => Cell::Later(start as u32, start as u32 + len),
+                ref c => c.clone(),
+            };
         }
         Type::Number => s
             .trim()
@@ -325,13 +394,11 @@ fn merge(
         if line.values as usize != width && bad.is_none() {
             bad = Some(wrong_width(loader, line_no, line.values as usize, width));
         }
-        loader.end_row(
-            bad,
-            At {
-                line: line_no,
-                column: 1,
-            },
-        );
+        let at = At {
+            line: line_no,
+            column: 1,
+        };
+        loader.end_row_hashed(bad, at, line.hash);
     }
     *number += piece.count;
     match piece.quote {

@@ -456,8 +456,21 @@ impl<'a> Loader<'a> {
         })
     }
 
+    /// The database and the kind loaded into, to read (by the workers that convert a block).
+    pub fn target(&self) -> (&Database, KindId) {
+        (self.db, self.kind)
+    }
+
     /// Adds the row (unless a bad value was reported for it).
     pub fn end_row(&mut self, bad: Option<Diagnostic>, at: At) {
+        self.end_row_hashed(bad, at, None);
+    }
+
+    /// [`Loader::end_row`], with the row's hash in its relation ([`Relation::hash_of`]) when it
+    /// was computed already.
+    ///
+    /// [`Relation::hash_of`]: crate::store::Relation::hash_of
+    pub fn end_row_hashed(&mut self, bad: Option<Diagnostic>, at: At, hash: Option<u32>) {
         if let Some(d) = bad {
             self.report.errors.push(d);
             return;
@@ -474,7 +487,11 @@ impl<'a> Loader<'a> {
         }
         self.db.kind_mut(self.kind).before_stating();
         let rel = &mut self.db.kind_mut(self.kind).relation;
-        let (i, new) = rel.insert_with(&self.row, RowOrigin::Shared(self.origin));
+        let origin = RowOrigin::Shared(self.origin);
+        let (i, new) = match hash {
+            Some(h) => rel.insert_hashed(h, &self.row, origin),
+            None => rel.insert_with(&self.row, origin),
+        };
         if !new {
             self.report.duplicates += 1;
             return;
@@ -639,9 +656,15 @@ mod tests {
         let mut csv = String::from("type,actor,n,date\n");
         let mut expected_errors = Vec::new();
         let mut good = Vec::new();
+        let mut duplicates = 0;
         for line in 2..=6000u64 {
             let n = line * 7;
             match line {
+                // The same as line 2 (its row was hashed by a worker, as this one is).
+                _ if line % 101 == 0 && line % 500 != 0 => {
+                    writeln!(csv, "t2,a1,14,2020-01-03").unwrap();
+                    duplicates += 1;
+                }
                 _ if line % 997 == 0 => {
                     writeln!(csv, "t{},a1,{n},2020-13-01", line % 13).unwrap();
                     expected_errors.push((line, 5 + digits(line % 13) + digits(n)));
@@ -687,6 +710,7 @@ mod tests {
             .collect();
         assert_eq!(at, expected_errors);
         assert_eq!(report.added as usize, good.len());
+        assert_eq!(report.duplicates, duplicates);
         let kind = s.db.kind_id("event").expect("event");
         let rel = &s.db.kind(kind).relation;
         let ns: Vec<u64> = (0..rel.len() as u32)
