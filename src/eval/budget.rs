@@ -100,13 +100,16 @@ pub struct Budget {
 pub const MIN_SPLIT: u32 = 4096;
 
 /// The number of worker threads by default: `DALIL_THREADS` when set to a number, else every
-/// core.
+/// core. Found once a process (counting the cores reads several files of the cgroup's).
 pub fn default_threads() -> usize {
-    std::env::var("DALIL_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::env::var("DALIL_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    })
 }
 
 /// The number of threads the shared pool is to have (0: not set, [`default_threads`]).
