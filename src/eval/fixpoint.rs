@@ -585,10 +585,8 @@ impl<'a> IndexGuards<'a> {
 
     /// The rows of `kind` holding `v` in column `col`, in increasing order.
     fn rows(&self, kind: KindId, col: usize, v: &Value) -> &[u32] {
-        self.open
-            .iter()
-            .find(|(key, _)| *key == (kind, col))
-            .and_then(|(_, index)| index.get(v))
+        self.map(kind, col)
+            .and_then(|index| index.get(v))
             .map_or(&[], |rows| rows.as_slice())
     }
 }
