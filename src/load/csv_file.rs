@@ -9,7 +9,7 @@
 use super::{At, Loader, fill_block};
 use crate::date::Date;
 use crate::diagnostic::Diagnostic;
-use crate::store::{Database, Relation, Sym, Type, Value};
+use crate::store::{Names, RowHasher, Sym, Type, Value};
 use hashbrown::HashMap;
 use rayon::prelude::*;
 use std::io::{BufRead, BufReader, Read};
@@ -33,56 +33,87 @@ pub(super) fn read(loader: &mut Loader, file: impl Read, size: u64) -> Result<()
         .collect();
     let columns = header_columns(loader, &names)?;
     let types: Vec<Type> = columns.iter().map(|&c| loader.field_type(c)).collect();
+    let mut target = {
+        let (db, kind) = loader.target();
+        Target {
+            names: db.names(),
+            hasher: db.kind(kind).relation.row_hasher(),
+            types,
+            columns: columns.clone(),
+            width: db.kind(kind).fields.len(),
+        }
+    };
     // Lines read so far, and the bytes before the block (for the first reservation).
     let mut number = 1u64;
     let mut before = line.len() as u64;
+    let read_error = |loader: &Loader, number: u64, e| {
+        let at = At {
+            line: number + 1,
+            column: 1,
+        };
+        loader.error(at, e)
+    };
+    // A block of whole lines; the part line at its end waits for the next block.
     let mut block = Vec::new();
+    let mut whole = fill_block(&mut reader, &mut block).map_err(|e| read_error(loader, 1, e))?;
+    let mut parsed = target.parse(&block[..whole]);
     loop {
-        // A block of whole lines; the part line at its end waits for the next block.
-        let whole = fill_block(&mut reader, &mut block).map_err(|e| {
-            loader.error(
-                At {
-                    line: number + 1,
-                    column: 1,
-                },
-                e,
-            )
-        })?;
         if block.is_empty() {
             // As a reader of one line after another would, look at the limits once more.
             loader.should_stop();
             return Ok(());
         }
+        // The next block is read, split and converted while this one's rows are added (the
+        // workers read a copy of the names, so the database may change meanwhile).
+        let mut next = block[whole..].to_vec();
+        let next_read = fill_block(&mut reader, &mut next);
+        let next_whole = *next_read.as_ref().unwrap_or(&0);
         let text = &block[..whole];
-        let parsed: Vec<Piece> = {
-            let (db, kind) = loader.target();
-            let target = Target {
-                db,
-                rel: &db.kind(kind).relation,
-                types: &types,
-                columns: &columns,
-                width: db.kind(kind).fields.len(),
-            };
-            pieces(text)
-                .into_par_iter()
-                .map(|range| Piece::read(text, range, &target))
-                .collect()
-        };
-        for piece in &parsed {
-            match merge(loader, text, piece, &columns, &mut number, before, size) {
-                Merged::Done => {}
-                Merged::Stopped => return Ok(()),
-                Merged::QuoteAt(offset) => {
-                    // From the first line with a quote on, the csv crate reads the rest.
-                    let rest = block[offset..].to_vec();
-                    let rest = std::io::Cursor::new(rest).chain(reader);
-                    return with_csv_crate(loader, rest, Some(columns), number);
-                }
+        let (next_parsed, merged) = std::thread::scope(|scope| {
+            let job = (next_whole > 0).then(|| scope.spawn(|| target.parse(&next[..next_whole])));
+            let merged = merge_all(loader, text, &parsed, &columns, &mut number, before, size);
+            let next_parsed =
+                job.map(|j| j.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            (next_parsed.unwrap_or_default(), merged)
+        });
+        match merged {
+            Merged::Done => {}
+            Merged::Stopped => return Ok(()),
+            Merged::QuoteAt(offset) => {
+                // From the first line with a quote on, the csv crate reads the rest: this
+                // block from there, the next one as read, and the rest of the file.
+                let mut rest = block[offset..whole].to_vec();
+                rest.extend_from_slice(&next);
+                let rest = std::io::Cursor::new(rest).chain(reader);
+                return with_csv_crate(loader, rest, Some(columns), number);
             }
         }
+        next_read.map_err(|e| read_error(loader, number, e))?;
         before += whole as u64;
-        block.drain(..whole);
+        // Texts this block interned are found by the workers from the block after next on.
+        target.names.interner = loader.target().0.interner.clone();
+        (block, whole, parsed) = (next, next_whole, next_parsed);
     }
+}
+
+/// Adds the rows of a block's pieces in order (see [`merge`]); stops at the first piece that
+/// does not end with `Done`.
+fn merge_all(
+    loader: &mut Loader,
+    text: &[u8],
+    parsed: &[Piece],
+    columns: &[usize],
+    number: &mut u64,
+    before: u64,
+    size: u64,
+) -> Merged {
+    for piece in parsed {
+        match merge(loader, text, piece, columns, number, before, size) {
+            Merged::Done => {}
+            stop => return stop,
+        }
+    }
+    Merged::Done
 }
 
 /// The fewest bytes worth a worker of their own.
@@ -151,13 +182,16 @@ impl Ready {
     }
 }
 
-/// What the workers read while they convert a block: the database does not change meanwhile.
-struct Target<'a> {
-    db: &'a Database,
-    rel: &'a Relation,
-    types: &'a [Type],
+/// What the workers read while they convert a block: copies, since the rows of the block
+/// before are added to the database meanwhile.
+struct Target {
+    /// The texts interned and the entities' names, as of the block before the one before.
+    names: Names,
+    /// The hash the relation gives a row.
+    hasher: RowHasher,
+    types: Vec<Type>,
     /// The kind's column of each of the header's fields, and the kind's number of columns.
-    columns: &'a [usize],
+    columns: Vec<usize>,
     width: usize,
 }
 
@@ -188,7 +222,7 @@ struct Piece {
 
 impl Piece {
     fn read(text: &[u8], range: Range<usize>, target: &Target) -> Piece {
-        let types = target.types;
+        let types = &target.types;
         let width = types.len();
         let mut seen: Vec<HashMap<&[u8], Cell>> = vec![HashMap::new(); width];
         let mut row = vec![Value::Null; target.width];
@@ -219,7 +253,8 @@ impl Piece {
                     if let Some(&ty) = types.get(values as usize) {
                         let i = values as usize;
                         let (seen, texts) = (&mut seen[i], &mut p.texts[i]);
-                        p.cells.push(cell(field, start, ty, target.db, seen, texts));
+                        p.cells
+                            .push(cell(field, start, ty, &target.names, seen, texts));
                     }
                     values += 1;
                     start += field.len() + 1;
@@ -244,7 +279,15 @@ impl Piece {
     }
 }
 
-impl Target<'_> {
+impl Target {
+    /// `text` (whole lines) split and converted on every core, in pieces in file order.
+    fn parse(&self, text: &[u8]) -> Vec<Piece> {
+        pieces(text)
+            .into_par_iter()
+            .map(|range| Piece::read(text, range, self))
+            .collect()
+    }
+
     /// The hash of a line's row in the relation, when every cell is converted (else `None`);
     /// `row` is room for the row.
     fn hash(&self, cells: &[Cell], row: &mut [Value]) -> Option<u32> {
@@ -256,7 +299,7 @@ impl Target<'_> {
                 Cell::Local(..) | Cell::Later(..) => return None,
             };
         }
-        Some(self.rel.hash_of(row))
+        Some(self.hasher.hash_of(row))
     }
 }
 
@@ -266,7 +309,7 @@ fn cell<'t>(
     field: &'t [u8],
     start: usize,
     ty: Type,
-    db: &Database,
+    names: &Names,
     seen: &mut HashMap<&'t [u8], Cell>,
     texts: &mut Vec<(u32, u32)>,
 ) -> Cell {
@@ -282,8 +325,8 @@ fn cell<'t>(
             // Each distinct text of the piece is looked up once.
             let found = seen.entry(field).or_insert_with(|| {
                 let sym = match ty {
-                    Type::Text => db.interner.get(s).map(Ready::Text),
-                    _ => db.resolve_entity(s.trim()).map(Ready::Entity),
+                    Type::Text => names.interner.get(s).map(Ready::Text),
+                    _ => names.resolve_entity(s.trim()).map(Ready::Entity),
                 };
                 match sym {
                     Some(v) => Cell::Ready(v),

@@ -132,6 +132,41 @@ pub mod entity_cols {
 /// The name of the built-in kind of entities.
 pub const ENTITY: &str = "entity";
 
+/// A copy of what resolving names reads ([`Database::names`]).
+#[derive(Clone, Debug)]
+pub struct Names {
+    pub interner: Interner,
+    entities: std::collections::HashSet<Sym>,
+    aliases: HashMap<String, Sym>,
+}
+
+impl Names {
+    /// [`Database::resolve_entity`] as of the copy.
+    pub fn resolve_entity(&self, name: &str) -> Option<Sym> {
+        resolve(
+            &self.interner,
+            |s| self.entities.contains(&s),
+            &self.aliases,
+            name,
+        )
+    }
+}
+
+/// The entity `name` is the id, name or alias of.
+fn resolve(
+    interner: &Interner,
+    is_entity: impl Fn(Sym) -> bool,
+    aliases: &HashMap<String, Sym>,
+    name: &str,
+) -> Option<Sym> {
+    if let Some(sym) = interner.get(name)
+        && is_entity(sym)
+    {
+        return Some(sym);
+    }
+    aliases.get(&fold(name)).copied()
+}
+
 /// All kinds, entities and ids.
 #[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct Database {
@@ -280,12 +315,22 @@ impl Database {
 
     /// Which entity answers to `name` (its id, English or Arabic name, or an alias)?
     pub fn resolve_entity(&self, name: &str) -> Option<Sym> {
-        if let Some(sym) = self.interner.get(name)
-            && self.entity_rows.contains_key(&sym)
-        {
-            return Some(sym);
+        resolve(
+            &self.interner,
+            |s| self.entity_rows.contains_key(&s),
+            &self.aliases,
+            name,
+        )
+    }
+
+    /// The texts and the entities' names as they are now, for a thread that resolves names
+    /// while the database changes.
+    pub fn names(&self) -> Names {
+        Names {
+            interner: self.interner.clone(),
+            entities: self.entity_rows.keys().copied().collect(),
+            aliases: self.aliases.clone(),
         }
-        self.aliases.get(&fold(name)).copied()
     }
 
     /// The name closest to `name` that some entity answers to, when one is close enough to be

@@ -16,11 +16,15 @@ mod status;
 mod value;
 
 pub use column::{Column, NO_INT, as_int};
-pub use database::{Database, ENTITY, Field, Kind, KindId, KindOrigin, entity_cols, format_number};
+pub use database::{
+    Database, ENTITY, Field, Kind, KindId, KindOrigin, Names, entity_cols, format_number,
+};
 pub use fold::fold;
 pub use mention::MENTION;
 pub use provenance::{Rederive, Rederiver, virtual_cols};
-pub use relation::{Cite, INDEX_CHUNK, IndexRef, Origin, OriginId, Relation, RowOrigin, pack_ints};
+pub use relation::{
+    Cite, INDEX_CHUNK, IndexRef, Origin, OriginId, Relation, RowHasher, RowOrigin, pack_ints,
+};
 pub use source::SOURCE;
 pub use status::Status;
 pub use value::{Interner, Row, Sym, Type, Value};

@@ -364,7 +364,7 @@ pub struct Relation {
     #[serde(skip)]
     packed: PackedSet,
     #[serde(skip)]
-    hasher: DefaultHashBuilder,
+    hasher: RowHasher,
     origins: Origins,
     /// Room a packed row is unpacked into before it is added (no allocation per row).
     #[serde(skip)]
@@ -425,6 +425,29 @@ impl std::ops::Deref for SortedRef<'_> {
     type Target = [u32];
     fn deref(&self) -> &[u32] {
         &self.guard[&self.col].rows
+    }
+}
+
+/// The hash a relation gives its rows (a relation's own: its seed is random).
+#[derive(Clone, Debug, Default)]
+pub struct RowHasher(DefaultHashBuilder);
+
+impl RowHasher {
+    /// 32 bits of the hash of `row` ([`Relation::hash_of`]).
+    pub fn hash_of(&self, row: &[Value]) -> u32 {
+        match pack(row) {
+            // The packed set hashes the packed row itself.
+            Some(_) => 0,
+            None => self.hash_values(row.iter()),
+        }
+    }
+
+    fn hash_values<'v>(&self, values: impl Iterator<Item = &'v Value>) -> u32 {
+        let mut h = self.0.build_hasher();
+        for v in values {
+            v.hash(&mut h);
+        }
+        (h.finish() >> 32) as u32
     }
 }
 
@@ -616,11 +639,13 @@ impl Relation {
 
     /// 32 bits of the hash of a row.
     fn hash_values<'v>(&self, values: impl Iterator<Item = &'v Value>) -> u32 {
-        let mut h = self.hasher.build_hasher();
-        for v in values {
-            v.hash(&mut h);
-        }
-        (h.finish() >> 32) as u32
+        self.hasher.hash_values(values)
+    }
+
+    /// The hash function of [`Relation::hash_of`], for a thread that hashes rows while the
+    /// relation changes.
+    pub fn row_hasher(&self) -> RowHasher {
+        self.hasher.clone()
     }
 
     fn same_row(columns: &[Column], i: u32, row: &[Value]) -> bool {
@@ -685,11 +710,7 @@ impl Relation {
     /// 32 bits of the hash this relation gives `row` (for [`Relation::find_hashed`] and
     /// [`Relation::insert_hashed`], so a row hashed once is looked up and added with one hash).
     pub fn hash_of(&self, row: &[Value]) -> u32 {
-        match pack(row) {
-            // The packed set hashes the packed row itself.
-            Some(_) => 0,
-            None => self.hash_values(row.iter()),
-        }
+        self.hasher.hash_of(row)
     }
 
     /// Like [`Relation::insert_with`], with the row's hash from [`Relation::hash_of`].
