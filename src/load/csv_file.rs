@@ -6,7 +6,7 @@
 //! those of a reader that reads one line after another. From the first line with a quote on,
 //! the `csv` crate reads the rest, quotes, embedded commas and newlines included.
 
-use super::{At, Loader, fill_block};
+use super::{At, CSV_BLOCK, Loader, fill_block};
 use crate::date::Date;
 use crate::diagnostic::Diagnostic;
 use crate::store::{Names, RowHasher, Sym, Type, Value};
@@ -55,7 +55,8 @@ pub(super) fn read(loader: &mut Loader, file: impl Read, size: u64) -> Result<()
     };
     // A block of whole lines; the part line at its end waits for the next block.
     let mut block = Vec::new();
-    let mut whole = fill_block(&mut reader, &mut block).map_err(|e| read_error(loader, 1, e))?;
+    let mut whole =
+        fill_block(&mut reader, &mut block, CSV_BLOCK).map_err(|e| read_error(loader, 1, e))?;
     let mut parsed = target.parse(&block[..whole]);
     loop {
         if block.is_empty() {
@@ -66,7 +67,7 @@ pub(super) fn read(loader: &mut Loader, file: impl Read, size: u64) -> Result<()
         // The next block is read, split and converted while this one's rows are added (the
         // workers read a copy of the names, so the database may change meanwhile).
         let mut next = block[whole..].to_vec();
-        let next_read = fill_block(&mut reader, &mut next);
+        let next_read = fill_block(&mut reader, &mut next, CSV_BLOCK);
         let next_whole = *next_read.as_ref().unwrap_or(&0);
         let text = &block[..whole];
         let (next_parsed, merged) = std::thread::scope(|scope| {
@@ -226,9 +227,12 @@ impl Piece {
         let width = types.len();
         let mut seen: Vec<HashMap<&[u8], Cell>> = vec![HashMap::new(); width];
         let mut row = vec![Value::Null; target.width];
+        // Room for every line at once: grown by doubling, the cells of a block would take up
+        // to twice their size, and two blocks are in hand at a time.
+        let lines = text[range.clone()].iter().filter(|&&c| c == b'\n').count() + 1;
         let mut p = Piece {
-            lines: Vec::new(),
-            cells: Vec::new(),
+            lines: Vec::with_capacity(lines),
+            cells: Vec::with_capacity(lines * width),
             texts: vec![Vec::new(); width],
             count: 0,
             quote: None,

@@ -3,7 +3,7 @@
 //! added in file order (so row ids and the lines of reports are those of a one-line-at-a-time
 //! reader).
 
-use super::{At, Loader, fill_block};
+use super::{At, BLOCK, Loader, fill_block};
 use crate::diagnostic::Diagnostic;
 use crate::store::{Type, Value};
 use rayon::prelude::*;
@@ -12,7 +12,7 @@ pub(super) fn read(loader: &mut Loader, mut file: impl std::io::Read) -> Result<
     let mut block = Vec::new();
     let mut number = 0u64;
     loop {
-        let whole = fill_block(&mut file, &mut block).map_err(|e| {
+        let whole = fill_block(&mut file, &mut block, BLOCK).map_err(|e| {
             let at = At {
                 line: number + 1,
                 column: 1,

@@ -525,15 +525,26 @@ impl<'a> Loader<'a> {
 /// converted rows waiting to be added stay small.
 #[cfg(not(test))]
 pub(crate) const BLOCK: usize = 4 << 20;
+/// The CSV reader's blocks: two are in hand at a time (one being added, the next being
+/// converted), and 1 MiB took 30 MB less than 4 MiB at the peak of loading 1M events, in the
+/// same time.
+#[cfg(not(test))]
+pub(crate) const CSV_BLOCK: usize = 1 << 20;
 /// Small in unit tests, so a small file spans many blocks and pieces.
 #[cfg(test)]
 pub(crate) const BLOCK: usize = 1 << 13;
+#[cfg(test)]
+pub(crate) const CSV_BLOCK: usize = 1 << 13;
 
-/// Appends up to [`BLOCK`] bytes to `block` (which may hold a part line from before) and
+/// Appends up to `size` bytes to `block` (which may hold a part line from before) and
 /// returns how many bytes of it are whole lines (all of them at the end of the file).
-pub(crate) fn fill_block(reader: &mut impl Read, block: &mut Vec<u8>) -> std::io::Result<usize> {
+pub(crate) fn fill_block(
+    reader: &mut impl Read,
+    block: &mut Vec<u8>,
+    size: usize,
+) -> std::io::Result<usize> {
     let start = block.len();
-    block.resize(start + BLOCK, 0);
+    block.resize(start + size, 0);
     let mut filled = start;
     while filled < block.len() {
         match reader.read(&mut block[filled..]) {
