@@ -92,7 +92,7 @@ pub(super) fn read(loader: &mut Loader, file: impl Read, size: u64) -> Result<()
         next_read.map_err(|e| read_error(loader, number, e))?;
         before += whole as u64;
         // Texts this block interned are found by the workers from the block after next on.
-        target.names.interner = loader.target().0.interner.clone();
+        target.names.interner.catch_up(&loader.target().0.interner);
         (block, whole, parsed) = (next, next_whole, next_parsed);
     }
 }

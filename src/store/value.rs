@@ -101,6 +101,16 @@ impl Interner {
         }
     }
 
+    /// Interns what `newer` interned after the texts this interner holds, so that a copy of
+    /// an interner keeps up with the original in time proportional to what is new (the same
+    /// symbols: a copy holds a prefix of what the original interned, in the same order).
+    pub fn catch_up(&mut self, newer: &Interner) {
+        for i in self.len()..newer.len() {
+            let sym = self.intern(newer.text_of(i as u32));
+            debug_assert_eq!(sym.0 as usize, i);
+        }
+    }
+
     /// How many strings are interned.
     pub fn len(&self) -> usize {
         self.ends.len()
