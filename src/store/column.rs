@@ -197,7 +197,15 @@ impl Column {
     }
 
     /// Appends `v` as row `len` (the number of rows before it).
+    #[inline]
     pub fn push(&mut self, v: &Value, len: usize) {
+        // The common case first: a whole number into a column of them (a closure's rows).
+        if let (Column::Int(col), Value::Num(n)) = (&mut *self, v)
+            && let Some(i) = as_int(*n)
+        {
+            col.push(i);
+            return;
+        }
         match (&mut *self, v) {
             (Column::Null, Value::Null) => {}
             (Column::Null, _) => {

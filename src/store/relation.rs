@@ -11,7 +11,7 @@
 //! Indexes are built the first time a plan asks for them and extended lazily: rows only ever
 //! append, so an index covers a prefix of the rows and catches up when next read.
 
-use super::column::{Column, NO_INT, as_int};
+use super::column::{Column, NO_INT};
 use super::packed::PackedSet;
 use super::status::Status;
 use super::value::{Row, Sym, Value};
@@ -747,19 +747,8 @@ impl Relation {
         }
         let mut row = std::mem::take(&mut self.unpacked);
         unpack_into(k, width, &mut row);
-        if self.columns.len() < row.len() {
-            self.columns.resize_with(row.len(), Column::default);
-        }
-        for (c, col) in self.columns.iter_mut().enumerate() {
-            match (col, row.get(c)) {
-                // The common case of a recursive rule over numbers, without the general push.
-                (Column::Int(v), Some(&Value::Num(n))) if as_int(n).is_some() => v.push(n as u32),
-                (col, v) => col.push(v.unwrap_or(&Value::Null), i as usize),
-            }
-        }
+        self.push_columns(&row, origin);
         self.unpacked = row;
-        self.origins.push(origin);
-        self.len += 1;
         true
     }
 
@@ -819,16 +808,23 @@ impl Relation {
             .map(|&(i, _)| i)
     }
 
-    fn push_row(&mut self, h: u32, row: &[Value], origin: RowOrigin) -> (u32, bool) {
-        let i = self.len;
+    /// Writes `row` into the columns as row `self.len`, with its origin (the duplicate check
+    /// is the caller's).
+    fn push_columns(&mut self, row: &[Value], origin: RowOrigin) {
+        let i = self.len as usize;
         if self.columns.len() < row.len() {
             self.columns.resize_with(row.len(), Column::default);
         }
         for (c, col) in self.columns.iter_mut().enumerate() {
-            col.push(row.get(c).unwrap_or(&Value::Null), i as usize);
+            col.push(row.get(c).unwrap_or(&Value::Null), i);
         }
         self.origins.push(origin);
         self.len += 1;
+    }
+
+    fn push_row(&mut self, h: u32, row: &[Value], origin: RowOrigin) -> (u32, bool) {
+        let i = self.len;
+        self.push_columns(row, origin);
         match pack(row) {
             Some(k) => self.packed.insert(k, i),
             None => {
