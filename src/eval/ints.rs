@@ -105,7 +105,7 @@ impl<'a> IntPlan<'a> {
                 if virtual_cols::is_virtual(col) {
                     return None;
                 }
-                match db.kind(*kind).relation.column(col)? {
+                match rel.column(col)? {
                     Column::Int(v) if v.len() >= rel.len() => Some(v.as_slice()),
                     _ => None,
                 }
