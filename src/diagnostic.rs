@@ -5,6 +5,7 @@ mod excerpt;
 
 use ariadne::{Color, Config, Label, Report, ReportKind};
 use excerpt::{Excerpt, MAX_EXCERPT_LINES, renumber};
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -46,7 +47,9 @@ pub struct Sources {
 #[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 struct SourceText {
     name: String,
-    text: String,
+    /// Borrowed when it is a text built into the binary (the snapshot then stores which one).
+    #[serde(with = "crate::snapshot::text")]
+    text: Cow<'static, str>,
     /// Byte offset of the start of each line, computed on first use, so that a text with many
     /// mistakes costs one scan, not one per report.
     #[serde(skip)]
@@ -112,7 +115,7 @@ impl SourceText {
 }
 
 impl Sources {
-    pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> SourceId {
+    pub fn add(&mut self, name: impl Into<String>, text: impl Into<Cow<'static, str>>) -> SourceId {
         self.items.push(SourceText {
             name: name.into(),
             text: text.into(),
@@ -134,7 +137,7 @@ impl Sources {
     }
 
     pub fn text(&self, id: SourceId) -> &str {
-        self.items.get(id as usize).map_or("", |s| s.text.as_str())
+        self.items.get(id as usize).map_or("", |s| &s.text)
     }
 
     /// The text under a span.
@@ -303,7 +306,7 @@ impl Diagnostic {
             return self.render_plain(color);
         };
         let name = src.name.clone();
-        let text = src.text.as_str();
+        let text: &str = &src.text;
         let mut span = Span::new(
             span.source,
             floor_boundary(text, span.start),

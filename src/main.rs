@@ -435,8 +435,8 @@ fn main() -> ExitCode {
     let color = color_wanted(args.color.as_deref());
     // Rules and bulk loads share one pool of worker threads, as many as asked for, started
     // when work first needs it (a quick query starts none).
-    let threads = args.threads.unwrap_or_else(dalil::eval::default_threads);
-    dalil::eval::set_pool_threads(threads);
+    // (0: every core, counted only then.)
+    dalil::eval::set_pool_threads(args.threads.unwrap_or(0));
     // Before any file is read: the --facts files below are read before the session exists.
     if let Some(m) = args.max_input {
         MAX_FILE.store(m, std::sync::atomic::Ordering::Relaxed);

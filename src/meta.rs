@@ -377,7 +377,8 @@ impl Session {
             ("", _) => sink(Reply::Text(format!(
                 "approx: {} (how far `possibly` widens an approximate date)\n\
                  threads: {} (worker threads a round of rules is split between)\n",
-                self.db.widening, self.limits.threads
+                self.db.widening,
+                eval::threads_or_default(self.limits.threads)
             ))),
             ("approx", "") => sink(Reply::Text(format!(
                 "approx: {} (how far `possibly` widens an approximate date)\n",
@@ -385,7 +386,7 @@ impl Session {
             ))),
             ("threads", "") => sink(Reply::Text(format!(
                 "threads: {} (worker threads a round of rules is split between)\n",
-                self.limits.threads
+                eval::threads_or_default(self.limits.threads)
             ))),
             ("threads", value) => match value.parse::<usize>() {
                 Ok(n) if n > 0 => self.limits.threads = n,

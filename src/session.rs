@@ -10,6 +10,7 @@ use crate::store::Database;
 use crate::syntax::ast::{QueryMode, Statement};
 use crate::syntax::{ParseLimits, Piece, fact_at, fast, parse_pieces};
 use crate::{eval, plan, why};
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 /// The article's fact base, embedded in the binary.
@@ -21,7 +22,16 @@ pub const RULES: &str = include_str!("../data/rules.dl");
 /// The name the embedded rules are reported under.
 pub const RULES_NAME: &str = "data/rules.dl";
 /// The embedded fact base: the article's facts, then its rules.
-pub const EMBEDDED: [(&str, &str); 2] = [(ARTICLE_NAME, ARTICLE), (RULES_NAME, RULES)];
+pub static EMBEDDED: [(&str, &str); 2] = [(ARTICLE_NAME, ARTICLE), (RULES_NAME, RULES)];
+
+/// `text` kept without a copy: borrowed when it is one of the [`EMBEDDED`] texts itself (the
+/// same bytes in the binary, not merely equal ones), else copied.
+pub fn keep_text(text: &str) -> Cow<'static, str> {
+    EMBEDDED
+        .iter()
+        .find(|(_, t)| std::ptr::eq(*t, text))
+        .map_or_else(|| Cow::Owned(text.to_owned()), |(_, t)| Cow::Borrowed(*t))
+}
 
 /// Limits that keep any input from exhausting the machine.
 #[derive(Clone, Debug)]
@@ -36,7 +46,7 @@ pub struct Limits {
     /// Most bad rows reported by a bulk load (`--load`, `:import`) before it stops reading.
     pub max_errors: usize,
     /// Worker threads a round of rules is split between (`--threads`, `DALIL_THREADS`,
-    /// `:set threads`); answers are the same for any number.
+    /// `:set threads`; 0: every core); answers are the same for any number.
     pub threads: usize,
     /// The fewest outer rows a worker is given when a round is split (smaller rounds run on
     /// fewer workers: splitting them costs more than it saves). Tests set it to 1 to split
@@ -52,7 +62,8 @@ impl Default for Limits {
             max_time: Duration::from_secs(60),
             max_memory: eval::DEFAULT_MAX_MEMORY,
             max_errors: 20,
-            threads: eval::default_threads(),
+            // Counted when a round is first split: a quick query reads no cgroup file.
+            threads: 0,
             min_split: eval::MIN_SPLIT,
         }
     }
@@ -198,7 +209,7 @@ pub struct Session {
     /// The statement before the current one, for `:why` and `:explain`.
     pub last_query: Option<String>,
     /// The fact files loaded with [`Session::load`] (name, text), for `:reset` and `:save`.
-    pub base: Vec<(String, String)>,
+    pub base: Vec<(String, Cow<'static, str>)>,
     /// Whether statements may read or write files (`:load`, `:save`, `:import`); `dalil serve`
     /// turns this off unless started with `--allow-files`.
     pub files_allowed: bool,
@@ -290,7 +301,7 @@ impl Session {
         if summary.failed > 0 {
             Err(errors)
         } else {
-            self.base.push((name.to_string(), text.to_string()));
+            self.base.push((name.to_string(), keep_text(text)));
             Ok(summary)
         }
     }
@@ -338,7 +349,7 @@ impl Session {
         mut before: Option<&mut dyn FnMut(Echo)>,
         sink: &mut dyn FnMut(Reply),
     ) -> RunSummary {
-        let source = self.sources.add(name, text);
+        let source = self.sources.add(name, keep_text(text));
         // A `source` declaration holds for the rest of its own text only.
         self.db.current_source = None;
         let mut cap = ReportCap::default();

@@ -39,7 +39,7 @@ impl Excerpt {
             first = first.min(src.line_of(s.start));
             last = last.max(src.line_of(s.end.saturating_sub(1).max(s.start)));
         }
-        let text = src.text.as_str();
+        let text: &str = &src.text;
         let mut out = Excerpt {
             text: String::new(),
             first_line: first,
@@ -199,7 +199,7 @@ mod tests {
             "x ".repeat(5000),
             " y".repeat(5000)
         );
-        let id = sources.add("long.dl", text.as_str());
+        let id = sources.add("long.dl", text.clone());
         let at = text.find("vist").unwrap();
         let d = Diagnostic::error("there is no kind `vist`", Span::new(id, at, at + 4), "here");
         let report = d.render(&sources, false);

@@ -90,7 +90,8 @@ pub struct Budget {
     sink: Option<ProgressSink>,
     /// When progress was last shown, in milliseconds since `started` (0: never).
     last_shown: Arc<AtomicU64>,
-    /// Worker threads a round of a rule is split between (1: the calling thread alone).
+    /// Worker threads a round of a rule is split between (1: the calling thread alone; 0: every
+    /// core, [`default_threads`]).
     pub threads: usize,
     /// The fewest outer rows a worker is given when a round is split.
     pub min_split: u32,
@@ -112,6 +113,14 @@ pub fn default_threads() -> usize {
     })
 }
 
+/// `n`, or [`default_threads`] when `n` is 0 (not chosen).
+pub fn threads_or_default(n: usize) -> usize {
+    match n {
+        0 => default_threads(),
+        n => n,
+    }
+}
+
 /// The number of threads the shared pool is to have (0: not set, [`default_threads`]).
 static POOL_THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
@@ -126,10 +135,7 @@ pub fn set_pool_threads(n: usize) {
 pub fn start_pool() {
     static STARTED: std::sync::Once = std::sync::Once::new();
     STARTED.call_once(|| {
-        let n = match POOL_THREADS.load(Ordering::Relaxed) {
-            0 => default_threads(),
-            n => n,
-        };
+        let n = threads_or_default(POOL_THREADS.load(Ordering::Relaxed));
         // Fails only if the pool was started already, which is what was wanted.
         let _ = rayon::ThreadPoolBuilder::new()
             .num_threads(n)
@@ -182,10 +188,10 @@ impl Budget {
         }
     }
 
-    /// The same budget, splitting a round of a rule between `threads` workers, each given at
-    /// least `min_split` outer rows.
+    /// The same budget, splitting a round of a rule between `threads` workers (0: every core),
+    /// each given at least `min_split` outer rows.
     pub fn with_threads(mut self, threads: usize, min_split: u32) -> Budget {
-        self.threads = threads.max(1);
+        self.threads = threads;
         self.min_split = min_split.max(1);
         self
     }

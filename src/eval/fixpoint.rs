@@ -12,7 +12,7 @@
 //! to what the pass before read exists. `not` reads every row; an aggregate is as strong as
 //! the weakest row it summarises.
 
-use super::budget::{Budget, LimitHit};
+use super::budget::{Budget, LimitHit, threads_or_default};
 use super::expr::{EvalError, Texts, eval};
 use super::ints::IntPlan;
 use super::profile::{FixpointProfile, StratumProfile};
@@ -648,7 +648,7 @@ fn run_rule(
     }
     // The outermost join, when it reads a range of rows without an index, reads it in chunks;
     // with more than one thread, a wave of chunks is walked at once, one per worker.
-    let threads = budget.threads.max(1);
+    let threads = threads_or_default(budget.threads);
     let outer = plan.steps.iter().find_map(|s| match s {
         Step::Join {
             kind, rows, key, ..

@@ -13,7 +13,7 @@ mod rederive;
 
 pub use budget::{
     Budget, DEFAULT_MAX_MEMORY, Interrupt, LimitHit, MIN_SPLIT, Progress, ProgressSink,
-    default_threads, progress_after, set_pool_threads, start_pool,
+    default_threads, progress_after, set_pool_threads, start_pool, threads_or_default,
 };
 pub use fixpoint::{FixpointStats, NEWEST_KEPT, evaluate_rules, evaluate_rules_profiled};
 pub use profile::{FixpointProfile, PlanProfile, QueryProfile, StepProfile, StratumProfile};
