@@ -326,7 +326,16 @@ fn cell<'t>(
     };
     let ready = match ty {
         Type::Text | Type::Entity => {
-            // Each distinct text of the piece is looked up once.
+            // A text interned already, an entity by its id: found at once.
+            let known = match ty {
+                Type::Text => names.interner.get(s).map(Ready::Text),
+                _ => names.entity_by_id(s.trim()).map(Ready::Entity),
+            };
+            if let Some(v) = known {
+                return Cell::Ready(v);
+            }
+            // Else (a new text, a name or alias, a mistake) each distinct one of the piece is
+            // looked at once.
             let found = seen.entry(field).or_insert_with(|| {
                 let sym = match ty {
                     Type::Text => names.interner.get(s).map(Ready::Text),
@@ -366,6 +375,9 @@ fn cell<'t>(
     ready.map_or(later, Cell::Ready)
 }
 
+/// How many rows ahead of the one being added the duplicate check's slot is prefetched.
+const PREFETCH_AHEAD: usize = 8;
+
 /// How adding a piece's rows ended.
 enum Merged {
     Done,
@@ -394,6 +406,10 @@ fn merge(
     for (r, line) in piece.lines.iter().enumerate() {
         if loader.should_stop() {
             return Merged::Stopped;
+        }
+        // The duplicate check's cache miss for a row a few lines on, fetched meanwhile.
+        if let Some(h) = piece.lines.get(r + PREFETCH_AHEAD).and_then(|l| l.hash) {
+            loader.prefetch_row(h);
         }
         let line_no = base + u64::from(line.offset) + 1;
         if loader.report.read == 1000 {

@@ -466,6 +466,13 @@ impl<'a> Loader<'a> {
         self.end_row_hashed(bad, at, None);
     }
 
+    /// Asks the processor to fetch what the duplicate check of a row with this hash will read
+    /// (see [`crate::store::Relation::prefetch_hashed`]).
+    #[inline]
+    pub fn prefetch_row(&self, hash: u32) {
+        self.db.kind(self.kind).relation.prefetch_hashed(hash);
+    }
+
     /// [`Loader::end_row`], with the row's hash in its relation ([`Relation::hash_of`]) when it
     /// was computed already.
     ///

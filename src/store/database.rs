@@ -136,11 +136,20 @@ pub const ENTITY: &str = "entity";
 #[derive(Clone, Debug)]
 pub struct Names {
     pub interner: Interner,
-    entities: std::collections::HashSet<Sym>,
+    entities: hashbrown::HashSet<Sym>,
     aliases: HashMap<String, Sym>,
 }
 
 impl Names {
+    /// The entity whose id is `name` exactly, as of the copy: the common case of
+    /// [`Names::resolve_entity`], with no name folded.
+    #[inline]
+    pub fn entity_by_id(&self, name: &str) -> Option<Sym> {
+        self.interner
+            .get(name)
+            .filter(|s| self.entities.contains(s))
+    }
+
     /// [`Database::resolve_entity`] as of the copy.
     pub fn resolve_entity(&self, name: &str) -> Option<Sym> {
         resolve(

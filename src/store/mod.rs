@@ -11,6 +11,7 @@ mod mention;
 mod packed;
 mod provenance;
 mod relation;
+mod row_ids;
 mod source;
 mod status;
 mod value;

@@ -13,10 +13,11 @@
 
 use super::column::{Column, NO_INT};
 use super::packed::PackedSet;
+use super::row_ids::RowIds;
 use super::status::Status;
 use super::value::{Row, Sym, Value};
 use crate::diagnostic::Span;
-use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
+use hashbrown::{DefaultHashBuilder, HashMap};
 use std::cmp::Ordering;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::{RwLock, RwLockReadGuard};
@@ -358,7 +359,7 @@ pub struct Relation {
     /// never reads the rows again, and most rows that merely share a bucket are told apart
     /// without reading their columns.
     #[serde(skip)]
-    distinct: HashTable<(u32, u32)>,
+    distinct: RowIds,
     /// Rows that pack into 64 bits ([`pack`]), by their packed form: told apart without
     /// reading a column, which is most of the cost of a recursive rule's duplicate checks.
     #[serde(skip)]
@@ -449,13 +450,6 @@ impl RowHasher {
         }
         (h.finish() >> 32) as u32
     }
-}
-
-/// A table hash from the 32 bits kept of a row's hash (the table wants 64, with the top bits
-/// as varied as the bottom ones).
-#[inline]
-fn spread(h: u32) -> u64 {
-    u64::from(h).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// A row as one 64-bit integer, when it is small enough: each value a 3-bit tag and, for a
@@ -713,6 +707,14 @@ impl Relation {
         self.hasher.hash_of(row)
     }
 
+    /// Asks the processor to fetch what looking up a row with hash `h` ([`Relation::hash_of`],
+    /// a row that does not pack) will read, so that a caller adding many rows can hide the
+    /// cache miss of the next ones behind this one.
+    #[inline]
+    pub fn prefetch_hashed(&self, h: u32) {
+        self.distinct.prefetch(h);
+    }
+
     /// Like [`Relation::insert_with`], with the row's hash from [`Relation::hash_of`].
     pub fn insert_hashed(&mut self, h: u32, row: &[Value], origin: RowOrigin) -> (u32, bool) {
         self.keep_row_ids();
@@ -802,10 +804,7 @@ impl Relation {
             return (0..self.len).find(|&i| Self::same_row(&self.columns, i, row));
         }
         self.distinct
-            .find(spread(h), |&(i, hi)| {
-                hi == h && Self::same_row(&self.columns, i, row)
-            })
-            .map(|&(i, _)| i)
+            .find(h, |i| Self::same_row(&self.columns, i, row))
     }
 
     /// Writes `row` into the columns as row `self.len`, with its origin (the duplicate check
@@ -828,8 +827,7 @@ impl Relation {
         match pack(row) {
             Some(k) => self.packed.insert(k, i),
             None => {
-                self.distinct
-                    .insert_unique(spread(h), (i, h), |&(_, hj)| spread(hj));
+                self.distinct.insert_unique(h, i);
             }
         }
         (i, true)
@@ -838,7 +836,7 @@ impl Relation {
     /// Rebuilds the duplicate check after the rows were read back from a snapshot (it is not
     /// stored: its hashes are this process's).
     pub fn rebuild_distinct(&mut self) {
-        self.distinct = HashTable::new();
+        self.distinct = RowIds::default();
         self.packed = PackedSet::default();
         self.packed.keep_ids(std::iter::empty());
         for i in 0..self.len {
@@ -847,8 +845,7 @@ impl Relation {
                 Some(k) => self.packed.insert(k, i),
                 None => {
                     let h = self.hash_values(row.iter());
-                    self.distinct
-                        .insert_unique(spread(h), (i, h), |&(_, hj)| spread(hj));
+                    self.distinct.insert_unique(h, i);
                 }
             }
         }
@@ -858,7 +855,7 @@ impl Relation {
     pub fn clear(&mut self) {
         self.len = 0;
         self.columns.clear();
-        self.distinct = HashTable::new();
+        self.distinct = RowIds::default();
         self.packed = PackedSet::default();
         self.origins = Origins::default();
         self.indexes.get_mut().clear();
@@ -886,7 +883,7 @@ impl Relation {
             c.shrink_to_fit();
         }
         self.origins.of_row.shrink_to_fit();
-        self.distinct.shrink_to_fit(|&(_, h)| spread(h));
+        self.distinct.shrink_to_fit();
         self.packed.shrink_to_fit();
     }
 
@@ -901,7 +898,7 @@ impl Relation {
         if self.packed.len() > self.distinct.len() {
             self.packed.reserve(n);
         } else {
-            self.distinct.reserve(n, |&(_, h)| spread(h));
+            self.distinct.reserve(n);
         }
         self.origins.of_row.reserve(n);
     }
@@ -1037,7 +1034,7 @@ impl Relation {
     /// interned strings).
     pub fn heap_bytes(&self) -> usize {
         let cols: usize = self.columns.iter().map(|c| c.heap_bytes()).sum();
-        let table = self.distinct.capacity() * (8 + 1) + self.packed.heap_bytes();
+        let table = self.distinct.heap_bytes() + self.packed.heap_bytes();
         let origins = self.origins.runs.capacity() * 12
             + self.origins.of_row.capacity() * 4
             + self.origins.derived.capacity() * 8
