@@ -237,6 +237,9 @@ impl Piece {
             count: 0,
             quote: None,
         };
+        // Checked once for the whole piece: a field cut at commas and line ends (ASCII) out of
+        // valid UTF-8 is valid UTF-8.
+        let utf8 = std::str::from_utf8(&text[range.clone()]).is_ok();
         let mut at = range.start;
         while at < range.end {
             let end = text[at..range.end]
@@ -257,8 +260,12 @@ impl Piece {
                     if let Some(&ty) = types.get(values as usize) {
                         let i = values as usize;
                         let (seen, texts) = (&mut seen[i], &mut p.texts[i]);
-                        p.cells
-                            .push(cell(field, start, ty, &target.names, seen, texts));
+                        let field = Field {
+                            bytes: field,
+                            start,
+                            utf8,
+                        };
+                        p.cells.push(cell(field, ty, &target.names, seen, texts));
                     }
                     values += 1;
                     start += field.len() + 1;
@@ -307,11 +314,22 @@ impl Target {
     }
 }
 
+/// A field of a line: its bytes, the byte of the block where it starts, and whether the piece
+/// it is in is valid UTF-8 (then so is the field).
+struct Field<'t> {
+    bytes: &'t [u8],
+    start: usize,
+    utf8: bool,
+}
+
 /// A field's cell: the conversions that need no change to the database are done here (a text
 /// interned already, an entity's name, a number, a date).
 fn cell<'t>(
-    field: &'t [u8],
-    start: usize,
+    Field {
+        bytes: field,
+        start,
+        utf8,
+    }: Field<'t>,
     ty: Type,
     names: &Names,
     seen: &mut HashMap<&'t [u8], Cell>,
@@ -321,8 +339,15 @@ fn cell<'t>(
         return Cell::Null;
     }
     let later = Cell::Later(start as u32, (start + field.len()) as u32);
-    let Ok(s) = std::str::from_utf8(field) else {
-        return later;
+    let s = if utf8 {
+        // SAFETY: the piece is valid UTF-8 and the field is cut out of it at ASCII bytes (a
+        // comma, a line end), which never fall inside a character.
+        unsafe { std::str::from_utf8_unchecked(field) }
+    } else {
+        match std::str::from_utf8(field) {
+            Ok(s) => s,
+            Err(_) => return later,
+        }
     };
     let ready = match ty {
         Type::Text | Type::Entity => {

@@ -700,6 +700,16 @@ mod tests {
                     writeln!(csv, "\"t, quoted\",a2,{n},2021").unwrap();
                     good.push(n);
                 }
+                // A byte that is not UTF-8 (`@@` below), in a piece that is then read field by
+                // field; and texts that are UTF-8 but not ASCII, elsewhere.
+                _ if line % 1201 == 0 => {
+                    writeln!(csv, "t@@,a1,{n},2020-01-01").unwrap();
+                    expected_errors.push((line, 1));
+                }
+                _ if line % 301 == 0 => {
+                    writeln!(csv, "ملتقى {},a2,{n},2020-02-29", line % 3).unwrap();
+                    good.push(n);
+                }
                 _ => {
                     writeln!(
                         csv,
@@ -713,7 +723,14 @@ mod tests {
                 }
             }
         }
-        std::fs::write(&path, &csv).expect("written");
+        let bytes: Vec<u8> = csv
+            .split("@@")
+            .collect::<Vec<_>>()
+            .join("\u{1}")
+            .bytes()
+            .map(|b| if b == 1 { 0xff } else { b })
+            .collect();
+        std::fs::write(&path, &bytes).expect("written");
         let mut s = session();
         let report = s
             .import("event", path.to_str().expect("utf-8"))
@@ -727,6 +744,11 @@ mod tests {
             })
             .collect();
         assert_eq!(at, expected_errors);
+        let not_utf8 = report
+            .errors
+            .iter()
+            .filter(|d| d.message.contains("not UTF-8"));
+        assert_eq!(not_utf8.count(), 4, "lines 1201, 2402, 3603 and 4804");
         assert_eq!(report.added as usize, good.len());
         assert_eq!(report.duplicates, duplicates);
         let kind = s.db.kind_id("event").expect("event");
