@@ -5,7 +5,7 @@ use super::values::typed_value;
 use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean, suggestion};
 use crate::store::{
     Cite, Database, ENTITY, Field, Kind, KindId, KindOrigin, MENTION, Origin, Relation, SOURCE,
-    Type, Value, entity_cols,
+    Type, Value, entity_cols, short_key,
 };
 use crate::syntax::ast::{self, EntityDecl, FieldValue, KindDecl, Literal, Provenance};
 use crate::syntax::is_keyword;
@@ -494,17 +494,6 @@ impl FactCache {
     }
 }
 
-fn short_key(text: &str) -> Option<u128> {
-    let b = text.as_bytes();
-    if b.len() > 15 {
-        return None;
-    }
-    let mut key = [0u8; 16];
-    key[..b.len()].copy_from_slice(b);
-    key[15] = b.len() as u8;
-    Some(u128::from_le_bytes(key))
-}
-
 /// [`add_fact`] for a plain fact read by the fast path, without a syntax tree. Adds the fact
 /// and returns true when it is good; returns false, changing nothing, for anything
 /// [`add_fact`] would report or that this path does not handle — the caller then runs
@@ -568,7 +557,7 @@ pub fn add_plain_fact(
         let key = if ty == Type::Ref {
             None
         } else {
-            short_key(written)
+            short_key(written.as_bytes())
         };
         if let Some(k) = key
             && let Some(v) = cache.memo[kind_id][col].get(&k)

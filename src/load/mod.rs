@@ -18,7 +18,7 @@ use crate::diagnostic::{Diagnostic, Span, did_you_mean};
 use crate::eval::Interrupt;
 use crate::session::{Reply, Session};
 use crate::store::{
-    Database, ENTITY, KindId, MENTION, Origin, OriginId, RowOrigin, Sym, Type, Value,
+    Database, ENTITY, KindId, MENTION, Origin, OriginId, RowOrigin, Sym, Type, Value, short_key,
 };
 use hashbrown::HashMap;
 use std::io::Read;
@@ -567,18 +567,6 @@ pub(crate) fn fill_block(
         return Ok(filled);
     }
     Ok(block.iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1))
-}
-
-/// A text of up to 15 bytes as one integer: its bytes, then its length.
-#[inline]
-fn short_key(text: &[u8]) -> Option<u128> {
-    if text.len() > 15 {
-        return None;
-    }
-    let mut key = [0u8; 16];
-    key[..text.len()].copy_from_slice(text);
-    key[15] = text.len() as u8;
-    Some(u128::from_le_bytes(key))
 }
 
 fn ref_sym(v: &Value) -> Sym {

@@ -5,7 +5,7 @@ use super::fold::fold;
 use super::provenance::Rederiver;
 use super::relation::Relation;
 use super::status::Status;
-use super::value::{Interner, Row, Sym, Type, Value};
+use super::value::{Interner, Row, Sym, Type, Value, short_key};
 use crate::date::Widening;
 use crate::diagnostic::{Span, did_you_mean};
 use std::collections::HashMap;
@@ -137,6 +137,8 @@ pub const ENTITY: &str = "entity";
 pub struct Names {
     pub interner: Interner,
     entities: hashbrown::HashSet<Sym>,
+    /// The entities whose id is at most 15 bytes, by the id as one number ([`short_key`]).
+    short_ids: hashbrown::HashMap<u128, Sym>,
     aliases: HashMap<String, Sym>,
 }
 
@@ -145,9 +147,13 @@ impl Names {
     /// [`Names::resolve_entity`], with no name folded.
     #[inline]
     pub fn entity_by_id(&self, name: &str) -> Option<Sym> {
-        self.interner
-            .get(name)
-            .filter(|s| self.entities.contains(s))
+        match short_key(name.as_bytes()) {
+            Some(k) => self.short_ids.get(&k).copied(),
+            None => self
+                .interner
+                .get(name)
+                .filter(|s| self.entities.contains(s)),
+        }
     }
 
     /// [`Database::resolve_entity`] as of the copy.
@@ -338,6 +344,11 @@ impl Database {
         Names {
             interner: self.interner.clone(),
             entities: self.entity_rows.keys().copied().collect(),
+            short_ids: self
+                .entity_rows
+                .keys()
+                .filter_map(|&s| Some((short_key(self.interner.resolve(s).as_bytes())?, s)))
+                .collect(),
             aliases: self.aliases.clone(),
         }
     }

@@ -28,4 +28,4 @@ pub use relation::{
 };
 pub use source::SOURCE;
 pub use status::Status;
-pub use value::{Interner, Row, Sym, Type, Value};
+pub use value::{Interner, Row, Sym, Type, Value, short_key};

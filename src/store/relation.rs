@@ -718,6 +718,18 @@ impl Relation {
     /// Like [`Relation::insert_with`], with the row's hash from [`Relation::hash_of`].
     pub fn insert_hashed(&mut self, h: u32, row: &[Value], origin: RowOrigin) -> (u32, bool) {
         self.keep_row_ids();
+        if pack(row).is_none() {
+            // One probe finds the equal row or claims the slot for this one.
+            let (i, columns) = (self.len, &self.columns);
+            if let Some(old) = self
+                .distinct
+                .insert_absent(h, i, |j| Self::same_row(columns, j, row))
+            {
+                return (old, false);
+            }
+            self.push_columns(row, origin);
+            return (i, true);
+        }
         if let Some(i) = self.find_hashed(h, row) {
             return (i, false);
         }

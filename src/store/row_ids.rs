@@ -60,12 +60,39 @@ impl RowIds {
     /// Adds row `id` with hash `h`; the caller knows no equal row is there.
     #[inline]
     pub fn insert_unique(&mut self, h: u32, id: u32) {
+        self.insert_absent(h, id, |_| false);
+    }
+
+    /// Adds row `id` with hash `h` unless a row with that hash for which `same` holds is there:
+    /// then that row's id, and nothing added. One probe either way.
+    #[inline]
+    pub fn insert_absent(
+        &mut self,
+        h: u32,
+        id: u32,
+        mut same: impl FnMut(u32) -> bool,
+    ) -> Option<u32> {
         debug_assert!(id != u32::MAX, "row ids are below u32::MAX");
         if (self.len + 1) * 3 > self.slots.len() * 2 {
             self.resize((self.len + 1).max(8) * 2);
         }
-        self.put((u64::from(h) << 32) | (u64::from(id) + 1));
-        self.len += 1;
+        let n = self.slots.len();
+        let mut i = self.slot(h);
+        loop {
+            let x = self.slots[i];
+            if x == EMPTY {
+                self.slots[i] = (u64::from(h) << 32) | (u64::from(id) + 1);
+                self.len += 1;
+                return None;
+            }
+            if (x >> 32) as u32 == h && same(x as u32 - 1) {
+                return Some(x as u32 - 1);
+            }
+            i += 1;
+            if i == n {
+                i = 0;
+            }
+        }
     }
 
     fn put(&mut self, x: u64) {
@@ -156,6 +183,11 @@ mod tests {
                 None
             );
         }
+        // Adding an equal row finds the first; a row of the same hash that differs is added.
+        assert_eq!(t.insert_absent(hash(20), 99_999, |i| i == 20), Some(20));
+        assert_eq!(t.insert_absent(7, 20_000, |_| false), None);
+        assert_eq!(t.find(7, |i| i == 20_000), Some(20_000));
+        assert_eq!(t.len(), 20_001);
         t.shrink_to_fit();
         t.reserve(100_000);
         assert_eq!(t.find(7, |i| i == 19_990), Some(19_990));

@@ -121,6 +121,19 @@ impl Interner {
     }
 }
 
+/// A text of up to 15 bytes as one integer (its bytes, then its length), a key that hashes and
+/// compares as one number; `None` for a longer text.
+#[inline]
+pub fn short_key(text: &[u8]) -> Option<u128> {
+    if text.len() > 15 {
+        return None;
+    }
+    let mut key = [0u8; 16];
+    key[..text.len()].copy_from_slice(text);
+    key[15] = text.len() as u8;
+    Some(u128::from_le_bytes(key))
+}
+
 /// The type of a field, as declared in a `kind`.
 #[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Type {
