@@ -70,13 +70,16 @@ pub(super) fn read(loader: &mut Loader, file: impl Read, size: u64) -> Result<()
         let next_read = fill_block(&mut reader, &mut next, CSV_BLOCK);
         let next_whole = *next_read.as_ref().unwrap_or(&0);
         let text = &block[..whole];
-        let (next_parsed, merged) = std::thread::scope(|scope| {
-            let job = (next_whole > 0).then(|| scope.spawn(|| target.parse(&next[..next_whole])));
-            let merged = merge_all(loader, text, &parsed, &columns, &mut number, before, size);
-            let next_parsed =
-                job.map(|j| j.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-            (next_parsed.unwrap_or_default(), merged)
-        });
+        // Both on the pool: a worker that is done with its side (the adding, or its pieces)
+        // takes pieces of the other's, so no core waits while there is work.
+        crate::eval::start_pool();
+        let (merged, next_parsed) = rayon::join(
+            || merge_all(loader, text, &parsed, &columns, &mut number, before, size),
+            || match next_whole {
+                0 => Vec::new(),
+                n => target.parse(&next[..n]),
+            },
+        );
         match merged {
             Merged::Done => {}
             Merged::Stopped => return Ok(()),
