@@ -5,7 +5,7 @@ use super::fold::fold;
 use super::provenance::Rederiver;
 use super::relation::Relation;
 use super::status::Status;
-use super::value::{Interner, Row, Sym, Type, Value, short_key};
+use super::value::{Interner, Row, Sym, Type, Value};
 use crate::date::Widening;
 use crate::diagnostic::{Span, did_you_mean};
 use std::collections::HashMap;
@@ -137,8 +137,9 @@ pub const ENTITY: &str = "entity";
 pub struct Names {
     pub interner: Interner,
     entities: hashbrown::HashSet<Sym>,
-    /// The entities whose id is at most 15 bytes, by the id as one number ([`short_key`]).
-    short_ids: hashbrown::HashMap<u128, Sym>,
+    /// The entities whose id is at most 7 bytes, by the id as one number ([`tiny_key`]): 16
+    /// bytes an entity, so that ten thousand fit the processor's nearer caches.
+    short_ids: hashbrown::HashMap<u64, Sym>,
     aliases: HashMap<String, Sym>,
 }
 
@@ -147,7 +148,7 @@ impl Names {
     /// [`Names::resolve_entity`], with no name folded.
     #[inline]
     pub fn entity_by_id(&self, name: &str) -> Option<Sym> {
-        match short_key(name.as_bytes()) {
+        match tiny_key(name.as_bytes()) {
             Some(k) => self.short_ids.get(&k).copied(),
             None => self
                 .interner
@@ -165,6 +166,18 @@ impl Names {
             name,
         )
     }
+}
+
+/// A text of up to 7 bytes as one number: its bytes, then its length in the top byte.
+#[inline]
+fn tiny_key(text: &[u8]) -> Option<u64> {
+    if text.len() > 7 {
+        return None;
+    }
+    let mut key = [0u8; 8];
+    key[..text.len()].copy_from_slice(text);
+    key[7] = text.len() as u8;
+    Some(u64::from_le_bytes(key))
 }
 
 /// The entity `name` is the id, name or alias of.
@@ -347,7 +360,7 @@ impl Database {
             short_ids: self
                 .entity_rows
                 .keys()
-                .filter_map(|&s| Some((short_key(self.interner.resolve(s).as_bytes())?, s)))
+                .filter_map(|&s| Some((tiny_key(self.interner.resolve(s).as_bytes())?, s)))
                 .collect(),
             aliases: self.aliases.clone(),
         }
