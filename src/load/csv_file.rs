@@ -364,21 +364,18 @@ fn cell<'t>(
             }
             // Else (a new text, a name or alias, a mistake) each distinct one of the piece is
             // looked at once.
-            let found = seen.entry(field).or_insert_with(|| {
-                let sym = match ty {
-                    Type::Text => names.interner.get(s).map(Ready::Text),
-                    _ => names.resolve_entity(s.trim()).map(Ready::Entity),
-                };
-                match sym {
-                    Some(v) => Cell::Ready(v),
-                    // A new text is interned when the rows are added; a name that is no
-                    // entity's is reported then, in line order.
-                    None if ty == Type::Text => {
-                        texts.push((start as u32, (start + field.len()) as u32));
-                        Cell::Local(texts.len() as u32 - 1, 0)
-                    }
-                    None => Cell::Later(0, field.len() as u32),
+            let found = seen.entry(field).or_insert_with(|| match ty {
+                // A new text is interned when the rows are added.
+                Type::Text => {
+                    texts.push((start as u32, (start + field.len()) as u32));
+                    Cell::Local(texts.len() as u32 - 1, 0)
                 }
+                // An entity's name or alias; a name that is no entity's is reported when the
+                // rows are added, in line order.
+                _ => match names.resolve_entity(s.trim()) {
+                    Some(e) => Cell::Ready(Ready::Entity(e)),
+                    None => Cell::Later(0, field.len() as u32),
+                },
             });
             return match *found {
                 Cell::Local(id, _) => Cell::Local(id, start as u32),
