@@ -175,13 +175,14 @@ pub(crate) mod text {
     #[derive(Serialize, Deserialize)]
     enum Stored<'a> {
         Embedded(u8),
-        Own(&'a str),
+        /// Borrowed from the snapshot's bytes when the format allows it (postcard does).
+        Own(#[serde(borrow)] Cow<'a, str>),
     }
 
     pub fn serialize<S: Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
         match EMBEDDED.iter().position(|(_, e)| std::ptr::eq(*e, text)) {
             Some(i) => Stored::Embedded(i as u8),
-            None => Stored::Own(text),
+            None => Stored::Own(Cow::Borrowed(text)),
         }
         .serialize(s)
     }
@@ -192,7 +193,7 @@ pub(crate) mod text {
                 .get(usize::from(i))
                 .map(|(_, t)| Cow::Borrowed(*t))
                 .ok_or_else(|| serde::de::Error::custom("no such embedded text")),
-            Stored::Own(t) => Ok(Cow::Owned(t.to_owned())),
+            Stored::Own(t) => Ok(Cow::Owned(t.into_owned())),
         }
     }
 }
