@@ -433,9 +433,8 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(e),
     };
     let color = color_wanted(args.color.as_deref());
-    // Rules and bulk loads share one pool of worker threads, as many as asked for, started
-    // when work first needs it (a quick query starts none).
-    // (0: every core, counted only then.)
+    // Rules and bulk loads share one pool of worker threads, as many as asked for (0: every
+    // core, counted only then), started when work first needs it (a quick query starts none).
     dalil::eval::set_pool_threads(args.threads.unwrap_or(0));
     // Before any file is read: the --facts files below are read before the session exists.
     if let Some(m) = args.max_input {
