@@ -5,7 +5,7 @@ use super::fold::fold;
 use super::provenance::Rederiver;
 use super::relation::Relation;
 use super::status::Status;
-use super::value::{Interner, Row, Sym, Type, Value};
+use super::value::{Interner, Row, Sym, Type, Value, tiny_key};
 use crate::date::Widening;
 use crate::diagnostic::{Span, did_you_mean};
 use std::collections::HashMap;
@@ -166,18 +166,6 @@ impl Names {
             name,
         )
     }
-}
-
-/// A text of up to 7 bytes as one number: its bytes, then its length in the top byte.
-#[inline]
-fn tiny_key(text: &[u8]) -> Option<u64> {
-    if text.len() > 7 {
-        return None;
-    }
-    let mut key = [0u8; 8];
-    key[..text.len()].copy_from_slice(text);
-    key[7] = text.len() as u8;
-    Some(u64::from_le_bytes(key))
 }
 
 /// The entity `name` is the id, name or alias of.

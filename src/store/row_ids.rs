@@ -33,28 +33,35 @@ impl RowIds {
         ((u128::from(spread(h)) * self.slots.len() as u128) >> 64) as usize
     }
 
-    /// The id of a row with hash `h` for which `same` holds, if any (`same` is asked only about
-    /// rows whose hash is `h`).
+    /// Where a row with hash `h` for which `same` holds is (its id), or else the free slot where
+    /// it would go. The table must have a free slot.
     #[inline]
-    pub fn find(&self, h: u32, mut same: impl FnMut(u32) -> bool) -> Option<u32> {
+    fn probe(&self, h: u32, mut same: impl FnMut(u32) -> bool) -> Result<u32, usize> {
         let n = self.slots.len();
-        if n == 0 {
-            return None;
-        }
         let mut i = self.slot(h);
         loop {
             let x = self.slots[i];
             if x == EMPTY {
-                return None;
+                return Err(i);
             }
             if (x >> 32) as u32 == h && same(x as u32 - 1) {
-                return Some(x as u32 - 1);
+                return Ok(x as u32 - 1);
             }
             i += 1;
             if i == n {
                 i = 0;
             }
         }
+    }
+
+    /// The id of a row with hash `h` for which `same` holds, if any (`same` is asked only about
+    /// rows whose hash is `h`).
+    #[inline]
+    pub fn find(&self, h: u32, same: impl FnMut(u32) -> bool) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        self.probe(h, same).ok()
     }
 
     /// Adds row `id` with hash `h`; the caller knows no equal row is there.
@@ -66,55 +73,29 @@ impl RowIds {
     /// Adds row `id` with hash `h` unless a row with that hash for which `same` holds is there:
     /// then that row's id, and nothing added. One probe either way.
     #[inline]
-    pub fn insert_absent(
-        &mut self,
-        h: u32,
-        id: u32,
-        mut same: impl FnMut(u32) -> bool,
-    ) -> Option<u32> {
+    pub fn insert_absent(&mut self, h: u32, id: u32, same: impl FnMut(u32) -> bool) -> Option<u32> {
         debug_assert!(id != u32::MAX, "row ids are below u32::MAX");
-        if (self.len + 1) * 3 > self.slots.len() * 2 {
-            self.resize((self.len + 1).max(8) * 2);
-        }
-        let n = self.slots.len();
-        let mut i = self.slot(h);
-        loop {
-            let x = self.slots[i];
-            if x == EMPTY {
+        self.reserve(1);
+        match self.probe(h, same) {
+            Ok(old) => Some(old),
+            Err(i) => {
                 self.slots[i] = (u64::from(h) << 32) | (u64::from(id) + 1);
                 self.len += 1;
-                return None;
-            }
-            if (x >> 32) as u32 == h && same(x as u32 - 1) {
-                return Some(x as u32 - 1);
-            }
-            i += 1;
-            if i == n {
-                i = 0;
+                None
             }
         }
-    }
-
-    fn put(&mut self, x: u64) {
-        let n = self.slots.len();
-        let mut i = self.slot((x >> 32) as u32);
-        while self.slots[i] != EMPTY {
-            i += 1;
-            if i == n {
-                i = 0;
-            }
-        }
-        self.slots[i] = x;
     }
 
     fn resize(&mut self, slots: usize) {
-        let old = std::mem::replace(&mut self.slots, vec![EMPTY; slots]);
+        let old = std::mem::replace(&mut self.slots, vec![EMPTY; slots.max(8)]);
         for x in old.into_iter().filter(|&x| x != EMPTY) {
-            self.put(x);
+            if let Err(i) = self.probe((x >> 32) as u32, |_| false) {
+                self.slots[i] = x;
+            }
         }
     }
 
-    /// Room for `more` rows without growing.
+    /// Room for `more` rows without growing (kept between a third and two thirds full).
     pub fn reserve(&mut self, more: usize) {
         if (self.len + more) * 3 > self.slots.len() * 2 {
             self.resize((self.len + more) * 2);

@@ -125,13 +125,25 @@ impl Interner {
 /// compares as one number; `None` for a longer text.
 #[inline]
 pub fn short_key(text: &[u8]) -> Option<u128> {
-    if text.len() > 15 {
+    text_bytes::<16>(text).map(u128::from_le_bytes)
+}
+
+/// [`short_key`] for a text of up to 7 bytes, as a 64-bit number (a smaller table entry).
+#[inline]
+pub fn tiny_key(text: &[u8]) -> Option<u64> {
+    text_bytes::<8>(text).map(u64::from_le_bytes)
+}
+
+/// `text` in `N` bytes, its length in the last; `None` when it does not fit.
+#[inline]
+fn text_bytes<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
+    if text.len() >= N {
         return None;
     }
-    let mut key = [0u8; 16];
+    let mut key = [0u8; N];
     key[..text.len()].copy_from_slice(text);
-    key[15] = text.len() as u8;
-    Some(u128::from_le_bytes(key))
+    key[N - 1] = text.len() as u8;
+    Some(key)
 }
 
 /// The type of a field, as declared in a `kind`.
