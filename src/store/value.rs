@@ -125,25 +125,35 @@ impl Interner {
 /// compares as one number; `None` for a longer text.
 #[inline]
 pub fn short_key(text: &[u8]) -> Option<u128> {
-    text_bytes::<16>(text).map(u128::from_le_bytes)
+    (text.len() < 16).then(|| le_bytes(text) | (text.len() as u128) << 120)
 }
 
 /// [`short_key`] for a text of up to 7 bytes, as a 64-bit number (a smaller table entry).
 #[inline]
 pub fn tiny_key(text: &[u8]) -> Option<u64> {
-    text_bytes::<8>(text).map(u64::from_le_bytes)
+    (text.len() < 8).then(|| le_bytes(text) as u64 | (text.len() as u64) << 56)
 }
 
-/// `text` in `N` bytes, its length in the last; `None` when it does not fit.
+/// The bytes of a text of up to 16 bytes as one little-endian number, read as two loads that
+/// may overlap (a byte-wise copy into a buffer read back as one number stalls the load).
 #[inline]
-fn text_bytes<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
-    if text.len() >= N {
-        return None;
+fn le_bytes(text: &[u8]) -> u128 {
+    let n = text.len();
+    let word = |at: usize, size: usize| -> u128 {
+        let mut v = 0u128;
+        match size {
+            8 => v = u64::from_le_bytes(text[at..at + 8].try_into().unwrap()).into(),
+            4 => v = u32::from_le_bytes(text[at..at + 4].try_into().unwrap()).into(),
+            _ => v |= u128::from(text[at]),
+        }
+        v << (8 * at)
+    };
+    match n {
+        0 => 0,
+        1..=3 => word(0, 1) | word(n / 2, 1) | word(n - 1, 1),
+        4..=7 => word(0, 4) | word(n - 4, 4),
+        _ => word(0, 8) | word(n - 8, 8),
     }
-    let mut key = [0u8; N];
-    key[..text.len()].copy_from_slice(text);
-    key[N - 1] = text.len() as u8;
-    Some(key)
 }
 
 /// The type of a field, as declared in a `kind`.
@@ -230,7 +240,7 @@ impl Value {
     }
 }
 
-fn num_bits(n: f64) -> u64 {
+pub(crate) fn num_bits(n: f64) -> u64 {
     if n == 0.0 { 0 } else { n.to_bits() }
 }
 
@@ -268,3 +278,36 @@ impl Hash for Value {
 
 /// A row of a relation: column 0 is the fact's `id`, then the declared fields in order.
 pub type Row = Box<[Value]>;
+
+#[cfg(test)]
+mod tests {
+    use super::{short_key, tiny_key};
+
+    /// The keys as defined: the text's bytes from the lowest byte up, its length in the top one.
+    fn written(text: &[u8], size: usize) -> Option<u128> {
+        (text.len() < size).then(|| {
+            let bytes = text
+                .iter()
+                .rev()
+                .fold(0u128, |k, &b| k << 8 | u128::from(b));
+            bytes | (text.len() as u128) << (8 * (size - 1))
+        })
+    }
+
+    #[test]
+    fn keys_hold_the_bytes_then_the_length() {
+        let text: Vec<u8> = (0..17u8).map(|i| i.wrapping_mul(37) ^ 0xa5).collect();
+        for start in 0..2 {
+            for n in 0..=16 {
+                let t = &text[start..start + n.min(17 - start)];
+                assert_eq!(short_key(t), written(t, 16), "short key of {t:?}");
+                assert_eq!(
+                    tiny_key(t).map(u128::from),
+                    written(t, 8),
+                    "tiny key of {t:?}"
+                );
+            }
+        }
+        assert_ne!(short_key(b"a"), short_key(b"a\0"));
+    }
+}
