@@ -15,6 +15,7 @@ pub mod diagnostic;
 pub mod eval;
 pub mod files;
 pub mod help;
+mod huge_pages;
 pub mod load;
 mod meta;
 pub mod output;
@@ -29,5 +30,9 @@ pub mod syntax;
 pub mod why;
 
 pub use diagnostic::{Diagnostic, Span};
+
+/// Every binary built on the library (dalil, its tests and benchmarks) allocates through it.
+#[global_allocator]
+static ALLOCATOR: huge_pages::HugePages = huge_pages::HugePages;
 pub use output::Format;
 pub use session::{Reply, RunSummary, Session};

@@ -8,7 +8,8 @@ use super::status::Status;
 use super::value::{Interner, Row, Sym, Type, Value, tiny_key};
 use crate::date::Widening;
 use crate::diagnostic::{Span, did_you_mean};
-use std::collections::HashMap;
+use hashbrown::HashMap;
+use hashbrown::hash_map::Entry;
 
 /// Index of a kind in [`Database::kinds`].
 pub type KindId = usize;
@@ -312,11 +313,11 @@ impl Database {
         self.entity_rows.entry(id).or_insert(None);
         let mut clashes = Vec::new();
         for n in names {
-            match self.aliases.get(&fold(n)) {
-                Some(&other) if other != id => clashes.push((n.clone(), other)),
-                Some(_) => {}
-                None => {
-                    self.aliases.insert(fold(n), id);
+            match self.aliases.entry(fold(n)) {
+                Entry::Occupied(e) if *e.get() != id => clashes.push((n.clone(), *e.get())),
+                Entry::Occupied(_) => {}
+                Entry::Vacant(e) => {
+                    e.insert(id);
                     self.spellings.push(n.clone());
                 }
             }
