@@ -12,8 +12,11 @@ use crate::diagnostic::Diagnostic;
 use crate::store::{Names, RowHasher, Sym, Type, Value};
 use hashbrown::HashMap;
 use rayon::prelude::*;
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
 use std::ops::Range;
+use std::rc::Rc;
 
 pub(super) fn read(loader: &mut Loader, file: impl Read, size: u64) -> Result<(), Diagnostic> {
     let mut reader = BufReader::with_capacity(1 << 20, file);
@@ -53,10 +56,22 @@ pub(super) fn read(loader: &mut Loader, file: impl Read, size: u64) -> Result<()
         };
         loader.error(at, e)
     };
-    // A block of whole lines; the part line at its end waits for the next block.
+    // A block of whole lines; the part line at its end waits for the next block. The workers
+    // find a text the database holds at once, and hash the row for the duplicate check
+    // (prefetched when it is added), but the texts of the first two blocks are new to them:
+    // those blocks are small, so that this is true of a few lines only.
+    let mut blocks = 0;
+    let mut block_size = || {
+        blocks += 1;
+        if blocks <= 2 {
+            CSV_BLOCK / 16
+        } else {
+            CSV_BLOCK
+        }
+    };
     let mut block = Vec::new();
     let mut whole =
-        fill_block(&mut reader, &mut block, CSV_BLOCK).map_err(|e| read_error(loader, 1, e))?;
+        fill_block(&mut reader, &mut block, block_size()).map_err(|e| read_error(loader, 1, e))?;
     let mut parsed = target.parse(&block[..whole]);
     loop {
         if block.is_empty() {
@@ -67,7 +82,7 @@ pub(super) fn read(loader: &mut Loader, file: impl Read, size: u64) -> Result<()
         // The next block is read, split and converted while this one's rows are added (the
         // workers read a copy of the names, so the database may change meanwhile).
         let mut next = block[whole..].to_vec();
-        let next_read = fill_block(&mut reader, &mut next, CSV_BLOCK);
+        let next_read = fill_block(&mut reader, &mut next, block_size());
         let next_whole = *next_read.as_ref().unwrap_or(&0);
         let text = &block[..whole];
         // Both on the pool: a worker that is done with its side (the adding, or its pieces)
@@ -243,36 +258,48 @@ impl Piece {
         // Checked once for the whole piece: a field cut at commas and line ends (ASCII) out of
         // valid UTF-8 is valid UTF-8.
         let utf8 = std::str::from_utf8(&text[range.clone()]).is_ok();
-        let mut at = range.start;
-        while at < range.end {
-            let end = text[at..range.end]
-                .iter()
-                .position(|&c| c == b'\n')
-                .map_or(range.end, |i| at + i + 1);
-            let raw = &text[at..end];
-            if raw.contains(&b'"') {
-                p.quote = Some(at);
-                return p;
+        // The lines before the first one with a quote are read here; the csv crate reads the
+        // rest of the file.
+        let end = match memchr::memchr(b'"', &text[range.clone()]) {
+            Some(q) => {
+                let line = memchr::memrchr(b'\n', &text[range.start..range.start + q])
+                    .map_or(range.start, |i| range.start + i + 1);
+                p.quote = Some(line);
+                line
+            }
+            None => range.end,
+        };
+        // One pass over the commas and line ends (a file's last line may have no line end).
+        let (mut line, mut field, mut values) = (range.start, range.start, 0u32);
+        let ends = memchr::memchr2_iter(b',', b'\n', &text[range.start..end])
+            .map(|i| range.start + i)
+            .chain((end > range.start && text[end - 1] != b'\n').then_some(end));
+        for at in ends {
+            let line_end = at == end || text[at] == b'\n';
+            let mut bytes = &text[field..at];
+            if line_end {
+                bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+            }
+            if let Some(&ty) = types.get(values as usize)
+                && !(line_end && values == 0 && bytes.is_empty())
+            {
+                let i = values as usize;
+                let (seen, texts) = (&mut seen[i], &mut p.texts[i]);
+                let f = Field {
+                    bytes,
+                    start: field,
+                    utf8,
+                };
+                p.cells.push(cell(f, ty, &target.names, seen, texts));
+            }
+            values += 1;
+            field = at + 1;
+            if !line_end {
+                continue;
             }
             p.count += 1;
-            let fields = trim_end(raw);
-            if !fields.is_empty() {
-                let mut values = 0u32;
-                let mut start = at;
-                for field in fields.split(|&b| b == b',') {
-                    if let Some(&ty) = types.get(values as usize) {
-                        let i = values as usize;
-                        let (seen, texts) = (&mut seen[i], &mut p.texts[i]);
-                        let field = Field {
-                            bytes: field,
-                            start,
-                            utf8,
-                        };
-                        p.cells.push(cell(field, ty, &target.names, seen, texts));
-                    }
-                    values += 1;
-                    start += field.len() + 1;
-                }
+            // An empty line (nothing but its end) is counted and holds no row.
+            if values > 1 || !bytes.is_empty() {
                 for _ in values as usize..width {
                     p.cells.push(Cell::Null);
                 }
@@ -282,12 +309,12 @@ impl Piece {
                     .flatten();
                 p.lines.push(Line {
                     offset: p.count as u32 - 1,
-                    start: at as u32,
+                    start: line as u32,
                     values,
                     hash,
                 });
             }
-            at = end;
+            (line, values) = (at + 1, 0);
         }
         p
     }
@@ -524,6 +551,13 @@ fn with_csv_crate(
     columns: Option<Vec<usize>>,
     before: u64,
 ) -> Result<(), Diagnostic> {
+    let ends = Rc::new(RefCell::new(VecDeque::new()));
+    let input = LineEnds {
+        inner: input,
+        read: 0,
+        ends: ends.clone(),
+    };
+    let mut lines = Lines { ends, passed: 0 };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -554,7 +588,7 @@ fn with_csv_crate(
             Ok(true) => {}
             Ok(false) => return Ok(()),
             Err(e) => {
-                let line = before + e.position().map_or(0, |p| p.line());
+                let line = before + e.position().map_or(0, |p| lines.at(p.byte()));
                 loader
                     .report
                     .errors
@@ -562,7 +596,7 @@ fn with_csv_crate(
                 continue;
             }
         }
-        let line = before + record.position().map_or(0, |p| p.line());
+        let line = before + record.position().map_or(0, |p| lines.at(p.byte()));
         if record.len() == 1 && record[0].is_empty() {
             continue;
         }
@@ -581,5 +615,52 @@ fn with_csv_crate(
             column += field.len() as u64 + 1;
         }
         loader.end_row(bad, At { line, column: 1 });
+    }
+}
+
+/// The input of the csv crate, with the offset of every `\r` and `\n` it reads: the crate's
+/// own line numbers are off after a line that ends `\r\n` (rust-csv issue 395).
+struct LineEnds<R> {
+    inner: R,
+    /// Bytes read so far.
+    read: u64,
+    /// The `\r` and `\n` bytes read and not yet passed by [`Lines::at`] (true: a `\n`).
+    ends: Rc<RefCell<VecDeque<(u64, bool)>>>,
+}
+
+impl<R: Read> Read for LineEnds<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut ends = self.ends.borrow_mut();
+        let found = memchr::memchr2_iter(b'\r', b'\n', &buf[..n]);
+        ends.extend(found.map(|i| (self.read + i as u64, buf[i] == b'\n')));
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// Line numbers from the line ends [`LineEnds`] saw.
+struct Lines {
+    ends: Rc<RefCell<VecDeque<(u64, bool)>>>,
+    /// Line ends passed so far.
+    passed: u64,
+}
+
+impl Lines {
+    /// The line (from 1) of a record whose reading the crate says began at byte `offset`: the
+    /// line of the first byte from there on that is no line end (the crate skips empty lines,
+    /// and after a `\r\n` it begins at the `\n`). Offsets are asked in increasing order.
+    fn at(&mut self, mut offset: u64) -> u64 {
+        let mut ends = self.ends.borrow_mut();
+        while let Some(&(at, newline)) = ends.front()
+            && at <= offset
+        {
+            if at == offset {
+                offset += 1;
+            }
+            ends.pop_front();
+            self.passed += u64::from(newline);
+        }
+        self.passed + 1
     }
 }
