@@ -206,6 +206,12 @@ impl Date {
         parse::parse(text)
     }
 
+    /// The day written `YYYY-MM-DD`, as [`Date::from_days`] takes it: the common form of a
+    /// date in bulk data, read with no other form tried; `None` for anything else.
+    pub fn plain_day(text: &str) -> Option<i32> {
+        parse::plain_day_number(text)
+    }
+
     /// The first day the date may stand for; `None` when it has no start (`../2025`).
     pub fn earliest(&self) -> Option<i32> {
         (self.lo != i32::MIN).then_some(self.lo)

@@ -2,7 +2,7 @@
 //! read at random: on 4 KiB pages nearly every look-up also misses the TLB, and filling them
 //! takes a page fault every 4 KiB. Linux backs memory with 2 MiB pages where a program asks
 //! for it (`madvise(MADV_HUGEPAGE)`, the default "transparent huge pages" setting), so the
-//! allocator asks for it on every allocation of several MiB. Everything else is the system
+//! allocator asks for it on every allocation of a few MiB or more. Everything else is the system
 //! allocator's; on other systems, or where huge pages are off, nothing changes.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -14,10 +14,11 @@ pub struct HugePages;
 #[cfg(target_os = "linux")]
 const HUGE_PAGE: usize = 2 << 20;
 
-/// The smallest allocation asked to be on huge pages: two huge pages at least, so that one
-/// lies whole inside it wherever it starts.
+/// The smallest allocation asked to be on huge pages (one of 2 to 4 MiB holds a whole huge
+/// page when it starts close enough to one's boundary; an aligned allocation would have to
+/// be zeroed by hand, where the kernel gives zeroed pages for free).
 #[cfg(target_os = "linux")]
-const MIN_SIZE: usize = 2 * HUGE_PAGE;
+const MIN_SIZE: usize = HUGE_PAGE;
 
 /// Asks for the huge pages that lie whole inside `size` bytes from `p` (a hint: it cannot
 /// fail in a way that matters, and memory already touched stays as it is until compacted).

@@ -36,6 +36,11 @@ pub(super) fn parse(text: &str) -> Result<Date, DateError> {
 /// A day written `YYYY-MM-DD` and valid, read without the general parser (the form nearly
 /// every date in bulk data has); `None` for anything else, left to [`any_form`].
 fn plain_day(text: &str) -> Option<Date> {
+    plain_day_number(text).map(Date::from_days)
+}
+
+/// [`plain_day`] as days from the common era.
+pub(super) fn plain_day_number(text: &str) -> Option<i32> {
     let b = text.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
@@ -46,7 +51,30 @@ fn plain_day(text: &str) -> Option<Date> {
         })
     };
     let (year, month, day) = (number(&b[..4])?, number(&b[5..7])?, number(&b[8..])?);
-    Date::day(year as i32, month, day)
+    day_number(year, month, day)
+}
+
+/// The day `year-month-day` (proleptic Gregorian, year 0 a leap year) as days from the common
+/// era, as chrono counts them (`0001-01-01` is day 1); `None` for a day the month lacks.
+fn day_number(year: u32, month: u32, day: u32) -> Option<i32> {
+    const BEFORE: [u32; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+    let length = match month {
+        2 => 28 + u32::from(leap),
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
+    if day == 0 || day > length {
+        return None;
+    }
+    let of_year = BEFORE[month as usize - 1] + day + u32::from(leap && month > 2);
+    // Days of the years before (year 0, a leap year, ends on day 0).
+    let before = match year.checked_sub(1) {
+        Some(y) => (365 * y + y / 4 - y / 100 + y / 400) as i32,
+        None => -366,
+    };
+    Some(before + of_year as i32)
 }
 
 fn any_form(text: &str) -> Result<Date, DateError> {

@@ -9,7 +9,7 @@
 use super::{At, CSV_BLOCK, Loader, fill_block};
 use crate::date::Date;
 use crate::diagnostic::Diagnostic;
-use crate::store::{Names, RowHasher, Sym, Type, Value};
+use crate::store::{Names, RowHasher, Sym, Type, Value, short_key};
 use hashbrown::HashMap;
 use rayon::prelude::*;
 use std::cell::RefCell;
@@ -182,6 +182,9 @@ enum Cell {
 enum Ready {
     Num(f64),
     Date(Date),
+    /// A single day (the common case of a date: a smaller value to copy), as days from the
+    /// common era.
+    Day(i32),
     Bool(bool),
     /// A text interned already.
     Text(Sym),
@@ -194,6 +197,7 @@ impl Ready {
         match self {
             Ready::Num(n) => Value::Num(n),
             Ready::Date(d) => Value::Date(d),
+            Ready::Day(d) => Value::Date(Date::from_days(d)),
             Ready::Bool(b) => Value::Bool(b),
             Ready::Text(s) => Value::Text(s),
             Ready::Entity(s) => Value::Entity(s),
@@ -243,7 +247,7 @@ impl Piece {
     fn read(text: &[u8], range: Range<usize>, target: &Target) -> Piece {
         let types = &target.types;
         let width = types.len();
-        let mut seen: Vec<HashMap<&[u8], Cell>> = vec![HashMap::new(); width];
+        let mut met: Vec<Met> = vec![Met::default(); width];
         let mut row = vec![Value::Null; target.width];
         // Room for every line at once: grown by doubling, the cells of a block would take up
         // to twice their size, and two blocks are in hand at a time.
@@ -284,13 +288,13 @@ impl Piece {
                 && !(line_end && values == 0 && bytes.is_empty())
             {
                 let i = values as usize;
-                let (seen, texts) = (&mut seen[i], &mut p.texts[i]);
+                let (met, texts) = (&mut met[i], &mut p.texts[i]);
                 let f = Field {
                     bytes,
                     start: field,
                     utf8,
                 };
-                p.cells.push(cell(f, ty, &target.names, seen, texts));
+                p.cells.push(cell(f, ty, &target.names, met, texts));
             }
             values += 1;
             field = at + 1;
@@ -352,6 +356,30 @@ struct Field<'t> {
     utf8: bool,
 }
 
+/// How many of the short texts a worker met first in a column it keeps at hand.
+const SHORT_TEXTS: usize = 16;
+
+/// What a worker met in one column of its piece.
+#[derive(Clone, Default)]
+struct Met<'t> {
+    /// Each distinct field not converted at once, and its cell.
+    seen: HashMap<&'t [u8], Cell>,
+    /// The first short texts found interned ([`short_key`] and symbol).
+    short: Vec<(u128, Sym)>,
+}
+
+/// `s.trim()`, without a look at Unicode's spaces when `s` begins and ends with a visible
+/// ASCII character (as ids, dates and numbers do).
+#[inline]
+fn trim(s: &str) -> &str {
+    let visible = |b: u8| b > b' ' && b < 0x80;
+    match s.as_bytes() {
+        [first, .., last] if visible(*first) && visible(*last) => s,
+        [only] if visible(*only) => s,
+        _ => s.trim(),
+    }
+}
+
 /// A field's cell: the conversions that need no change to the database are done here (a text
 /// interned already, an entity's name, a number, a date).
 fn cell<'t>(
@@ -362,7 +390,7 @@ fn cell<'t>(
     }: Field<'t>,
     ty: Type,
     names: &Names,
-    seen: &mut HashMap<&'t [u8], Cell>,
+    Met { seen, short }: &mut Met<'t>,
     texts: &mut Vec<(u32, u32)>,
 ) -> Cell {
     if field.is_empty() {
@@ -383,8 +411,24 @@ fn cell<'t>(
         Type::Text | Type::Entity => {
             // A text interned already, an entity by its id: found at once.
             let known = match ty {
-                Type::Text => names.interner.get(s).map(Ready::Text),
-                _ => names.entity_by_id(s.trim()).map(Ready::Entity),
+                Type::Text => {
+                    // A column of a few distinct short texts (a type, a category) finds them
+                    // among the first it met, without hashing.
+                    let key = short_key(field);
+                    if let Some(k) = key
+                        && let Some(&(_, sym)) = short.iter().find(|(x, _)| *x == k)
+                    {
+                        return Cell::Ready(Ready::Text(sym));
+                    }
+                    let sym = names.interner.get(s);
+                    if let (Some(k), Some(sym)) = (key, sym)
+                        && short.len() < SHORT_TEXTS
+                    {
+                        short.push((k, sym));
+                    }
+                    sym.map(Ready::Text)
+                }
+                _ => names.entity_by_id(trim(s)).map(Ready::Entity),
             };
             if let Some(v) = known {
                 return Cell::Ready(v);
@@ -399,7 +443,7 @@ fn cell<'t>(
                 }
                 // An entity's name or alias; a name that is no entity's is reported when the
                 // rows are added, in line order.
-                _ => match names.resolve_entity(s.trim()) {
+                _ => match names.resolve_entity(trim(s)) {
                     Some(e) => Cell::Ready(Ready::Entity(e)),
                     None => Cell::Later(0, field.len() as u32),
                 },
@@ -416,7 +460,10 @@ fn cell<'t>(
             .ok()
             .filter(|n| n.is_finite())
             .map(Ready::Num),
-        Type::Date => Date::parse(s.trim()).ok().map(Ready::Date),
+        Type::Date => match Date::plain_day(trim(s)) {
+            Some(day) => Some(Ready::Day(day)),
+            None => Date::parse(trim(s)).ok().map(Ready::Date),
+        },
         Type::Bool => match s.trim() {
             "true" => Some(Ready::Bool(true)),
             "false" => Some(Ready::Bool(false)),
