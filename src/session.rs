@@ -370,6 +370,10 @@ impl Session {
             return summary;
         }
         // Schemas and entity names first, so statements may refer to them in any order.
+        let entities = statements
+            .iter()
+            .filter(|p| matches!(p, Piece::Parsed(st) if matches!(**st, Statement::Entity(_))));
+        self.db.reserve_entities(entities.count());
         let mut skip = vec![false; statements.len()];
         for (i, piece) in statements.iter().enumerate() {
             let Piece::Parsed(st) = piece else { continue };

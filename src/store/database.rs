@@ -325,6 +325,17 @@ impl Database {
         clashes
     }
 
+    /// Room for `n` more entities and their names (a file that declares thousands grows its
+    /// tables once).
+    pub fn reserve_entities(&mut self, n: usize) {
+        self.entity_rows.reserve(n);
+        self.aliases.reserve(2 * n);
+        self.spellings.reserve(2 * n);
+        if let Some(kind) = self.kind_id(ENTITY) {
+            self.kind_mut(kind).relation.reserve(n);
+        }
+    }
+
     /// Records that entity `id` lives in row `row` of the `entity` relation.
     pub fn place_entity(&mut self, id: Sym, row: u32) {
         self.entity_rows.insert(id, Some(row));

@@ -98,9 +98,19 @@ pub fn parse_pieces(
     for piece in split_statements(text) {
         let chunk = &text[piece.clone()];
         if fast_ok {
-            match fast::check(chunk, piece.start, source, &mut names) {
+            // An entity declaration is built at once (checked first, it would be read twice).
+            let built = chunk.trim_start().starts_with("entity ");
+            let first = match built {
+                true => fast::statement(chunk, piece.start, source, &mut names),
+                false => fast::check(chunk, piece.start, source, &mut names),
+            };
+            match first {
                 Some(Statement::Fact(_)) => {
                     pieces.push(Piece::Fact(piece));
+                    continue;
+                }
+                Some(st) if built => {
+                    pieces.push(Piece::Parsed(Box::new(st)));
                     continue;
                 }
                 Some(_) => {
