@@ -18,7 +18,11 @@ use std::io::{BufRead, BufReader, Read};
 use std::ops::Range;
 use std::rc::Rc;
 
-pub(super) fn read(loader: &mut Loader, file: impl Read, size: u64) -> Result<(), Diagnostic> {
+pub(super) fn read(
+    loader: &mut Loader,
+    file: impl Read + Send,
+    size: u64,
+) -> Result<(), Diagnostic> {
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut line = Vec::new();
     reader
@@ -80,21 +84,24 @@ pub(super) fn read(loader: &mut Loader, file: impl Read, size: u64) -> Result<()
             return Ok(());
         }
         // The next block is read, split and converted while this one's rows are added (the
-        // workers read a copy of the names, so the database may change meanwhile).
-        let mut next = block[whole..].to_vec();
-        let next_read = fill_block(&mut reader, &mut next, block_size());
-        let next_whole = *next_read.as_ref().unwrap_or(&0);
-        let text = &block[..whole];
-        // Both on the pool: a worker that is done with its side (the adding, or its pieces)
-        // takes pieces of the other's, so no core waits while there is work.
+        // workers read a copy of the names, so the database may change meanwhile). Both on the
+        // pool: a worker that is done with its side (the adding, or its pieces) takes pieces
+        // of the other's, so no core waits while there is work.
+        let (text, rest) = block.split_at(whole);
         crate::eval::start_pool();
-        let (merged, next_parsed) = rayon::join(
+        let (merged, (next, next_read, next_parsed)) = rayon::join(
             || merge_all(loader, text, &parsed, &columns, &mut number, before, size),
-            || match next_whole {
-                0 => Vec::new(),
-                n => target.parse(&next[..n]),
+            || {
+                let mut next = rest.to_vec();
+                let read = fill_block(&mut reader, &mut next, block_size());
+                let parsed = match read {
+                    Ok(n) if n > 0 => target.parse(&next[..n]),
+                    _ => Vec::new(),
+                };
+                (next, read, parsed)
             },
         );
+        let next_whole = *next_read.as_ref().unwrap_or(&0);
         match merged {
             Merged::Done => {}
             Merged::Stopped => return Ok(()),
