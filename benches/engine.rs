@@ -43,7 +43,7 @@ fn events_text(n: usize) -> String {
 
 fn loaded(n: usize) -> Session {
     let mut s = Session::new();
-    s.load("events.dl", &events_text(n)).expect("events load");
+    s.load("events.dl", events_text(n)).expect("events load");
     s
 }
 

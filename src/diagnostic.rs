@@ -5,10 +5,9 @@ mod excerpt;
 
 use ariadne::{Color, Config, Label, Report, ReportKind};
 use excerpt::{Excerpt, MAX_EXCERPT_LINES, renumber};
-use std::borrow::Cow;
 use std::fmt;
-use std::ops::Range;
-use std::sync::OnceLock;
+use std::ops::{Deref, Range};
+use std::sync::{Arc, OnceLock};
 
 /// Which text a span points into: an index into [`Sources`].
 pub type SourceId = u32;
@@ -38,6 +37,53 @@ impl Span {
     }
 }
 
+/// A text the session read: one built into the binary (borrowed from it), or one read at run
+/// time, shared, so that the sources and the session's base hold the same bytes, not copies.
+#[derive(Clone, Debug)]
+pub enum Text {
+    Embedded(&'static str),
+    Read(Arc<String>),
+}
+
+impl Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            Text::Embedded(t) => t,
+            Text::Read(t) => t,
+        }
+    }
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Text {
+        Text::Read(Arc::new(text))
+    }
+}
+
+impl From<&Text> for Text {
+    fn from(text: &Text) -> Text {
+        text.clone()
+    }
+}
+
+impl From<&String> for Text {
+    fn from(text: &String) -> Text {
+        Text::from(text.as_str())
+    }
+}
+
+impl From<&str> for Text {
+    /// Borrowed when `text` is one of the [`EMBEDDED`](crate::session::EMBEDDED) texts itself
+    /// (the same bytes in the binary, not merely equal ones), else copied.
+    fn from(text: &str) -> Text {
+        crate::session::EMBEDDED
+            .iter()
+            .find(|(_, t)| std::ptr::eq(*t, text))
+            .map_or_else(|| Text::from(text.to_owned()), |(_, t)| Text::Embedded(t))
+    }
+}
+
 /// Every text the session has read, by name ("<command line>", a file path, "<input 3>").
 #[derive(serde::Serialize, serde::Deserialize, Default, Debug, Clone)]
 pub struct Sources {
@@ -49,7 +95,7 @@ struct SourceText {
     name: String,
     /// Borrowed when it is a text built into the binary (the snapshot then stores which one).
     #[serde(with = "crate::snapshot::text")]
-    text: Cow<'static, str>,
+    text: Text,
     /// Byte offset of the start of each line, computed on first use, so that a text with many
     /// mistakes costs one scan, not one per report.
     #[serde(skip)]
@@ -115,7 +161,7 @@ impl SourceText {
 }
 
 impl Sources {
-    pub fn add(&mut self, name: impl Into<String>, text: impl Into<Cow<'static, str>>) -> SourceId {
+    pub fn add(&mut self, name: impl Into<String>, text: impl Into<Text>) -> SourceId {
         self.items.push(SourceText {
             name: name.into(),
             text: text.into(),

@@ -1,6 +1,7 @@
 //! The `dalil` command: arguments → mode (REPL, script, one statement, check) → exit code.
 //! Exit status: 0 success, 1 a statement failed, 2 bad usage.
 
+use dalil::diagnostic::Text;
 use dalil::output::Format;
 use dalil::repl::{self, ReplOptions};
 use dalil::session::{Reply, Session};
@@ -448,7 +449,7 @@ fn main() -> ExitCode {
     let mut facts = Vec::new();
     for f in &args.facts {
         match read_file(f) {
-            Ok(t) => facts.push((f.clone(), t)),
+            Ok(t) => facts.push((f.clone(), Text::from(t))),
             Err(e) => {
                 eprintln!("Error: {e}");
                 return ExitCode::from(1);
@@ -575,7 +576,7 @@ fn main() -> ExitCode {
 /// `--load` files, limits and format applied.
 fn open_session(
     args: &Args,
-    facts: &[(String, String)],
+    facts: &[(String, Text)],
     color: bool,
     engine: Option<EngineOptions>,
 ) -> Result<Session, ExitCode> {
@@ -614,7 +615,7 @@ fn open_session(
                 return Err(ExitCode::from(1));
             }
             // `:save` may write it back (the file is as this session read it).
-            session.remember_file(f);
+            session.remember_file(f, text);
             if session.settings.timing {
                 eprintln!(
                     "Loaded {f} in {:.1} ms",
@@ -635,7 +636,7 @@ fn open_session(
 }
 
 /// `dalil serve`: checks that the fact base loads, then serves it until Ctrl-C.
-fn serve(mut args: Args, facts: Vec<(String, String)>, color: bool) -> ExitCode {
+fn serve(mut args: Args, facts: Vec<(String, Text)>, color: bool) -> ExitCode {
     use dalil::serve::{ServeOptions, serve};
     args.timeout = args.timeout.or(Some(10));
     if let Err(code) = open_session(&args, &facts, color, None) {

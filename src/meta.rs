@@ -141,7 +141,7 @@ impl Session {
                     _ => name,
                 };
                 let text = format!("{mode} {body}");
-                let summary = self.run_inner(&format!("<:{name}>"), &text, false, sink);
+                let summary = self.run_inner(&format!("<:{name}>"), text, false, sink);
                 if summary.failed > 0 {
                     return Err(Diagnostic::plain(format!("`:{name}` failed")));
                 }
@@ -293,9 +293,9 @@ impl Session {
             )
             .with_help("a file probably loads itself, directly or through another"));
         }
-        self.seen_files.remember(Path::new(&path));
+        self.seen_files.remember(Path::new(&path), &text);
         LOAD_DEPTH.set(LOAD_DEPTH.get() + 1);
-        let summary = self.run_inner(&path, &text, true, sink);
+        let summary = self.run_inner(&path, text, true, sink);
         LOAD_DEPTH.set(LOAD_DEPTH.get() - 1);
         if summary.quit {
             return Ok(Flow::Quit);

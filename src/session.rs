@@ -3,14 +3,13 @@
 //! disagree.
 
 use crate::check::{self, CheckedQuery};
-use crate::diagnostic::{Diagnostic, SourceId, Sources};
+use crate::diagnostic::{Diagnostic, SourceId, Sources, Text};
 use crate::eval::{Budget, Interrupt, LimitHit};
 use crate::output::{Format, TableOptions};
 use crate::store::Database;
 use crate::syntax::ast::{QueryMode, Statement};
 use crate::syntax::{ParseLimits, Piece, fact_at, fast, parse_pieces};
 use crate::{eval, plan, why};
-use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 /// The article's fact base, embedded in the binary.
@@ -23,15 +22,6 @@ pub const RULES: &str = include_str!("../data/rules.dl");
 pub const RULES_NAME: &str = "data/rules.dl";
 /// The embedded fact base: the article's facts, then its rules.
 pub static EMBEDDED: [(&str, &str); 2] = [(ARTICLE_NAME, ARTICLE), (RULES_NAME, RULES)];
-
-/// `text` kept without a copy: borrowed when it is one of the [`EMBEDDED`] texts itself (the
-/// same bytes in the binary, not merely equal ones), else copied.
-pub fn keep_text(text: &str) -> Cow<'static, str> {
-    EMBEDDED
-        .iter()
-        .find(|(_, t)| std::ptr::eq(*t, text))
-        .map_or_else(|| Cow::Owned(text.to_owned()), |(_, t)| Cow::Borrowed(*t))
-}
 
 /// Limits that keep any input from exhausting the machine.
 #[derive(Clone, Debug)]
@@ -209,7 +199,7 @@ pub struct Session {
     /// The statement before the current one, for `:why` and `:explain`.
     pub last_query: Option<String>,
     /// The fact files loaded with [`Session::load`] (name, text), for `:reset` and `:save`.
-    pub base: Vec<(String, Cow<'static, str>)>,
+    pub base: Vec<(String, Text)>,
     /// Whether statements may read or write files (`:load`, `:save`, `:import`); `dalil serve`
     /// turns this off unless started with `--allow-files`.
     pub files_allowed: bool,
@@ -290,10 +280,11 @@ impl Session {
     /// Loads a fact file (declarations, entities, facts, rules). Fails with the rendered
     /// reports if anything in it is wrong; on failure nothing of it stays... except what was
     /// already valid, which a caller that gives up discards with the session.
-    pub fn load(&mut self, name: &str, text: &str) -> Result<RunSummary, String> {
+    pub fn load(&mut self, name: &str, text: impl Into<Text>) -> Result<RunSummary, String> {
+        let text = text.into();
         let mut errors = String::new();
         let mut out = String::new();
-        let summary = self.run_inner(name, text, false, &mut |r| match r {
+        let summary = self.run_inner(name, text.clone(), false, &mut |r| match r {
             Reply::Error(e) => errors.push_str(&e),
             Reply::Text(t) | Reply::Note(t) => out.push_str(&t),
             Reply::Quit => {}
@@ -301,7 +292,7 @@ impl Session {
         if summary.failed > 0 {
             Err(errors)
         } else {
-            self.base.push((name.to_string(), keep_text(text)));
+            self.base.push((name.to_string(), text));
             Ok(summary)
         }
     }
@@ -326,7 +317,7 @@ impl Session {
     ) -> RunSummary {
         let progress = self.progress.clone();
         let mut sink = clearing(&progress, sink);
-        let summary = self.run_inner_with(name, text, true, Some(before), &mut sink);
+        let summary = self.run_inner_with(name, text.into(), true, Some(before), &mut sink);
         clear(&progress);
         summary
     }
@@ -334,22 +325,24 @@ impl Session {
     pub(crate) fn run_inner(
         &mut self,
         name: &str,
-        text: &str,
+        text: impl Into<Text>,
         remember: bool,
         sink: &mut dyn FnMut(Reply),
     ) -> RunSummary {
-        self.run_inner_with(name, text, remember, None, sink)
+        self.run_inner_with(name, text.into(), remember, None, sink)
     }
 
+    /// Runs `text`, kept among the sources as it is (shared, not copied).
     fn run_inner_with(
         &mut self,
         name: &str,
-        text: &str,
+        shared: Text,
         remember: bool,
         mut before: Option<&mut dyn FnMut(Echo)>,
         sink: &mut dyn FnMut(Reply),
     ) -> RunSummary {
-        let source = self.sources.add(name, keep_text(text));
+        let source = self.sources.add(name, shared.clone());
+        let text: &str = &shared;
         // A `source` declaration holds for the rest of its own text only.
         self.db.current_source = None;
         let mut cap = ReportCap::default();

@@ -10,11 +10,10 @@
 //! damaged file; anything unexpected falls back to reading the text, silently.
 
 use crate::check::{CheckedRule, Strata};
-use crate::diagnostic::Sources;
+use crate::diagnostic::{Sources, Text};
 use crate::session::{EMBEDDED, Session};
 use crate::store::Database;
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 use std::path::PathBuf;
 
 /// The build this binary is (see build.rs).
@@ -110,7 +109,7 @@ impl Session {
             .into_iter()
             .filter_map(|name| {
                 let (_, text) = EMBEDDED.iter().find(|(n, _)| *n == name)?;
-                Some((name, Cow::Borrowed(*text)))
+                Some((name, Text::Embedded(text)))
             })
             .collect();
     }
@@ -168,6 +167,7 @@ fn write(path: &PathBuf, s: &Session) -> Result<(), Box<dyn std::error::Error>> 
 /// binary has it already; copying it into the file cost a tenth of the start), any other in
 /// full.
 pub(crate) mod text {
+    use crate::diagnostic::Text;
     use crate::session::EMBEDDED;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
     use std::borrow::Cow;
@@ -187,13 +187,13 @@ pub(crate) mod text {
         .serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'static, str>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
         match Stored::deserialize(d)? {
             Stored::Embedded(i) => EMBEDDED
                 .get(usize::from(i))
-                .map(|(_, t)| Cow::Borrowed(*t))
+                .map(|(_, t)| Text::Embedded(t))
                 .ok_or_else(|| serde::de::Error::custom("no such embedded text")),
-            Stored::Own(t) => Ok(Cow::Owned(t.into_owned())),
+            Stored::Own(t) => Ok(Text::from(t.into_owned())),
         }
     }
 }
@@ -268,7 +268,7 @@ mod tests {
             s.load(name, text).expect("article");
         }
         let own = String::from("kind note(text: text);\nnote(text: \"kept whole\");\n");
-        s.load("own.dl", &own).expect("own text");
+        s.load("own.dl", own.as_str()).expect("own text");
         write(&file, &s).expect("written");
         let size = std::fs::metadata(&file).expect("size").len() as usize;
         assert!(
@@ -288,7 +288,7 @@ mod tests {
         // The fact files the session started from (the embedded ones) are not copied either.
         for ((name, text), (e_name, e_text)) in restored.base.iter().zip(EMBEDDED) {
             assert_eq!(name, e_name);
-            assert!(matches!(text, Cow::Borrowed(t) if std::ptr::eq(*t, e_text)));
+            assert!(matches!(text, Text::Embedded(t) if std::ptr::eq(*t, e_text)));
         }
         // A report pointing into an embedded text quotes it after the restore as before.
         let q = "visit where partner = \"US\" after 2025-13-01";

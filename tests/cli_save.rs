@@ -68,6 +68,22 @@ fn a_file_this_session_read_or_wrote_and_that_is_unchanged_is_saved_over() {
     assert!(saved.contains("two") && saved.contains("three"), "{saved}");
 }
 
+#[test]
+fn a_file_with_a_byte_order_mark_read_by_facts_is_saved_over() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bom.dl");
+    // A byte-order mark first, as Windows editors write it: the text read is without it.
+    std::fs::write(&path, format!("\u{feff}{NOTE}")).expect("write");
+    let script = "note(text: \"one\");\n:save bom.dl";
+    let out = dalil_in(dir.path(), &["--facts", "bom.dl", "-c", script]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let saved = std::fs::read_to_string(&path).expect("saved");
+    assert!(
+        saved.contains("one") && !saved.starts_with('\u{feff}'),
+        "{saved}"
+    );
+}
+
 /// The column (in characters) where `needle` starts on the report's source line, and the
 /// columns the underline below it covers.
 fn underline(report: &str, source_line: &str, needle: &str) -> (usize, std::ops::Range<usize>) {

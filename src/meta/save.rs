@@ -11,7 +11,8 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
-/// A file's content as the session last saw it.
+/// A file's content as the session last saw it: its length on disk, and a hash of its text
+/// as read (decoded: a byte-order mark dropped, UTF-16 made UTF-8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Stamp {
     len: u64,
@@ -19,11 +20,11 @@ struct Stamp {
 }
 
 impl Stamp {
-    fn of(bytes: &[u8]) -> Stamp {
+    fn of(len: u64, text: &str) -> Stamp {
         let mut h = DefaultHasher::new();
-        bytes.hash(&mut h);
+        text.as_bytes().hash(&mut h);
         Stamp {
-            len: bytes.len() as u64,
+            len,
             hash: h.finish(),
         }
     }
@@ -47,15 +48,17 @@ enum OnDisk {
 }
 
 impl SeenFiles {
-    /// Notes `path` as it is on disk now (after `:load` or `--facts` read it).
-    pub fn remember(&mut self, path: &Path) {
-        if let Ok(bytes) = std::fs::read(path) {
-            self.0.insert(identity(path), Stamp::of(&bytes));
+    /// Notes `path` as `text`, the text just read from it (by `:load` or `--facts`), so the
+    /// file is not read a second time.
+    pub fn remember(&mut self, path: &Path, text: &str) {
+        if let Ok(meta) = std::fs::metadata(path) {
+            self.0.insert(identity(path), Stamp::of(meta.len(), text));
         }
     }
 
     fn wrote(&mut self, path: &Path, text: &str) {
-        self.0.insert(identity(path), Stamp::of(text.as_bytes()));
+        self.0
+            .insert(identity(path), Stamp::of(text.len() as u64, text));
     }
 
     fn on_disk(&self, path: &Path) -> OnDisk {
@@ -69,10 +72,12 @@ impl SeenFiles {
         if meta.len() != seen.len {
             return OnDisk::Changed;
         }
-        match std::fs::read(path) {
-            Ok(bytes) if Stamp::of(&bytes) == *seen => OnDisk::AsSeen,
-            Ok(_) => OnDisk::Changed,
-            Err(_) => OnDisk::Nothing,
+        let Ok(bytes) = std::fs::read(path) else {
+            return OnDisk::Nothing;
+        };
+        match crate::files::decode_text(bytes, "") {
+            Ok(text) if Stamp::of(meta.len(), &text) == *seen => OnDisk::AsSeen,
+            _ => OnDisk::Changed,
         }
     }
 }
@@ -94,9 +99,10 @@ fn identity(path: &Path) -> PathBuf {
 }
 
 impl Session {
-    /// Notes a fact file read at start (`--facts FILE`), so that `:save FILE` may write it back.
-    pub fn remember_file(&mut self, path: &str) {
-        self.seen_files.remember(Path::new(path));
+    /// Notes a fact file read at start (`--facts FILE`) as `text`, so that `:save FILE` may
+    /// write it back.
+    pub fn remember_file(&mut self, path: &str, text: &str) {
+        self.seen_files.remember(Path::new(path), text);
     }
 
     /// `:save FILE` (`force` for `:save! FILE`): writes [`Session::saved_text`] after checking
@@ -113,7 +119,7 @@ impl Session {
         let text = self.saved_text();
         let mut check = Session::new();
         check.limits = self.limits.clone();
-        if let Err(e) = check.load(&path, &text) {
+        if let Err(e) = check.load(&path, text.as_str()) {
             return Err(Diagnostic::error(
                 "the session cannot be saved: the file would not load on its own",
                 span,
@@ -266,4 +272,31 @@ fn default_permissions(_: &std::fs::File) -> std::io::Result<std::fs::Permission
 #[cfg(not(unix))]
 fn default_permissions(f: &std::fs::File) -> std::io::Result<std::fs::Permissions> {
     Ok(f.metadata()?.permissions())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_known_by_the_text_read_from_it_until_it_changes_on_disk() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("bom.dl");
+        let text = "kind note (text: text);\n";
+        // On disk with a byte-order mark; the text read (and remembered) is without it.
+        std::fs::write(&path, format!("\u{feff}{text}")).expect("write");
+        let mut seen = SeenFiles::default();
+        assert_eq!(seen.on_disk(&path), OnDisk::Unseen);
+        seen.remember(&path, text);
+        assert_eq!(seen.on_disk(&path), OnDisk::AsSeen);
+        // Edited to the same length: its content is compared, and found changed.
+        std::fs::write(&path, format!("\u{feff}{}", text.replace("note", "NOTE"))).expect("write");
+        assert_eq!(seen.on_disk(&path), OnDisk::Changed);
+        std::fs::remove_file(&path).expect("remove");
+        assert_eq!(seen.on_disk(&path), OnDisk::Nothing);
+        // What :save wrote is known as written.
+        seen.wrote(&path, text);
+        std::fs::write(&path, text).expect("write");
+        assert_eq!(seen.on_disk(&path), OnDisk::AsSeen);
+    }
 }

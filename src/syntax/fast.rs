@@ -92,6 +92,26 @@ struct Cursor<'a, 'n> {
     names: &'n mut Names,
 }
 
+impl<'a, 'n> Cursor<'a, 'n> {
+    fn new(
+        text: &'a str,
+        offset: usize,
+        source: SourceId,
+        names: &'n mut Names,
+        build: bool,
+    ) -> Cursor<'a, 'n> {
+        Cursor {
+            build,
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            offset,
+            source,
+            names,
+        }
+    }
+}
+
 /// Gives up on the fast path.
 struct GiveUp;
 
@@ -479,7 +499,24 @@ impl Cursor<'_, '_> {
         }
     }
 
+    /// A whole piece: the statement, then nothing but an optional `;`, blanks and comments.
     fn statement(&mut self) -> Fast<Statement> {
+        let st = self.statement_body()?;
+        self.end()?;
+        Ok(st)
+    }
+
+    /// The statement at the cursor, up to its `;` (which must follow): the end of the
+    /// statement is found while reading it.
+    fn statement_to_semicolon(&mut self) -> Fast<Statement> {
+        let st = self.statement_body()?;
+        self.skip();
+        self.expect(b';')?;
+        Ok(st)
+    }
+
+    /// A fact or an entity declaration, without what may follow it.
+    fn statement_body(&mut self) -> Fast<Statement> {
         self.skip();
         let start = self.pos;
         if self.keyword("entity") {
@@ -495,7 +532,6 @@ impl Cursor<'_, '_> {
             self.skip();
             let provenance = self.provenance()?;
             let span = self.span(start, self.pos);
-            self.end()?;
             return Ok(Statement::Entity(EntityDecl {
                 id,
                 entity_type,
@@ -510,7 +546,6 @@ impl Cursor<'_, '_> {
         self.skip();
         let provenance = self.provenance()?;
         let span = self.span(start, self.pos);
-        self.end()?;
         Ok(Statement::Fact(Fact {
             kind,
             fields,
@@ -537,6 +572,23 @@ pub fn check(chunk: &str, offset: usize, source: SourceId, names: &mut Names) ->
     read(chunk, offset, source, names, false)
 }
 
+/// The fact or entity declaration that starts at byte `start` of `text` (after blanks and
+/// comments), read up to its `;`, and the byte just past that `;`: so a reader that splits a
+/// text into statements need not scan this one twice. `build` as for [`statement`] against
+/// [`check`]; `None` when the fast path is not sure of it.
+pub fn statement_at(
+    text: &str,
+    start: usize,
+    source: SourceId,
+    names: &mut Names,
+    build: bool,
+) -> Option<(Statement, usize)> {
+    let rest = &text[start..];
+    let mut c = Cursor::new(rest, start, source, names, build);
+    let st = c.statement_to_semicolon().ok()?;
+    Some((st, start + c.pos))
+}
+
 fn read(
     chunk: &str,
     offset: usize,
@@ -544,16 +596,9 @@ fn read(
     names: &mut Names,
     build: bool,
 ) -> Option<Statement> {
-    let mut c = Cursor {
-        build,
-        text: chunk,
-        bytes: chunk.as_bytes(),
-        pos: 0,
-        offset,
-        source,
-        names,
-    };
-    c.statement().ok()
+    Cursor::new(chunk, offset, source, names, build)
+        .statement()
+        .ok()
 }
 
 /// A value of a plain fact, as written (no escapes, no lists).
@@ -590,16 +635,9 @@ pub fn plain_fact<'t>(
     // The cursor wants a cache of names; it goes unused (the piece's names were checked when
     // it was first read).
     NAMES.with_borrow_mut(|names| {
-        let mut c = Cursor {
-            build: false,
-            text: chunk,
-            bytes: chunk.as_bytes(),
-            pos: 0,
-            offset,
-            source,
-            names,
-        };
-        c.plain(out).is_ok()
+        Cursor::new(chunk, offset, source, names, false)
+            .plain(out)
+            .is_ok()
     })
 }
 

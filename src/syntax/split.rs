@@ -7,63 +7,102 @@ use std::ops::Range;
 
 /// Byte ranges of the statements in `text`, each including its terminating `;`.
 pub fn split_statements(text: &str) -> Vec<Range<usize>> {
-    let bytes = text.as_bytes();
-    let mut pieces = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    let mut at_statement_start = true;
-    while i < bytes.len() {
-        let b = bytes[i];
-        match b {
-            b'"' => {
-                i = skip_string(bytes, i);
-                at_statement_start = false;
-                continue;
-            }
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
+    Pieces::new(text).collect()
+}
+
+/// The statements of a text one at a time (see [`split_statements`]); a reader that finds a
+/// statement's end itself may [`Pieces::resume_at`] it, so that the text is scanned once.
+pub struct Pieces<'t> {
+    text: &'t str,
+    /// Where the next statement starts (just past the last one's end).
+    start: usize,
+}
+
+impl<'t> Pieces<'t> {
+    pub fn new(text: &'t str) -> Pieces<'t> {
+        Pieces { text, start: 0 }
+    }
+
+    /// Where the next statement's piece starts.
+    pub fn position(&self) -> usize {
+        self.start
+    }
+
+    /// Goes on from `end`, the end of a statement read another way (just past its `;`).
+    pub fn resume_at(&mut self, end: usize) {
+        self.start = end;
+    }
+
+    /// The next piece, whether or not it holds code.
+    fn next_piece(&mut self) -> Option<Range<usize>> {
+        let text = self.text;
+        let bytes = text.as_bytes();
+        let start = self.start;
+        let mut i = start;
+        let mut at_statement_start = true;
+        while i < bytes.len() {
+            let b = bytes[i];
+            match b {
+                b'"' => {
+                    i = skip_string(bytes, i);
+                    at_statement_start = false;
+                    continue;
                 }
-                continue;
-            }
-            b':' if at_statement_start => {
-                // A meta-command runs to the end of its line or to a `;` outside quotes
-                // (`:format json; count visit`); the `;` is not part of it.
-                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b';' {
-                    i = if bytes[i] == b'"' {
-                        skip_string(bytes, i).min(line_end(bytes, i))
-                    } else {
+                b'#' => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                b':' if at_statement_start => {
+                    // A meta-command runs to the end of its line or to a `;` outside quotes
+                    // (`:format json; count visit`); the `;` is not part of it.
+                    while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b';' {
+                        i = if bytes[i] == b'"' {
+                            skip_string(bytes, i).min(line_end(bytes, i))
+                        } else {
+                            i + 1
+                        };
+                    }
+                    self.start = if i < bytes.len() && bytes[i] == b';' {
                         i + 1
+                    } else {
+                        i
                     };
+                    return Some(start..i);
                 }
-                pieces.push(start..i);
-                if i < bytes.len() && bytes[i] == b';' {
-                    i += 1;
+                // `;` is never valid inside brackets, so it ends a statement even when a bracket
+                // was left open: one unclosed `(` must not swallow the rest of a script.
+                b';' => {
+                    self.start = i + 1;
+                    return Some(start..i + 1);
                 }
-                start = i;
-                continue;
+                _ => {}
             }
-            // `;` is never valid inside brackets, so it ends a statement even when a bracket
-            // was left open: one unclosed `(` must not swallow the rest of a script.
-            b';' => {
-                pieces.push(start..i + 1);
-                start = i + 1;
-                at_statement_start = true;
-                i += 1;
-                continue;
+            if !b.is_ascii_whitespace() {
+                at_statement_start = false;
             }
-            _ => {}
+            i += 1;
         }
-        if !b.is_ascii_whitespace() {
-            at_statement_start = false;
+        self.start = bytes.len();
+        let rest = &text[start..];
+        (rest.trim().chars().any(|c| c != ';') && has_code(rest)).then_some(start..bytes.len())
+    }
+}
+
+impl Iterator for Pieces<'_> {
+    type Item = Range<usize>;
+
+    /// The next piece that holds code (comments and blank space alone are no statement).
+    fn next(&mut self) -> Option<Range<usize>> {
+        while self.start < self.text.len() {
+            match self.next_piece() {
+                Some(r) if has_code(&self.text[r.clone()]) => return Some(r),
+                _ => {}
+            }
         }
-        i += 1;
+        None
     }
-    if text[start..].trim().chars().any(|c| c != ';') && has_code(&text[start..]) {
-        pieces.push(start..text.len());
-    }
-    pieces.retain(|r| has_code(&text[r.clone()]));
-    pieces
 }
 
 /// The index of the end of the line `i` is on.
