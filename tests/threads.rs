@@ -1,6 +1,6 @@
 //! A round of rules split between worker threads gives the same answers as one thread: the
 //! same rows in the same order, the same derivations under `why`, the same statuses, and the
-//! same reports when a budget stops a rule. And rules over columns of whole numbers, walked
+//! same reports when a budget stops a rule, the same rounds and rows under `explain analyze`. And rules over columns of whole numbers, walked
 //! over registers instead of values (src/eval/ints.rs), answer as the general walk does.
 
 use dalil::{Format, Reply, Session};
@@ -68,6 +68,40 @@ fn one_two_and_four_threads_answer_the_same() {
     assert!(!one.contains("Error"), "{one}");
     for threads in [2, 4] {
         let many = run(threads, &text);
+        assert_eq!(one, many, "{threads} threads differ from one");
+    }
+}
+
+/// `text` with every duration (`0.123 ms`) replaced by `T ms`: what `explain analyze`
+/// reports besides its times must not depend on the number of threads.
+fn without_times(text: &str) -> String {
+    let mut out = String::new();
+    for word in text.split_inclusive(' ') {
+        let number = word.trim_end().trim_end_matches(',');
+        let is_time = number.contains('.')
+            && number.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && !number.starts_with('.')
+            && !number.ends_with('.');
+        out.push_str(if is_time { "T " } else { word });
+    }
+    out
+}
+
+#[test]
+fn explain_analyze_counts_the_same_rounds_and_rows_on_any_number_of_threads() {
+    // Rules run under the explain: the first query of the session reads the closure.
+    let text = program().replace("count tc;\n", "explain analyze count tc;\n");
+    let one = without_times(&run(1, &text));
+    if std::env::var_os("SHOW").is_some() {
+        println!("{one}");
+    }
+    assert!(
+        one.contains("rounds") && one.contains("rows derived"),
+        "{one}"
+    );
+    assert!(!one.contains("Error"), "{one}");
+    for threads in [2, 4] {
+        let many = without_times(&run(threads, &text));
         assert_eq!(one, many, "{threads} threads differ from one");
     }
 }
