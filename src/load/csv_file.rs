@@ -49,6 +49,9 @@ pub(super) fn read(
             types,
             columns: columns.clone(),
             width: db.kind(kind).fields.len(),
+            cell_of_column: (0..db.kind(kind).fields.len())
+                .map(|col| columns.iter().position(|&c| c == col))
+                .collect(),
             spare: Mutex::default(),
         }
     };
@@ -232,6 +235,8 @@ struct Target {
     /// The kind's column of each of the header's fields, and the kind's number of columns.
     columns: Vec<usize>,
     width: usize,
+    /// Per column of the kind, the header's field that gives it (`None`: none does).
+    cell_of_column: Vec<Option<usize>>,
     /// The lines and cells of pieces already added, their memory reused for the next.
     spare: Mutex<Vec<(Vec<Line>, Vec<Cell>)>>,
 }
@@ -371,6 +376,26 @@ impl Target {
     /// The hash of a line's row in the relation, when every cell is converted (else `None`);
     /// `row` is room for the row.
     fn hash(&self, cells: &[Cell], row: &mut [Value]) -> Option<u32> {
+        // A row with a date never packs: its hash is taken from the cells in the kind's
+        // order, with no row built.
+        let mut dated = false;
+        for c in cells {
+            match c {
+                Cell::Ready(Ready::Day(_) | Ready::Date(_)) => dated = true,
+                Cell::Local(..) | Cell::Later(..) => return None,
+                _ => {}
+            }
+        }
+        if dated {
+            let value = |cell: Option<usize>| match cell.map(|i| &cells[i]) {
+                Some(Cell::Ready(v)) => v.value(),
+                _ => Value::Null,
+            };
+            return Some(
+                self.hasher
+                    .hash_of_dated(self.cell_of_column.iter().map(|&c| value(c))),
+            );
+        }
         row.fill(Value::Null);
         for (i, c) in cells.iter().enumerate() {
             row[self.columns[i]] = match c {

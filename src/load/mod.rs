@@ -748,6 +748,10 @@ mod tests {
             })
             .collect();
         assert_eq!(ns, good);
+        // Each row is found under the hash the relation gives it (the workers hashed most).
+        for i in 0..rel.len() as u32 {
+            assert_eq!(rel.find(&rel.row(i)), Some(i), "row {i}");
+        }
     }
 
     /// The rows and reports of a CSV file, read by the quick reader or (with its header quoted)

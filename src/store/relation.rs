@@ -468,13 +468,22 @@ impl RowHasher {
         }
     }
 
-    fn hash_values<'v>(&self, values: impl Iterator<Item = &'v Value>) -> u32 {
+    /// [`RowHasher::hash_of`] for a row that holds a date (such a row never packs), its
+    /// values given one by one: no row need be built.
+    pub fn hash_of_dated<V: std::borrow::Borrow<Value>>(
+        &self,
+        values: impl Iterator<Item = V>,
+    ) -> u32 {
+        self.hash_values(values)
+    }
+
+    fn hash_values<V: std::borrow::Borrow<Value>>(&self, values: impl Iterator<Item = V>) -> u32 {
         let mut h = self.seed;
         let mut mix = |w: u64| h = folded_multiply(h ^ w, MIX);
         for v in values {
             // Equal values give equal words; the kind of value is in the top byte.
             let kind = |k: u64, payload: u64| k << 56 | payload;
-            match v {
+            match v.borrow() {
                 Value::Null => mix(0),
                 Value::Bool(b) => mix(kind(1, u64::from(*b))),
                 Value::Num(n) => mix(num_bits(*n) ^ kind(2, 0)),
