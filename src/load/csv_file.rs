@@ -47,7 +47,6 @@ pub(super) fn read(
             names: db.names(),
             hasher: db.kind(kind).relation.row_hasher(),
             types,
-            columns: columns.clone(),
             width: db.kind(kind).fields.len(),
             cell_of_column: (0..db.kind(kind).fields.len())
                 .map(|col| columns.iter().position(|&c| c == col))
@@ -232,8 +231,7 @@ struct Target {
     /// The hash the relation gives a row.
     hasher: RowHasher,
     types: Vec<Type>,
-    /// The kind's column of each of the header's fields, and the kind's number of columns.
-    columns: Vec<usize>,
+    /// The kind's number of columns.
     width: usize,
     /// Per column of the kind, the header's field that gives it (`None`: none does).
     cell_of_column: Vec<Option<usize>>,
@@ -376,33 +374,28 @@ impl Target {
     /// The hash of a line's row in the relation, when every cell is converted (else `None`);
     /// `row` is room for the row.
     fn hash(&self, cells: &[Cell], row: &mut [Value]) -> Option<u32> {
-        // A row with a date never packs: its hash is taken from the cells in the kind's
-        // order, with no row built.
         let mut dated = false;
         for c in cells {
             match c {
                 Cell::Ready(Ready::Day(_) | Ready::Date(_)) => dated = true,
                 Cell::Local(..) | Cell::Later(..) => return None,
-                _ => {}
+                Cell::Null | Cell::Ready(_) => {}
             }
         }
-        if dated {
-            let value = |cell: Option<usize>| match cell.map(|i| &cells[i]) {
+        // The row's values in the kind's order.
+        let values = self
+            .cell_of_column
+            .iter()
+            .map(|c| match c.map(|i| &cells[i]) {
                 Some(Cell::Ready(v)) => v.value(),
                 _ => Value::Null,
-            };
-            return Some(
-                self.hasher
-                    .hash_of_dated(self.cell_of_column.iter().map(|&c| value(c))),
-            );
+            });
+        if dated {
+            // A row with a date never packs: hashed as it comes, with no row built.
+            return Some(self.hasher.hash_of_dated(values));
         }
-        row.fill(Value::Null);
-        for (i, c) in cells.iter().enumerate() {
-            row[self.columns[i]] = match c {
-                Cell::Null => Value::Null,
-                Cell::Ready(v) => v.value(),
-                Cell::Local(..) | Cell::Later(..) => return None,
-            };
+        for (slot, v) in row.iter_mut().zip(values) {
+            *slot = v;
         }
         Some(self.hasher.hash_of(row))
     }
